@@ -1,0 +1,15 @@
+"""grounding: retrieval-grounded answers with citations, and a checker that says which parts are not supported."""
+
+from grounding.checking import check, check_many, list_scorers
+from grounding.errors import GroundingError
+from grounding.schema import GroundedAnswer, Source, SupportReport
+
+__all__ = [
+    "GroundedAnswer",
+    "GroundingError",
+    "Source",
+    "SupportReport",
+    "check",
+    "check_many",
+    "list_scorers",
+]

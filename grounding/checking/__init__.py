@@ -1,0 +1,15 @@
+"""Checking: does the evidence support the answer, per claim and overall?"""
+
+from grounding.checking.base import ClaimScore, Scorer
+from grounding.checking.checker import DEFAULT_THRESHOLD, check, check_many
+from grounding.checking.registry import get_scorer, list_scorers
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "ClaimScore",
+    "Scorer",
+    "check",
+    "check_many",
+    "get_scorer",
+    "list_scorers",
+]

@@ -1,0 +1,92 @@
+"""The checker: claims -> scorer -> support report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from grounding.checking.base import ClaimScore, Scorer
+from grounding.checking.claims import split_claims
+from grounding.checking.registry import get_scorer
+from grounding.errors import InputError
+from grounding.schema import Claim, Span, SupportReport
+
+__all__ = ["DEFAULT_THRESHOLD", "check", "check_many"]
+
+DEFAULT_THRESHOLD = 0.5
+_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def check(
+    answer: str,
+    sources: Sequence[str],
+    scorer: str | Scorer | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> SupportReport:
+    """Score how well `sources` support `answer`, per claim and overall."""
+    return check_many([(answer, sources)], scorer=scorer, threshold=threshold)[0]
+
+
+def check_many(
+    items: Sequence[tuple[str, Sequence[str]]],
+    scorer: str | Scorer | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[SupportReport]:
+    """Score many (answer, sources) pairs with one scorer, loaded once."""
+    chosen = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
+    return [_check_one(answer, sources, chosen, threshold) for answer, sources in items]
+
+
+def _check_one(
+    answer: str, sources: Sequence[str], scorer: Scorer, threshold: float
+) -> SupportReport:
+    if not answer.strip():
+        raise InputError("the answer is empty: give the text to check")
+    if not sources or not any(source.strip() for source in sources):
+        raise InputError("no sources given: give at least one non-empty source to check against")
+    spans = split_claims(answer)
+    texts = [_MARKER.sub(lambda m: " " * len(m.group()), answer[s:e]) for s, e in spans]
+    scores = scorer.score(texts, list(sources))
+    claims = [_claim(answer, span, verdict, threshold) for span, verdict in zip(spans, scores, strict=True)]
+    unsupported = _unsupported_spans(answer, spans, scores, threshold)
+    overall = min((claim.score for claim in claims), default=1.0)
+    return SupportReport(
+        score=overall,
+        supported=overall >= threshold,
+        claims=claims,
+        unsupported_spans=unsupported,
+        checker=scorer.name,
+    )
+
+
+def _claim(answer: str, span: tuple[int, int], verdict: ClaimScore, threshold: float) -> Claim:
+    start, end = span
+    score = min(max(verdict.support, 0.0), 1.0)
+    return Claim(
+        text=answer[start:end],
+        start=start,
+        end=end,
+        score=score,
+        supported=score >= threshold,
+        citations=list(verdict.citations) if score >= threshold else [],
+    )
+
+
+def _unsupported_spans(
+    answer: str,
+    spans: list[tuple[int, int]],
+    scores: list[ClaimScore],
+    threshold: float,
+) -> list[Span]:
+    """Unsupported parts of unsupported claims, in answer offsets, merged when adjacent."""
+    merged: list[tuple[int, int]] = []
+    for (claim_start, _), verdict in zip(spans, scores, strict=True):
+        if verdict.support >= threshold:
+            continue
+        for s, e in verdict.unsupported:
+            start, end = claim_start + s, claim_start + e
+            if merged and not answer[merged[-1][1] : start].strip():
+                merged[-1] = (merged[-1][0], end)
+            else:
+                merged.append((start, end))
+    return [Span(start=s, end=e, text=answer[s:e]) for s, e in merged]

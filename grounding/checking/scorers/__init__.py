@@ -1,0 +1,1 @@
+"""Scorer implementations, one per file, chosen by name through `grounding.checking.registry`."""

@@ -1,0 +1,1 @@
+"""The `grounding` command: one module per command group, heavy imports deferred."""

@@ -1,0 +1,1 @@
+"""Generation: prompts with fenced numbered sources, decoders, citation parsing."""

@@ -1,0 +1,1 @@
+"""Retrieval: the local index, web search adapters, page fetching and fusion."""

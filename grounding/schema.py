@@ -1,0 +1,156 @@
+"""The data that flows between stages, defined once.
+
+Every model here is frozen: stages hand each other values, never shared state.
+The JSON shapes of `GroundedAnswer` and `SupportReport` are the contracts of
+docs/ARCHITECTURE.md; fields may be added, never renamed or removed.
+Offsets are Python `str` indices (code points), not UTF-8 bytes as in Gemini.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Chunk",
+    "Claim",
+    "GroundedAnswer",
+    "GroundingChunk",
+    "GroundingMetadata",
+    "GroundingSupport",
+    "Message",
+    "RetrievalMetadata",
+    "SearchHit",
+    "Segment",
+    "Source",
+    "Span",
+    "SupportReport",
+]
+
+Origin = Literal["local", "web"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Chunk(_Frozen):
+    """A piece of a document, with its character offsets in that document."""
+
+    id: str
+    doc_id: str
+    title: str
+    uri: str
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    tags: tuple[str, ...] = ()
+
+
+class SearchHit(_Frozen):
+    """A chunk found by a retriever, with the retriever's score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+    origin: Origin = "local"
+    retriever: str = ""
+
+
+class Source(_Frozen):
+    """A numbered source as shown to the decoder and returned to the user."""
+
+    index: int = Field(ge=1)
+    title: str
+    uri: str
+    text: str
+    origin: Origin
+
+
+class Segment(_Frozen):
+    """A part of the answer: `text == answer[start_index:end_index]`."""
+
+    start_index: int = Field(ge=0)
+    end_index: int = Field(ge=0)
+    text: str
+
+
+class GroundingChunk(_Frozen):
+    index: int = Field(ge=1)
+    title: str
+    uri: str
+
+
+class GroundingSupport(_Frozen):
+    """A segment of the answer and the sources that support it.
+
+    `citation_origin` says who made the link: "decoder" for a marker the
+    decoder wrote, "checker" for one attached afterwards from the checker's
+    claim-to-source alignment.
+    """
+
+    segment: Segment
+    grounding_chunk_indices: list[int]
+    confidence_scores: list[float]
+    citation_origin: Literal["decoder", "checker"] = "decoder"
+
+
+class RetrievalMetadata(_Frozen):
+    """Whether the web was searched for this answer, and why."""
+
+    web_search_used: bool = False
+    dynamic_retrieval_score: float | None = None
+    reason: str = ""
+
+
+class GroundingMetadata(_Frozen):
+    web_search_queries: list[str] = []
+    grounding_chunks: list[GroundingChunk] = []
+    grounding_supports: list[GroundingSupport] = []
+    retrieval_metadata: RetrievalMetadata = RetrievalMetadata()
+
+
+class Claim(_Frozen):
+    """One checkable statement of the answer and how well the sources support it."""
+
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    score: float = Field(ge=0.0, le=1.0)
+    supported: bool
+    citations: list[int] = []
+
+
+class Span(_Frozen):
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+class SupportReport(_Frozen):
+    """How well an answer is supported by its sources (score 1 = all supported)."""
+
+    score: float = Field(ge=0.0, le=1.0)
+    supported: bool
+    claims: list[Claim]
+    unsupported_spans: list[Span]
+    checker: str
+
+
+class Message(_Frozen):
+    """One chat message, as decoders take them."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class GroundedAnswer(_Frozen):
+    """The answer, its numbered sources, Gemini-style grounding metadata and its support."""
+
+    answer: str
+    sources: list[Source]
+    grounding_metadata: GroundingMetadata
+    support: SupportReport
+    warnings: list[str] = []
+    decoder: str = ""
+    timings: dict[str, float] = {}  # seconds per stage: retrieval, generation, checking

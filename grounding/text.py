@@ -1,0 +1,79 @@
+"""Text helpers shared by every stage: sentence spans and word tokens with offsets.
+
+Kept below the stages (like `schema`) because retrieval, generation and checking
+all need the same notion of a sentence and a word.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["STOPWORDS", "content_words", "sentence_spans", "word_spans"]
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "inc", "ltd", "co", "corp",
+    "no", "fig", "e.g", "i.e", "cf", "al", "approx", "dept", "est", "gen", "gov", "jan", "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "u.s",
+    "u.k", "a.m", "p.m", "vol", "ed", "rev", "lt", "col", "capt", "sgt",
+}  # fmt: skip
+
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
+# or at a line break that starts a new line (lists, headings).
+_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)""")
+_WORD = re.compile(r"\w+(?:[.,'’-]\w+)*", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """a an the and or but if then so of to in on at by for with from as is are was were be been
+    being it its this that these those there here which who whom whose what when where why how
+    i you he she we they me him her us them my your his our their not no nor do does did done
+    has have had having can could will would shall should may might must also just than too very
+    into onto over under about after before between through during up down out off again further
+    once all any both each few more most other some such only own same s t don now""".split()
+)
+
+
+def _ends_with_abbreviation(text: str, end: int) -> bool:
+    match = re.search(r"([\w.]+)\.$", text[:end])
+    if not match:
+        return False
+    word = match.group(1).lower()
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, trimmed of surrounding whitespace.
+
+    Does not split inside decimals ("3.5"), after common abbreviations ("Dr.",
+    "e.g.") or single initials ("J. Smith"), and treats list items and blank
+    lines as boundaries.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        if match.group().startswith(".") and _ends_with_abbreviation(text, match.start() + 1):
+            continue
+        _append_trimmed(text, start, end, spans)
+        start = end
+    _append_trimmed(text, start, len(text), spans)
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word token; numbers like 3.5 or 1,000 stay one token."""
+    return [m.span() for m in _WORD.finditer(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that carry meaning (stopwords dropped)."""
+    words = (text[s:e].lower() for s, e in word_spans(text))
+    return [w for w in words if w not in STOPWORDS]
