@@ -1,30 +1,32 @@
-"""The generation seam: a `Decoder` turns chat messages into answer text."""
+"""The generation seam: a `Decoder` streams answer text for a prompt."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from grounding.schema import Message, Source
+from grounding.generation.prompt import Prompt
 
-__all__ = ["Decoder"]
+__all__ = ["Decoder", "generate"]
 
 
 @runtime_checkable
 class Decoder(Protocol):
-    """Writes an answer to the conversation in `messages`.
+    """Writes an answer for a prompt, as a stream of text pieces.
 
-    `sources` are the numbered sources already fenced into the messages; decoders
-    that do not read prompts (the extractive one) answer from them directly.
-    `stream` yields pieces of text whose concatenation is the answer.
+    `context_tokens` is the prompt budget the decoder can read and
+    `count_tokens` measures text with the decoder's own tokenizer, so prompts
+    are trimmed to what this decoder can actually see.
     """
 
     name: str
+    context_tokens: int
 
-    def generate(
-        self, messages: Sequence[Message], sources: Sequence[Source], max_tokens: int = 256
-    ) -> str: ...
+    def count_tokens(self, text: str) -> int: ...
 
-    def stream(
-        self, messages: Sequence[Message], sources: Sequence[Source], max_tokens: int = 256
-    ) -> Iterator[str]: ...
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]: ...
+
+
+def generate(decoder: Decoder, prompt: Prompt, max_tokens: int = 256) -> str:
+    """The whole answer at once."""
+    return "".join(decoder.stream(prompt, max_tokens=max_tokens))

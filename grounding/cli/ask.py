@@ -1,0 +1,67 @@
+"""`grounding ask`: a grounded answer with numbered sources and its support score."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from grounding.schema import GroundedAnswer
+
+__all__ = ["ask", "render_answer"]
+
+
+@click.command()
+@click.argument("question")
+@click.option("--index", "index", help="Index name or path (default: the bundled demo index).")
+@click.option("--web", help="Also search the web: searxng, brave, google, tavily, serper or auto.")
+@click.option(
+    "--decoder", default="extractive", show_default=True, help="extractive, gemma or openai."
+)
+@click.option("--scorer", help="Checker scorer name (see `grounding check --list-scorers`).")
+@click.option(
+    "-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Sources to use."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer JSON.")
+def ask(
+    question: str,
+    index: str | None,
+    web: str | None,
+    decoder: str,
+    scorer: str | None,
+    k: int,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from an index (and the web), with citations and a support score."""
+    from grounding.errors import InputError
+    from grounding.pipeline import Grounder
+
+    if not question.strip():
+        raise InputError('the question is empty: ask something, e.g. grounding ask "..."')
+    grounder = Grounder(index=index, web=web, decoder=decoder, scorer=scorer, k=k)
+    result = grounder.ask(question)
+    if as_json:
+        click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_answer(result, color=click.get_text_stream("stdout").isatty()))
+
+
+def render_answer(result: GroundedAnswer, color: bool = False) -> str:
+    """The answer, its numbered sources and its support, as a person reads them."""
+    style = click.style if color else (lambda text, **_: text)
+    lines = [result.answer, "", style("Sources", bold=True)]
+    for source in result.sources:
+        where = "web" if source.origin == "web" else "local"
+        lines.append(f"  [{source.index}] {source.title} ({where}: {source.uri})")
+    support = result.support
+    verdict = "supported" if support.supported else "NOT fully supported"
+    colour = "green" if support.supported else "red"
+    lines += [
+        "",
+        style(f"Support {support.score:.2f}: {verdict} (checker: {support.checker})", fg=colour),
+    ]
+    for span in support.unsupported_spans:
+        lines.append(style(f"  unsupported: {span.text!r}", fg="red"))
+    for warning in result.warnings:
+        lines.append(style(f"  warning: {warning}", fg="yellow"))
+    return "\n".join(lines)

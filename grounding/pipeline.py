@@ -1,0 +1,260 @@
+"""The Grounder: one question through retrieval, generation and checking.
+
+The stages never import each other; this module wires them. It is also the
+place that asks the checker for post-hoc citations when the decoder forgot
+its markers, and flags markers the checker cannot support.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grounding.checking import DEFAULT_THRESHOLD, Scorer, check, get_scorer
+from grounding.generation.base import Decoder
+from grounding.generation.citations import parse_citations
+from grounding.generation.decoders import get_decoder
+from grounding.generation.prompt import build_prompt
+from grounding.retrieval.base import Retriever
+from grounding.schema import (
+    GroundedAnswer,
+    GroundingChunk,
+    GroundingMetadata,
+    GroundingSupport,
+    Message,
+    RetrievalMetadata,
+    SearchHit,
+    Segment,
+    Source,
+    SupportReport,
+)
+
+__all__ = ["Grounder", "open_index"]
+
+NO_SOURCES_ANSWER = "No sources were found for this question."
+
+
+def open_index(index: str | Path | Retriever | None) -> Retriever:
+    """A retriever for `index`: a name, a path, a ready retriever, or None for the demo index."""
+    if index is not None and not isinstance(index, str | Path):
+        return index
+    from grounding.retrieval.demo import demo_index
+    from grounding.retrieval.index import LocalIndex
+
+    return demo_index() if index is None else LocalIndex.load(index)
+
+
+@dataclass
+class _Retrieved:
+    sources: list[Source]
+    queries: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    retrieval: RetrievalMetadata = field(default_factory=RetrievalMetadata)
+
+
+class Grounder:
+    """Answers questions from an index (and optionally the web) with checked citations.
+
+    >>> grounder = Grounder()                       # the bundled demo index
+    >>> result = grounder.ask("When was the Varnholt lighthouse first lit?")
+    >>> result.answer, result.support.score
+    """
+
+    def __init__(
+        self,
+        index: str | Path | Retriever | None = None,
+        web: str | None = None,
+        decoder: str | Decoder = "extractive",
+        scorer: str | Scorer | None = None,
+        k: int = 5,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_tokens: int = 256,
+    ) -> None:
+        self.retriever = open_index(index)
+        self.web = web
+        self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
+        self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
+        self.k = k
+        self.threshold = threshold
+        self.max_tokens = max_tokens
+
+    def ask(self, question: str, history: Sequence[Message] = ()) -> GroundedAnswer:
+        """The grounded answer to `question`, with sources, supports and a support report."""
+        for item in self.stream(question, history):
+            if isinstance(item, GroundedAnswer):
+                return item
+        raise AssertionError("stream() always ends with the GroundedAnswer")
+
+    def stream(
+        self, question: str, history: Sequence[Message] = ()
+    ) -> Iterator[str | GroundedAnswer]:
+        """Text pieces as the decoder writes them, then the final GroundedAnswer.
+
+        Citations are resolved once the answer is complete, so the final answer
+        text may differ from the streamed text where markers were dropped or added.
+        """
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        budget = self.decoder.context_tokens - self.max_tokens
+        build_prompt(question, [], self.decoder.count_tokens, budget)  # validates the question
+        retrieved = self._retrieve(question)
+        timings["retrieval"] = time.perf_counter() - started
+        if not retrieved.sources:
+            yield NO_SOURCES_ANSWER
+            yield self._no_sources(retrieved, timings)
+            return
+        prompt = build_prompt(
+            question, retrieved.sources, self.decoder.count_tokens, budget, history
+        )
+        if prompt.dropped:
+            retrieved.warnings.append(
+                f"{prompt.dropped} source(s) left out to fit the decoder's token budget"
+            )
+        started = time.perf_counter()
+        pieces = []
+        for piece in self.decoder.stream(prompt, max_tokens=self.max_tokens):
+            pieces.append(piece)
+            yield piece
+        timings["generation"] = time.perf_counter() - started
+        started = time.perf_counter()
+        answer = self._finish("".join(pieces), list(prompt.sources), retrieved)
+        timings["checking"] = time.perf_counter() - started
+        yield answer.model_copy(update={"timings": timings})
+
+    def _retrieve(self, question: str) -> _Retrieved:
+        hits = self.retriever.search(question, k=self.k)
+        return _Retrieved(sources=_number(hits))
+
+    def _finish(self, raw: str, sources: list[Source], retrieved: _Retrieved) -> GroundedAnswer:
+        texts = [source.text for source in sources]
+        parsed = parse_citations(raw.strip(), len(sources))
+        warnings = list(retrieved.warnings)
+        if parsed.dropped:
+            numbers = ", ".join(f"[{n}]" for n in parsed.dropped)
+            warnings.append(f"dropped citation markers that point at no source: {numbers}")
+        report = check(parsed.answer, texts, scorer=self.scorer, threshold=self.threshold)
+        answer, inserted = _add_checker_citations(parsed.answer, parsed.segments, report)
+        if inserted:
+            parsed = parse_citations(answer, len(sources))
+            report = check(answer, texts, scorer=self.scorer, threshold=self.threshold)
+        supports = [
+            _support(answer, segment.start, segment.end, segment.indices, report, inserted)
+            for segment in parsed.segments
+        ]
+        warnings += _flag_unsupported_markers(supports, self.threshold)
+        metadata = GroundingMetadata(
+            web_search_queries=retrieved.queries,
+            grounding_chunks=[
+                GroundingChunk(index=s.index, title=s.title, uri=s.uri) for s in sources
+            ],
+            grounding_supports=supports,
+            retrieval_metadata=retrieved.retrieval,
+        )
+        return GroundedAnswer(
+            answer=answer,
+            sources=sources,
+            grounding_metadata=metadata,
+            support=report,
+            warnings=warnings,
+            decoder=self.decoder.name,
+        )
+
+    def _no_sources(self, retrieved: _Retrieved, timings: dict[str, float]) -> GroundedAnswer:
+        report = SupportReport(
+            score=0.0, supported=False, claims=[], unsupported_spans=[], checker=self.scorer.name
+        )
+        return GroundedAnswer(
+            answer=NO_SOURCES_ANSWER,
+            sources=[],
+            grounding_metadata=GroundingMetadata(
+                web_search_queries=retrieved.queries, retrieval_metadata=retrieved.retrieval
+            ),
+            support=report,
+            warnings=[*retrieved.warnings, "no sources found: nothing to ground the answer in"],
+            decoder=self.decoder.name,
+            timings=timings,
+        )
+
+
+def _number(hits: Sequence[SearchHit]) -> list[Source]:
+    return [
+        Source(
+            index=i,
+            title=hit.chunk.title,
+            uri=hit.chunk.uri,
+            text=hit.chunk.text,
+            origin=hit.origin,
+        )
+        for i, hit in enumerate(hits, start=1)
+    ]
+
+
+_FINAL_PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*$")
+
+
+def _add_checker_citations(
+    answer: str, segments: Sequence, report: SupportReport
+) -> tuple[str, set[int]]:
+    """Insert the checker's best citation into supported claims that carry no marker.
+
+    Returns the new answer and the start offsets (in it) of the inserted markers.
+    """
+    cited = [(segment.start, segment.end) for segment in segments]
+    insertions: list[tuple[int, str]] = []
+    for claim in report.claims:
+        if not claim.supported or not claim.citations:
+            continue
+        if any(s < claim.end and claim.start < e for s, e in cited):
+            continue
+        text = answer[claim.start : claim.end]
+        punctuation = _FINAL_PUNCTUATION.search(text)
+        at = claim.start + (punctuation.start() if punctuation else len(text))
+        insertions.append((at, f" [{claim.citations[0]}]"))
+    inserted: set[int] = set()
+    shift = 0
+    for at, marker in sorted(insertions):
+        answer = answer[: at + shift] + marker + answer[at + shift :]
+        inserted.add(at + shift + 1)
+        shift += len(marker)
+    return answer, inserted
+
+
+def _support(
+    answer: str,
+    start: int,
+    end: int,
+    indices: tuple[int, ...],
+    report: SupportReport,
+    inserted: set[int],
+) -> GroundingSupport:
+    """A support whose confidence per source is the claim's score when the checker agrees."""
+    overlapping = [c for c in report.claims if c.start < end and start < c.end]
+    claim = max(overlapping, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
+    confidences = [
+        round(claim.score, 4) if claim and index in claim.citations else 0.0 for index in indices
+    ]
+    marker_at = answer.find("[", end)
+    origin = "checker" if marker_at >= 0 and marker_at in inserted else "decoder"
+    return GroundingSupport(
+        segment=Segment(start_index=start, end_index=end, text=answer[start:end]),
+        grounding_chunk_indices=list(indices),
+        confidence_scores=confidences,
+        citation_origin=origin,
+    )
+
+
+def _flag_unsupported_markers(supports: Sequence[GroundingSupport], threshold: float) -> list[str]:
+    warnings = []
+    for support in supports:
+        for index, confidence in zip(
+            support.grounding_chunk_indices, support.confidence_scores, strict=True
+        ):
+            if confidence < threshold:
+                snippet = support.segment.text[:60]
+                warnings.append(
+                    f"citation [{index}] on {snippet!r} is not supported by source {index}"
+                )
+    return warnings

@@ -1,0 +1,46 @@
+"""The bundled demo index: built from `indexes/demo/` on first use, then cached.
+
+The corpus ships with the source tree; the built index lives under
+$GROUNDING_HOME/indexes/demo and is never committed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grounding.config import indexes_dir
+from grounding.errors import ConfigError, IndexNotFoundError
+
+__all__ = ["demo_corpus_dir", "demo_index"]
+
+
+def demo_corpus_dir() -> Path:
+    """`indexes/demo` of the source tree this package was installed from."""
+    folder = Path(__file__).resolve().parents[2] / "indexes" / "demo"
+    if not (folder / "recipe.json").exists():
+        raise ConfigError(
+            "the demo corpus is not here: install grounding from a source checkout "
+            "(pip install -e .) or pass --index NAME"
+        )
+    return folder
+
+
+def demo_index():  # noqa: ANN201 - returns LocalIndex; imported lazily to keep imports light
+    """The demo LocalIndex, built on first use from the recipe in `indexes/demo/recipe.json`."""
+    from grounding.retrieval.index import LocalIndex
+
+    target = indexes_dir() / "demo"
+    try:
+        return LocalIndex.load(target)
+    except IndexNotFoundError:
+        pass
+    folder = demo_corpus_dir()
+    recipe = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
+    paths = [folder / path for path in recipe["paths"]]
+    return LocalIndex.build(
+        paths,
+        target,
+        chunk_size=recipe.get("chunk_size"),
+        chunk_overlap=recipe.get("chunk_overlap"),
+    )
