@@ -1,4 +1,4 @@
-"""grounding: retrieval-grounded answers with citations, and a checker that says which parts are not supported."""
+"""grounding: retrieval-grounded answers with citations, and a checker of their support."""
 
 from grounding.checking import check, check_many, list_scorers
 from grounding.errors import GroundingError

@@ -7,7 +7,7 @@ every message says what to do about it.
     GroundingError
     ├── ConfigError            bad or missing configuration (a key, a URL, a setting)
     ├── InputError             bad input from the caller (empty question, empty sources, bad file)
-    ├── IndexError_            an index cannot be found, read, or used as asked
+    ├── IndexStoreError        an index cannot be found, read, or used as asked
     │   ├── IndexNotFoundError
     │   └── EmbeddingMismatchError
     ├── ModelError             a model cannot be loaded or run
@@ -25,8 +25,8 @@ __all__ = [
     "EmbeddingMismatchError",
     "FetchRefusedError",
     "GroundingError",
-    "IndexError_",
     "IndexNotFoundError",
+    "IndexStoreError",
     "InputError",
     "ModelError",
     "RetrievalError",
@@ -46,15 +46,15 @@ class InputError(GroundingError):
     """The caller's input cannot be used."""
 
 
-class IndexError_(GroundingError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexStoreError(GroundingError):
     """An index cannot be found, read or used as asked."""
 
 
-class IndexNotFoundError(IndexError_):
+class IndexNotFoundError(IndexStoreError):
     """No index exists under the given name or path."""
 
 
-class EmbeddingMismatchError(IndexError_):
+class EmbeddingMismatchError(IndexStoreError):
     """The index was built with another embedding model than the one configured."""
 
 

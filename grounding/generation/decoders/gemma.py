@@ -19,7 +19,8 @@ STOP_SEQUENCES = ("\n\n", "\nQuestion:", "<source", "\nSources:")
 _EXAMPLE = (
     'Sources:\n<source id="1" title="Harbour">\nThe harbour wall was finished in 1902 by the '
     'Lund company.\n</source>\n<source id="2" title="Ferries">\n'
-    "The ferry to Osk leaves twice a day.\n</source>\n\nQuestion: When was the harbour wall finished?\n\n"
+    "The ferry to Osk leaves twice a day.\n</source>\n\n"
+    "Question: When was the harbour wall finished?\n\n"
     "Answer in one to three sentences, each ending with its source markers.\n"
     "Answer: The harbour wall was finished in 1902 [1].\n\n"
 )
