@@ -1,0 +1,101 @@
+"""Choosing, from each fetched page, the passages that answer the question.
+
+Pages are chunked exactly as the local index chunks documents, so web and
+local hits are the same size and fuse fairly. Embedding every chunk of every
+page would cost more than fetching them, so each page's chunks are first
+narrowed by word overlap with the question, then ranked by cosine similarity
+with the embedder the local index uses, in one batch for all pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from grounding.models import DEFAULT_EMBEDDING_MODEL, embedder
+from grounding.retrieval.chunking import chunk_text
+from grounding.retrieval.web.safety import looks_like_instructions
+from grounding.schema import Chunk, SearchHit
+from grounding.text import content_words
+
+__all__ = [
+    "MAX_PAGE_CHARS",
+    "SUSPECT_TAG",
+    "WebDocument",
+    "embed_texts",
+    "select_passages",
+]
+
+MAX_PAGE_CHARS = 100_000  # text beyond this is not read: answers sit near the top of pages
+SUSPECT_TAG = "suspect-instructions"
+
+
+@dataclass(frozen=True)
+class WebDocument:
+    """The text known for one search result: its page's main text, or only the snippet."""
+
+    url: str
+    title: str
+    text: str
+    rank: int
+    is_snippet: bool = False
+
+
+def embed_texts(texts: Sequence[str], model: str = DEFAULT_EMBEDDING_MODEL) -> np.ndarray:
+    """Unit-length embeddings, one row per text."""
+    vectors = embedder(model).encode(
+        list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+    )
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def select_passages(
+    question: str,
+    documents: Sequence[WebDocument],
+    retriever: str = "web",
+    per_page: int = 1,
+    candidates_per_page: int = 4,
+    model: str = DEFAULT_EMBEDDING_MODEL,
+) -> list[SearchHit]:
+    """The best `per_page` passages of every document, as web hits, best cosine first."""
+    candidates: list[Chunk] = []
+    for document in documents:
+        candidates.extend(_candidates(question, document, candidates_per_page))
+    if not candidates:
+        return []
+    vectors = embed_texts([question, *(chunk.text for chunk in candidates)], model)
+    scores = vectors[1:] @ vectors[0]
+    best: dict[str, list[tuple[float, Chunk]]] = {}
+    for chunk, score in zip(candidates, scores, strict=True):
+        best.setdefault(chunk.doc_id, []).append((float(score), chunk))
+    hits = [
+        SearchHit(chunk=chunk, score=score, origin="web", retriever=retriever)
+        for ranked in best.values()
+        for score, chunk in sorted(ranked, key=lambda pair: -pair[0])[:per_page]
+    ]
+    return sorted(hits, key=lambda hit: -hit.score)
+
+
+def _candidates(question: str, document: WebDocument, limit: int) -> list[Chunk]:
+    """The document's chunks sharing the most words with the question, at most `limit`."""
+    tags = ("web", "snippet") if document.is_snippet else ("web",)
+    text = document.text[:MAX_PAGE_CHARS]
+    chunks = chunk_text(
+        text, doc_id=document.url, title=document.title, uri=document.url, tags=tags
+    )
+    chunks = [_flag(chunk) for chunk in chunks if chunk.text.strip()]
+    if len(chunks) <= limit:
+        return chunks
+    wanted = set(content_words(question))
+    overlap = [len(wanted & set(content_words(chunk.text))) for chunk in chunks]
+    order = sorted(range(len(chunks)), key=lambda i: (-overlap[i], i))[:limit]
+    return [chunks[i] for i in sorted(order)]
+
+
+def _flag(chunk: Chunk) -> Chunk:
+    """Tag a chunk whose text tries to instruct the model, so prompts and users can see it."""
+    if looks_like_instructions(chunk.text):
+        return chunk.model_copy(update={"tags": (*chunk.tags, SUSPECT_TAG)})
+    return chunk

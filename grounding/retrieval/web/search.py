@@ -1,0 +1,128 @@
+"""WebSearch: one question in, fetched and ranked web passages out, faults as warnings.
+
+The steps: ask the provider; drop duplicate URLs; fetch every result page in
+parallel (each URL, and each redirect, through the URL guard); read the main
+text; pick each page's best passages against the question. A result whose URL
+is refused is dropped whole, snippet too; a page that cannot be fetched falls
+back to the provider's snippet. Nothing but a configuration error raises: an
+answer can always be given from the local sources.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from grounding.errors import RetrievalError
+from grounding.models import DEFAULT_EMBEDDING_MODEL
+from grounding.retrieval.web.fetch import Fetcher, FetchFailure, FetchOutcome, Page
+from grounding.retrieval.web.passages import (
+    SUSPECT_TAG,
+    WebDocument,
+    select_passages,
+)
+from grounding.retrieval.web.provider import SearchProvider, WebResult
+from grounding.schema import SearchHit
+
+__all__ = ["WebResults", "WebSearch"]
+
+
+class WebResults(BaseModel):
+    """What one web search found: hits best first, the queries sent, and what went wrong."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hits: list[SearchHit] = []
+    queries: list[str] = []
+    warnings: list[str] = []
+
+
+class WebSearch:
+    """A provider, a fetcher and passage selection behind one `search(question, k)`."""
+
+    def __init__(
+        self,
+        provider: SearchProvider,
+        *,
+        fetcher: Fetcher | None = None,
+        fetch_pages: bool = True,
+        passages_per_page: int = 1,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+    ) -> None:
+        self.provider = provider
+        self.fetcher = fetcher or Fetcher()
+        self.fetch_pages = fetch_pages
+        self.passages_per_page = passages_per_page
+        self.embedding_model = embedding_model
+
+    @property
+    def name(self) -> str:
+        return f"web:{self.provider.name}"
+
+    def search(self, question: str, k: int = 5) -> WebResults:
+        """At most `k` results' best passages for `question`; never raises for a fault."""
+        query = " ".join(question.split())
+        if not query:
+            return WebResults(warnings=["web search skipped: the question is empty"])
+        try:
+            results = _unique(self.provider.search(query, k))
+        except RetrievalError as exc:
+            return WebResults(queries=[query], warnings=[f"web search failed: {exc}"])
+        outcomes: list[FetchOutcome | None] = (
+            list(self.fetcher.fetch_many([result.url for result in results]))
+            if self.fetch_pages
+            else [None] * len(results)
+        )
+        documents: list[WebDocument] = []
+        warnings: list[str] = []
+        for result, outcome in zip(results, outcomes, strict=True):
+            document = _document(result, outcome, warnings)
+            if document is not None:
+                documents.append(document)
+        try:
+            hits = select_passages(
+                query,
+                documents,
+                retriever=self.name,
+                per_page=self.passages_per_page,
+                model=self.embedding_model,
+            )
+        except ValueError as exc:  # a page whose text cannot be chunked; never expected
+            raise RetrievalError(f"cannot split web pages into passages: {exc}") from exc
+        warnings.extend(
+            f"{hit.chunk.uri} contains text that reads like instructions to the model; "
+            "it is used only as quoted evidence"
+            for hit in hits
+            if SUSPECT_TAG in hit.chunk.tags
+        )
+        return WebResults(hits=hits, queries=[query], warnings=warnings)
+
+
+def _document(
+    result: WebResult, outcome: FetchOutcome | None, warnings: list[str]
+) -> WebDocument | None:
+    """The text to rank for one result; None when the result must be dropped."""
+    if isinstance(outcome, FetchFailure) and outcome.refused:
+        warnings.append(f"dropped web result {result.url}: {outcome.reason}")
+        return None
+    if isinstance(outcome, Page) and outcome.text:
+        title = outcome.title or result.title
+        return WebDocument(outcome.final_url, title, outcome.text, result.rank)
+    if isinstance(outcome, FetchFailure):
+        warnings.append(f"could not fetch {result.url} ({outcome.reason}); using its snippet")
+    elif isinstance(outcome, Page):
+        warnings.append(f"no readable text at {result.url}; using its snippet")
+    if not result.snippet:
+        return None
+    return WebDocument(result.url, result.title, result.snippet, result.rank, is_snippet=True)
+
+
+def _unique(results: list[WebResult]) -> list[WebResult]:
+    """Results with repeated URLs (ignoring a trailing slash or #fragment) dropped."""
+    seen: set[str] = set()
+    unique: list[WebResult] = []
+    for result in results:
+        key = result.url.split("#", 1)[0].rstrip("/")
+        if key not in seen:
+            seen.add(key)
+            unique.append(result)
+    return unique
