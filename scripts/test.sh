@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install into .venv (CPU torch, pinned so no CUDA build is pulled), lint, and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+. .venv/bin/activate
+pip install -q torch==2.13.0 -e ".[dev]"
+ruff check .
+ruff format --check .
+python -m pytest -q -p no:cacheprovider "$@"
