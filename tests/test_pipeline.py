@@ -1,0 +1,134 @@
+"""The Grounder's wiring: citations resolved, post-hoc citations added, bad markers flagged.
+
+A scripted decoder and an in-memory retriever isolate the pipeline's own logic;
+the real index, decoders and CLI are exercised in test_ask_cli.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from grounding.errors import InputError
+from grounding.generation.prompt import Prompt
+from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
+from grounding.schema import Chunk, GroundedAnswer, SearchHit
+
+TEXTS = {
+    "lighthouse": "The Varnholt lighthouse was first lit on 3 March 1874 by keeper Ingrid Sollberg.",
+    "harbour": "The harbour has forty berths and a fish market on Saturdays.",
+}
+
+
+class ListRetriever:
+    name = "list"
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.hits = [
+            SearchHit(
+                chunk=Chunk(
+                    id=key,
+                    doc_id=key,
+                    title=key.title(),
+                    uri=f"{key}.md",
+                    text=text,
+                    start=0,
+                    end=len(text),
+                ),
+                score=1.0,
+            )
+            for key, text in texts.items()
+        ]
+
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        return self.hits[:k]
+
+
+class ScriptedDecoder:
+    name = "scripted"
+    context_tokens = 4096
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.prompts: list[Prompt] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]:
+        self.prompts.append(prompt)
+        yield from self.text.partition(" ")[0::1]
+
+
+def _ask(answer: str, texts: dict[str, str] = TEXTS) -> GroundedAnswer:
+    grounder = Grounder(
+        index=ListRetriever(texts), decoder=ScriptedDecoder(answer), scorer="overlap"
+    )
+    return grounder.ask("When was the lighthouse first lit?")
+
+
+def _assert_offsets_hold(result: GroundedAnswer) -> None:
+    for support in result.grounding_metadata.grounding_supports:
+        segment = support.segment
+        assert result.answer[segment.start_index : segment.end_index] == segment.text
+        assert all(1 <= i <= len(result.sources) for i in support.grounding_chunk_indices)
+    for claim in result.support.claims:
+        assert result.answer[claim.start : claim.end] == claim.text
+
+
+def test_decoder_markers_become_supports_with_confidence() -> None:
+    result = _ask("The lighthouse was first lit on 3 March 1874 [1].")
+    _assert_offsets_hold(result)
+    (support,) = result.grounding_metadata.grounding_supports
+    assert support.grounding_chunk_indices == [1] and support.citation_origin == "decoder"
+    assert support.confidence_scores[0] > 0.5
+    assert [c.index for c in result.grounding_metadata.grounding_chunks] == [1, 2]
+    assert set(result.timings) == {"retrieval", "generation", "checking"}
+
+
+def test_missing_markers_are_added_from_the_checker_and_labelled() -> None:
+    result = _ask("The lighthouse was first lit on 3 March 1874.")
+    assert result.answer == "The lighthouse was first lit on 3 March 1874 [1]."
+    _assert_offsets_hold(result)
+    (support,) = result.grounding_metadata.grounding_supports
+    assert support.citation_origin == "checker" and support.grounding_chunk_indices == [1]
+
+
+def test_markers_to_missing_sources_are_dropped_with_a_warning() -> None:
+    result = _ask("The lighthouse was first lit on 3 March 1874 [7].")
+    assert "[7]" not in result.answer
+    assert any("[7]" in warning for warning in result.warnings)
+    _assert_offsets_hold(result)
+
+
+def test_a_marker_the_checker_cannot_support_is_flagged() -> None:
+    result = _ask("The harbour has forty berths [1].")  # source 1 is the lighthouse text
+    (support,) = result.grounding_metadata.grounding_supports
+    assert support.confidence_scores == [0.0]
+    assert any("not supported by source 1" in warning for warning in result.warnings)
+
+
+def test_stream_yields_text_then_the_final_answer() -> None:
+    grounder = Grounder(
+        index=ListRetriever(TEXTS),
+        decoder=ScriptedDecoder("It opened in 1874 [1]."),
+        scorer="overlap",
+    )
+    items = list(grounder.stream("When?"))
+    assert all(isinstance(item, str) for item in items[:-1])
+    assert "".join(items[:-1]) == "It opened in 1874 [1]."
+    assert isinstance(items[-1], GroundedAnswer)
+
+
+def test_no_sources_gives_an_unsupported_answer_not_a_crash() -> None:
+    result = _ask("Anything.", texts={})
+    assert result.answer == NO_SOURCES_ANSWER and result.sources == []
+    assert result.support.score == 0.0 and not result.support.supported
+    assert any("no sources" in warning for warning in result.warnings)
+
+
+def test_empty_question_is_an_input_error() -> None:
+    grounder = Grounder(index=ListRetriever(TEXTS), decoder=ScriptedDecoder("x"), scorer="overlap")
+    with pytest.raises(InputError):
+        grounder.ask("  ")
