@@ -2,10 +2,12 @@
 
 from grounding.checking import check, check_many, list_scorers
 from grounding.errors import GroundingError
+from grounding.pipeline import Grounder
 from grounding.schema import GroundedAnswer, Source, SupportReport
 
 __all__ = [
     "GroundedAnswer",
+    "Grounder",
     "GroundingError",
     "Source",
     "SupportReport",
