@@ -1,0 +1,68 @@
+"""The service's settings: what it serves and the limits that keep it standing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from grounding.errors import ConfigError
+
+__all__ = ["ServiceSettings", "parse_api_keys"]
+
+
+def parse_api_keys(raw: str | None) -> frozenset[str]:
+    """Keys from `GROUNDING_API_KEYS` (comma separated); empty means no auth."""
+    return frozenset(key.strip() for key in (raw or "").split(",") if key.strip())
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything `create_app` needs; limits are per request unless said otherwise.
+
+    `model_name` is the id clients put in `model`; `index`, `web`, `decoder` and
+    `scorer` configure the default Grounder, loaded once at start-up.
+    """
+
+    index: str | None = None
+    web: str | None = None
+    decoder: str = "extractive"
+    scorer: str | None = None
+    k: int = 5
+    model_name: str = "grounding"
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+    preload: bool = True
+    max_body_bytes: int = 1_000_000
+    max_messages: int = 64
+    max_message_chars: int = 16_000
+    max_tokens: int = 4096
+    max_sources: int = 100
+    max_concurrent: int = 4
+    max_queue: int = 64
+    request_timeout_s: float = 120.0
+    max_cached_grounders: int = 4
+
+    def __post_init__(self) -> None:
+        positive = {
+            "max_body_bytes": self.max_body_bytes,
+            "max_messages": self.max_messages,
+            "max_message_chars": self.max_message_chars,
+            "max_tokens": self.max_tokens,
+            "max_sources": self.max_sources,
+            "max_concurrent": self.max_concurrent,
+            "max_cached_grounders": self.max_cached_grounders,
+            "request_timeout_s": self.request_timeout_s,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ConfigError(f"service setting {name} must be positive, got {value}")
+        if self.max_queue < 0:
+            raise ConfigError(f"service setting max_queue must be >= 0, got {self.max_queue}")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ServiceSettings:
+        """Settings with API keys read from `GROUNDING_API_KEYS`, then `overrides`."""
+        values: dict[str, object] = {
+            "api_keys": parse_api_keys(os.environ.get("GROUNDING_API_KEYS"))
+        }
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
