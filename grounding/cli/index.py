@@ -1,0 +1,123 @@
+"""`grounding index`: build, list and inspect local indexes."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+__all__ = ["index"]
+
+
+@click.group()
+def index() -> None:
+    """Build and inspect local indexes (stored under $GROUNDING_HOME/indexes)."""
+
+
+@index.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--name", required=True, help="Index name, or a folder path containing '/'.")
+@click.option("--tag", "tags", multiple=True, help="Tag every chunk (repeatable); filter on it.")
+@click.option("--force", is_flag=True, help="Re-embed everything instead of only changed files.")
+@click.option(
+    "--index-type",
+    type=click.Choice(["auto", "flat", "hnsw"]),
+    default="auto",
+    show_default=True,
+    help="FAISS index: exact (flat), graph (hnsw), or by size (auto).",
+)
+@click.option("--chunk-size", type=click.IntRange(50, 20_000), help="Characters per chunk.")
+@click.option("--chunk-overlap", type=click.IntRange(0, 5_000), help="Characters of overlap.")
+@click.option("--no-hybrid", is_flag=True, help="Dense search only (no BM25 keyword index).")
+@click.option("--embedding-model", help="Sentence-transformers model folder (default: MiniLM).")
+def build(
+    paths: tuple[str, ...],
+    name: str,
+    tags: tuple[str, ...],
+    force: bool,
+    index_type: str,
+    chunk_size: int | None,
+    chunk_overlap: int | None,
+    no_hybrid: bool,
+    embedding_model: str | None,
+) -> None:
+    """Index the .txt, .md, .html and .pdf files under PATHS as NAME.
+
+    Re-running over a changed folder embeds only new and changed files.
+    """
+    from grounding.retrieval.index import LocalIndex
+
+    built = LocalIndex.build(
+        paths,
+        name,
+        tags=tags,
+        embedding_model=embedding_model,
+        index_type=index_type,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        hybrid=not no_hybrid,
+        force=force,
+    )
+    report = built.last_build
+    click.echo(f"index {name!r} at {built.directory}")
+    if report is not None:
+        click.echo(report.summary())
+
+
+@index.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_command(as_json: bool) -> None:
+    """List the indexes under $GROUNDING_HOME/indexes."""
+    from grounding.config import indexes_dir
+    from grounding.retrieval.registry import list_index_dirs
+    from grounding.retrieval.storage import read_manifest
+
+    rows = []
+    for folder in list_index_dirs():
+        manifest = read_manifest(folder, folder.name)
+        rows.append(
+            {
+                "name": folder.name,
+                "documents": manifest.documents,
+                "chunks": manifest.chunks,
+                "index_type": manifest.index_type,
+                "embedding_model": manifest.embedding_model,
+                "updated_at": manifest.updated_at,
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif not rows:
+        click.echo(f"no indexes in {indexes_dir()}; make one with `grounding index build`")
+    else:
+        for row in rows:
+            click.echo(
+                f"{row['name']:<20} {row['documents']:>6} docs {row['chunks']:>8} chunks  "
+                f"{row['index_type']:<5} {row['embedding_model']}  {row['updated_at']}"
+            )
+
+
+@index.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def info(name: str, as_json: bool) -> None:
+    """Show an index's settings and files."""
+    from grounding.retrieval.registry import resolve_index_dir
+    from grounding.retrieval.storage import read_manifest
+
+    folder = resolve_index_dir(name)
+    manifest = read_manifest(folder, name)
+    if as_json:
+        click.echo(manifest.model_dump_json(indent=2))
+        return
+    click.echo(f"index       {name} ({folder})")
+    click.echo(f"model       {manifest.embedding_model} ({manifest.dimension}-d)")
+    search = "hybrid (dense + BM25)" if manifest.hybrid else "dense"
+    ef = f", efSearch {manifest.ef_search}" if manifest.index_type == "hnsw" else ""
+    click.echo(f"type        {manifest.index_type}{ef}; search {search}")
+    click.echo(f"chunks      {manifest.chunks} from {manifest.documents} documents")
+    click.echo(f"chunking    {manifest.chunk_size} chars, {manifest.chunk_overlap} overlap")
+    click.echo(f"updated     {manifest.updated_at}")
+    for doc_id, record in sorted(manifest.files.items()):
+        tags = f" [{', '.join(record.tags)}]" if record.tags else ""
+        click.echo(f"  {doc_id}  {record.chunks} chunks{tags}  {record.title}")

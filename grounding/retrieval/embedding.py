@@ -1,0 +1,84 @@
+"""Text to unit vectors, batched, with a progress bar on a terminal.
+
+Vectors are L2-normalised, so cosine similarity is the inner product that the
+FAISS index computes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from grounding.errors import ModelError
+from grounding.models import DEFAULT_EMBEDDING_MODEL, embedder
+
+__all__ = [
+    "EMBEDDING_MODEL_ENV",
+    "configured_embedding_model",
+    "embed_query",
+    "embed_texts",
+    "embedding_dimension",
+]
+
+EMBEDDING_MODEL_ENV = "GROUNDING_EMBEDDING_MODEL"
+_BATCH = 32
+_CALL = 8 * _BATCH  # texts per encode() call: one progress step, little per-call overhead
+
+
+def configured_embedding_model() -> str:
+    """The embedding model to use: `$GROUNDING_EMBEDDING_MODEL`, else all-MiniLM-L6-v2."""
+    return os.environ.get(EMBEDDING_MODEL_ENV, "").strip() or DEFAULT_EMBEDDING_MODEL
+
+
+def embedding_dimension(model_name: str) -> int:
+    """The width of the model's vectors."""
+    model = embedder(model_name)
+    read = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dimension = read()
+    if not dimension:
+        raise ModelError(f"embedding model {model_name!r} does not say its vector size")
+    return int(dimension)
+
+
+def embed_texts(
+    texts: Sequence[str],
+    model_name: str = DEFAULT_EMBEDDING_MODEL,
+    batch_size: int = _BATCH,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """Unit vectors for `texts`, shape (len(texts), dim), float32.
+
+    Texts are encoded longest first so each batch pads little, then put back in
+    order. `progress=None` shows a bar only when stderr is a terminal.
+    """
+    from tqdm.auto import tqdm
+
+    model = embedder(model_name)
+    dimension = embedding_dimension(model_name)
+    vectors = np.empty((len(texts), dimension), dtype=np.float32)
+    if not texts:
+        return vectors
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    show = sys.stderr.isatty() if progress is None else progress
+    step = max(batch_size, _CALL - _CALL % batch_size)
+    with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not show) as bar:
+        for begin in range(0, len(order), step):
+            rows = order[begin : begin + step]
+            encoded = model.encode(
+                [texts[i] for i in rows],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            vectors[rows] = np.asarray(encoded, dtype=np.float32)
+            bar.update(len(rows))
+    return vectors
+
+
+def embed_query(query: str, model_name: str = DEFAULT_EMBEDDING_MODEL) -> np.ndarray:
+    """One query's unit vector, shape (1, dim)."""
+    return embed_texts([query], model_name, progress=False)

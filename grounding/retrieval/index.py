@@ -1,0 +1,375 @@
+"""The local index: chunks, their vectors (FAISS) and a BM25 index, searched together.
+
+    index = LocalIndex.build(["./notes"], "notes")       # or LocalIndex.load("notes")
+    hits = index.search("when was the lighthouse lit?", k=5, filters={"tags": ["history"]})
+
+`LocalIndex` is a `Retriever` (a `name` and `search`), so the pipeline does not
+know it from a web retriever or any other store put behind the same two members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
+from grounding.retrieval.bm25 import KeywordIndex
+from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
+from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
+from grounding.retrieval.faiss_store import VectorStore
+from grounding.retrieval.filters import Filter, as_filter
+from grounding.retrieval.fusion import reciprocal_rank_fusion
+from grounding.retrieval.loaders import Document
+from grounding.retrieval.registry import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.storage import (
+    BM25_DIR,
+    CHUNKS,
+    VECTORS,
+    FileRecord,
+    IndexManifest,
+    now,
+    read_chunks,
+    read_manifest,
+    replace_atomically,
+    write_chunks,
+)
+from grounding.schema import Chunk, SearchHit
+
+if TYPE_CHECKING:
+    from grounding.retrieval.building import BuildReport
+
+__all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]
+
+SearchMode = Literal["hybrid", "dense", "keyword"]
+_DEPTH = 4  # candidates per ranking, as a multiple of k, before fusion
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How an index is built; recorded in its manifest."""
+
+    embedding_model: str = field(default_factory=configured_embedding_model)
+    index_type: str = "auto"  # "auto" | "flat" | "hnsw"
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    hybrid: bool = True
+
+
+class LocalIndex:
+    """A searchable, saveable set of chunks. Build, load, add, search, save."""
+
+    def __init__(self, directory: str | Path, settings: IndexSettings | None = None) -> None:
+        """An empty index that will be saved to `directory` (a name or a path)."""
+        self.directory = index_dir_for_write(directory)
+        self.name = self.directory.name
+        self.settings = settings or IndexSettings()
+        self.files: dict[str, FileRecord] = {}
+        self.last_embedded = 0  # chunks embedded by the last add/build: what a rebuild costs
+        self.last_build: BuildReport | None = None  # set by build()
+        self._chunks: list[Chunk] = []
+        self._vectors: np.ndarray | None = None  # set while the store is out of date
+        self._store: VectorStore | None = None
+        self._keywords: KeywordIndex | None = None
+        self._dimension = 0
+
+    # ---- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, embedding_model: str | None = None) -> LocalIndex:
+        """The saved index `name_or_path`; refuses one built with another embedding model."""
+        folder = resolve_index_dir(name_or_path)
+        manifest = read_manifest(folder, str(name_or_path))
+        wanted = embedding_model or configured_embedding_model()
+        if manifest.embedding_model != wanted:
+            raise EmbeddingMismatchError(
+                f"index {str(name_or_path)!r} was built with embedding model "
+                f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
+                f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it with "
+                "`grounding index build PATH... --force`"
+            )
+        index = cls(folder, _settings_of(manifest))
+        index.name = folder.name if folder.name else str(name_or_path)
+        index.files = dict(manifest.files)
+        index._chunks = read_chunks(folder / CHUNKS)
+        index._dimension = manifest.dimension
+        if index._chunks:
+            index._store = VectorStore.read(
+                folder / VECTORS, manifest.index_type, manifest.ef_search
+            )
+            if index._store.dimension != manifest.dimension:
+                raise EmbeddingMismatchError(
+                    f"index {folder} stores {index._store.dimension}-d vectors but its manifest "
+                    f"says {manifest.dimension}; rebuild it with --force"
+                )
+            if manifest.hybrid:
+                index._keywords = KeywordIndex.load(folder / BM25_DIR, len(index._chunks))
+        if index._store is not None and index._store.count != len(index._chunks):
+            raise IndexStoreError(
+                f"index {folder} is inconsistent ({index._store.count} vectors, "
+                f"{len(index._chunks)} chunks); rebuild it with --force"
+            )
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        paths: Sequence[str | Path],
+        name_or_dir: str | Path,
+        *,
+        tags: Iterable[str] = (),
+        embedding_model: str | None = None,
+        index_type: str = "auto",
+        chunk_size: int | None = None,
+        chunk_overlap: int | None = None,
+        hybrid: bool = True,
+        force: bool = False,
+        progress: bool | None = None,
+    ) -> LocalIndex:
+        """Index the files under `paths` and save; unchanged files keep their vectors.
+
+        Re-running over a changed folder embeds only new and changed files (by
+        content hash) and drops files that are gone. `force` starts from nothing.
+        """
+        from grounding.retrieval.building import update_from_files
+
+        settings = IndexSettings(
+            embedding_model=embedding_model or configured_embedding_model(),
+            index_type=index_type,
+            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+            chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
+            hybrid=hybrid,
+        )
+        index = cls._reusable(name_or_dir, settings) if not force else None
+        index = index or cls(name_or_dir, settings)
+        update_from_files(index, paths, tuple(tags), progress)
+        index.save()
+        return index
+
+    @classmethod
+    def _reusable(cls, name_or_dir: str | Path, settings: IndexSettings) -> LocalIndex | None:
+        """The saved index at the target, if it was built the same way (so vectors carry over)."""
+        try:
+            old = cls.load(index_dir_for_write(name_or_dir), settings.embedding_model)
+        except IndexStoreError:
+            return None
+        same = (old.settings.chunk_size, old.settings.chunk_overlap) == (
+            settings.chunk_size,
+            settings.chunk_overlap,
+        )
+        if not same:
+            return None
+        old.settings = settings
+        return old
+
+    # ---- changing ----------------------------------------------------------------------
+
+    def add(self, items: Iterable[Document | Chunk], progress: bool | None = None) -> list[Chunk]:
+        """Chunk (documents), embed and add; a document replaces one with the same id.
+
+        Returns the chunks added. Call `save()` to keep them.
+        """
+        new_chunks: list[Chunk] = []
+        for item in items:
+            if isinstance(item, Document):
+                self.remove([item.doc_id])
+                chunks = chunk_text(
+                    item.text,
+                    item.doc_id,
+                    item.title,
+                    item.uri,
+                    item.tags,
+                    self.settings.chunk_size,
+                    self.settings.chunk_overlap,
+                )
+                self.files[item.doc_id] = FileRecord(
+                    sha256=item.sha256,
+                    title=item.title,
+                    uri=item.uri,
+                    tags=item.tags,
+                    chunks=len(chunks),
+                )
+                new_chunks += chunks
+            else:
+                new_chunks.append(item)
+        vectors = embed_texts(
+            [chunk.text for chunk in new_chunks], self.settings.embedding_model, progress=progress
+        )
+        self.last_embedded = len(new_chunks)
+        self._dimension = vectors.shape[1]
+        if new_chunks:
+            self._vectors = np.concatenate([self.vectors(), vectors])
+            self._chunks += new_chunks
+            self._invalidate()
+        return new_chunks
+
+    def remove(self, doc_ids: Iterable[str]) -> int:
+        """Drop every chunk of these documents; returns how many chunks went."""
+        gone = set(doc_ids)
+        for doc_id in gone:
+            self.files.pop(doc_id, None)
+        keep = [row for row, chunk in enumerate(self._chunks) if chunk.doc_id not in gone]
+        removed = len(self._chunks) - len(keep)
+        if removed:
+            self._vectors = self.vectors()[keep]
+            self._chunks = [self._chunks[row] for row in keep]
+            self._invalidate()
+        return removed
+
+    def retag(self, doc_id: str, tags: tuple[str, ...]) -> None:
+        """Give a document's chunks new tags without embedding them again."""
+        self._chunks = [
+            chunk.model_copy(update={"tags": tags}) if chunk.doc_id == doc_id else chunk
+            for chunk in self._chunks
+        ]
+        self.files[doc_id] = self.files[doc_id].model_copy(update={"tags": tags})
+
+    def save(self) -> None:
+        """Write the index to its folder atomically (the old copy stays whole until the swap)."""
+        store, keywords = self._built()
+        manifest = IndexManifest(
+            embedding_model=self.settings.embedding_model,
+            dimension=self._dimension or store.dimension,
+            index_type=store.kind,
+            requested_index_type=self.settings.index_type,
+            ef_search=store.ef_search,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            hybrid=self.settings.hybrid,
+            documents=len({chunk.doc_id for chunk in self._chunks}),
+            chunks=len(self._chunks),
+            files=self.files,
+            updated_at=now(),
+        )
+
+        def write(folder: Path) -> None:
+            write_chunks(folder / CHUNKS, self._chunks)
+            store.write(folder / VECTORS)
+            if keywords is not None:
+                keywords.save(folder / BM25_DIR)
+            (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+
+        replace_atomically(self.directory, write)
+
+    # ---- reading -----------------------------------------------------------------------
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """The chunks, in row order (a copy)."""
+        return list(self._chunks)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def vectors(self) -> np.ndarray:
+        """All chunk vectors in row order, shape (len(self), dim)."""
+        if self._vectors is not None:
+            return self._vectors
+        if self._store is not None:
+            return self._store.vectors()
+        return np.empty((0, self._dimension or 0), dtype=np.float32)
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filter | Mapping[str, Any] | None = None,
+        mode: SearchMode | None = None,
+    ) -> list[SearchHit]:
+        """The `k` chunks best matching `query`, best first.
+
+        `mode` defaults to hybrid (dense and BM25 fused by reciprocal rank) when
+        the index was built with it, else dense (cosine similarity).
+        """
+        mode = mode or ("hybrid" if self.settings.hybrid else "dense")
+        if not query.strip():
+            raise InputError("empty query: ask something")
+        if not self._chunks or k <= 0:
+            return []
+        depth = k if mode == "dense" else max(k * _DEPTH, 20)
+        rankings: list[list[SearchHit]] = []
+        if mode in ("hybrid", "dense"):
+            vector = embed_query(query, self.settings.embedding_model)
+            rankings.append(self.search_by_vector(vector[0], depth, filters))
+        if mode in ("hybrid", "keyword"):
+            rankings.append(self._keyword_hits(query, depth, filters))
+        if len(rankings) == 1:
+            return rankings[0][:k]
+        return reciprocal_rank_fusion(rankings, k=k)
+
+    def search_by_vector(
+        self, vector: np.ndarray, k: int = 5, filters: Filter | Mapping[str, Any] | None = None
+    ) -> list[SearchHit]:
+        """The `k` chunks nearest to a unit `vector` by inner product, best first."""
+        store, _ = self._built()
+        allowed = self._allowed_rows(as_filter(filters))
+        if allowed is not None and not len(allowed):
+            return []
+        scores, rows = store.search(vector.reshape(1, -1), k, allowed)
+        return [
+            SearchHit(chunk=self._chunks[row], score=float(score), retriever=f"local:{self.name}")
+            for score, row in zip(scores[0], rows[0], strict=True)
+            if row >= 0
+        ]
+
+    def _keyword_hits(
+        self, query: str, k: int, filters: Filter | Mapping[str, Any] | None
+    ) -> list[SearchHit]:
+        _, keywords = self._built()
+        if keywords is None:
+            keywords = self._keywords = KeywordIndex.build([c.text for c in self._chunks])
+        allowed = self._allowed_rows(as_filter(filters))
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(self._chunks), dtype=np.float32)
+            mask[allowed] = 1.0
+        return [
+            SearchHit(chunk=self._chunks[row], score=score, retriever=f"bm25:{self.name}")
+            for row, score in keywords.search(query, k, mask)
+        ]
+
+    def _allowed_rows(self, chosen: Filter | None) -> np.ndarray | None:
+        if chosen is None:
+            return None
+        docs = {doc_id for doc_id in {c.doc_id for c in self._chunks} if chosen.matches_doc(doc_id)}
+        wanted = set(chosen.tags)
+        rows = [
+            row
+            for row, chunk in enumerate(self._chunks)
+            if chunk.doc_id in docs and wanted <= set(chunk.tags)
+        ]
+        return np.asarray(rows, dtype=np.int64)
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._store = None
+        self._keywords = None
+
+    def _built(self) -> tuple[VectorStore, KeywordIndex | None]:
+        """The FAISS and BM25 indexes for the current chunks, rebuilt after a change."""
+        if self._store is None:
+            vectors = self.vectors()
+            if not len(vectors) and not self._dimension:
+                raise InputError("the index is empty: add documents before searching or saving")
+            self._store = VectorStore.build(vectors, self.settings.index_type)
+            self._vectors = None
+        if self._keywords is None and self.settings.hybrid:
+            self._keywords = KeywordIndex.build([chunk.text for chunk in self._chunks])
+        return self._store, self._keywords
+
+    def __repr__(self) -> str:
+        return f"LocalIndex({str(self.directory)!r}, chunks={len(self)})"
+
+
+def _settings_of(manifest: IndexManifest) -> IndexSettings:
+    return IndexSettings(
+        embedding_model=manifest.embedding_model,
+        index_type=manifest.requested_index_type,
+        chunk_size=manifest.chunk_size,
+        chunk_overlap=manifest.chunk_overlap,
+        hybrid=manifest.hybrid,
+    )

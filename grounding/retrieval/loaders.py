@@ -1,0 +1,152 @@
+"""Reading files into documents: plain text, Markdown, HTML and (optionally) PDF.
+
+Each document keeps the text that was extracted from its file; chunk offsets
+point into that text, and the file's content hash lets a rebuild skip files
+that did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grounding.errors import InputError
+
+__all__ = ["SUFFIXES", "Document", "SourceFile", "discover", "file_hash", "load_document"]
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found under the paths given to `build`, with the id it gets in the index."""
+
+    path: Path
+    doc_id: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """The extracted text of one file (or of anything else a caller adds)."""
+
+    doc_id: str
+    title: str
+    uri: str
+    text: str
+    tags: tuple[str, ...] = ()
+    sha256: str = ""
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of the file's bytes: what decides whether it must be embedded again."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(paths: Sequence[str | Path]) -> list[SourceFile]:
+    """Every loadable file under `paths`, sorted, each with a unique doc id.
+
+    A file given directly is named by its file name; a file found in a folder
+    by the folder's name and its path inside it (`notes/travel/rome.md`).
+    """
+    if not paths:
+        raise InputError("no paths given: name at least one file or folder to index")
+    found: dict[str, SourceFile] = {}
+    for raw in paths:
+        for source in _expand(Path(raw)):
+            other = found.get(source.doc_id)
+            if other is not None and other.path.resolve() != source.path.resolve():
+                raise InputError(
+                    f"two files would get the same id {source.doc_id!r}: {other.path} and "
+                    f"{source.path}; index them under differently named folders"
+                )
+            found[source.doc_id] = source
+    if not found:
+        listed = ", ".join(str(path) for path in paths)
+        raise InputError(f"no files to index in {listed}: expected {', '.join(SUFFIXES)} files")
+    return [found[doc_id] for doc_id in sorted(found)]
+
+
+def _expand(path: Path) -> Iterator[SourceFile]:
+    if not path.exists():
+        raise InputError(f"no such file or folder: {path}")
+    if path.is_file():
+        if path.suffix.lower() not in SUFFIXES:
+            raise InputError(f"cannot index {path}: expected one of {', '.join(SUFFIXES)}")
+        yield SourceFile(path, path.name)
+        return
+    name = path.resolve().name or "root"
+    for child in sorted(path.rglob("*")):
+        relative = child.relative_to(path)
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # hidden files and folders (.git, .obsidian) are not notes
+        if child.is_file() and child.suffix.lower() in SUFFIXES:
+            yield SourceFile(child, f"{name}/{relative.as_posix()}")
+
+
+def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = "") -> Document:
+    """Read and extract one file; the title comes from the file when it has one."""
+    path = source.path
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        title, text = _read_pdf(path)
+    else:
+        raw = _read_text(path)
+        if suffix in {".html", ".htm"}:
+            title, text = _extract_html(raw)
+        elif suffix in {".md", ".markdown"}:
+            heading = _HEADING.search(raw)
+            title, text = (heading.group(1) if heading else ""), raw
+        else:
+            title, text = "", raw
+    return Document(
+        doc_id=source.doc_id,
+        title=title.strip() or path.stem.replace("-", " ").replace("_", " "),
+        uri=path.resolve().as_uri(),
+        text=text,
+        tags=tuple(tags),
+        sha256=sha256 or file_hash(path),
+    )
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # never fails; better odd accents than a lost note
+
+
+def _extract_html(raw: str) -> tuple[str, str]:
+    """The main text of a page (boilerplate removed by trafilatura) and its <title>."""
+    import trafilatura
+
+    text = trafilatura.extract(raw, include_comments=False, include_tables=True) or ""
+    match = re.search(r"<title[^>]*>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
+    title = re.sub(r"\s+", " ", match.group(1)) if match else ""
+    return html.unescape(title), text
+
+
+def _read_pdf(path: Path) -> tuple[str, str]:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as exc:
+        raise InputError(
+            f"cannot index {path}: PDF support needs pypdf: pip install 'grounding[pdf]'"
+        ) from exc
+    try:
+        reader = PdfReader(path)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = str((reader.metadata or {}).get("/Title") or "")
+    except (PdfReadError, OSError, ValueError) as exc:
+        raise InputError(f"cannot read PDF {path}: {exc}") from exc
+    return title, "\n\n".join(page.strip() for page in pages)

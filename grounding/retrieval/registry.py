@@ -1,0 +1,68 @@
+"""Index names and where they live.
+
+A plain name (`notes`) means `$GROUNDING_HOME/indexes/notes/`; anything with a
+path separator (`./build/idx`, `/srv/idx`) is used as the folder itself. When
+reading, a plain name that is not under GROUNDING_HOME but is an index folder
+in the working directory is accepted too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from grounding.config import indexes_dir
+from grounding.errors import InputError
+
+__all__ = ["MANIFEST", "index_dir_for_write", "list_index_dirs", "resolve_index_dir"]
+
+MANIFEST = "manifest.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _is_path(name_or_path: str | Path) -> bool:
+    if isinstance(name_or_path, Path):
+        return True
+    text = str(name_or_path)
+    return "/" in text or os.sep in text or text in {".", ".."}
+
+
+def _checked_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InputError(
+            f"invalid index name {name!r}: use letters, digits, '.', '_' or '-' "
+            "(or give a path containing '/')"
+        )
+    return name
+
+
+def index_dir_for_write(name_or_path: str | Path) -> Path:
+    """The folder an index named or located by `name_or_path` is written to."""
+    if _is_path(name_or_path):
+        return Path(name_or_path).expanduser()
+    return indexes_dir() / _checked_name(str(name_or_path))
+
+
+def resolve_index_dir(name_or_path: str | Path) -> Path:
+    """The folder of an existing (or expected) index; it may not exist yet."""
+    if _is_path(name_or_path):
+        return Path(name_or_path).expanduser()
+    name = str(name_or_path)
+    home = indexes_dir() / name
+    local = Path(name)
+    if not (home / MANIFEST).exists() and (local / MANIFEST).exists():
+        return local
+    return indexes_dir() / _checked_name(name)
+
+
+def list_index_dirs() -> list[Path]:
+    """Folders of the indexes under `$GROUNDING_HOME/indexes`, by name."""
+    root = indexes_dir()
+    if not root.is_dir():
+        return []
+    return sorted(
+        child
+        for child in root.iterdir()
+        if child.is_dir() and not child.name.startswith(".") and (child / MANIFEST).exists()
+    )
