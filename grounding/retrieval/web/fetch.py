@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 
 from grounding.errors import FetchRefusedError, RetrievalError
 from grounding.retrieval.web.http import USER_AGENT, RetryPolicy, send_with_retries
@@ -134,20 +135,26 @@ class Fetcher:
         return Page(url=url, final_url=final_url, title=title, text=text, truncated=truncated)
 
     def _read(self, url: str, response: requests.Response, deadline: float) -> tuple[bytes, bool]:
-        """The body up to `max_bytes` (True when cut), within the page's time budget."""
+        """The body up to `max_bytes` (True when cut), within the page's time budget.
+
+        `read1` returns whatever has arrived, so a server that drips a byte at a
+        time is caught by the deadline instead of holding a worker forever.
+        """
         parts: list[bytes] = []
         size = 0
         try:
-            for part in response.iter_content(chunk_size=65536):
+            while True:
+                part = response.raw.read1(65536, decode_content=True)
+                if not part:
+                    return b"".join(parts), False
                 parts.append(part)
                 size += len(part)
                 if size >= self.max_bytes:
                     return b"".join(parts)[: self.max_bytes], True
                 if time.monotonic() > deadline:
                     raise RetrievalError(f"{url} took longer than {self.total_timeout:g} s")
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise RetrievalError(f"cannot read {url}: {exc}") from exc
-        return b"".join(parts), False
 
 
 def extract_main_text(body: bytes, content_type: str = "text/html") -> tuple[str, str]:
