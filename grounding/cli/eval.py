@@ -1,0 +1,148 @@
+"""`grounding eval`: checker reports on labelled data, run comparisons, pipeline reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["eval_command"]
+
+
+@click.command("eval")
+@click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for metrics.json, report.html, report.md, predictions.jsonl.",
+)
+@click.option(
+    "--scorer",
+    "scorers",
+    multiple=True,
+    help="Scorer name; repeat to compare several (default: the default scorer).",
+)
+@click.option(
+    "--threshold",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Support score below which an answer counts as unsupported.",
+)
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Ignore earlier predictions in --out instead of resuming from them.",
+)
+@click.option(
+    "--compare",
+    nargs=2,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Compare two earlier eval folders (DIR_A DIR_B) instead of scoring DATA.",
+)
+@click.option(
+    "--pipeline",
+    is_flag=True,
+    help="DATA holds questions (id, question, expected?): run the whole pipeline.",
+)
+@click.option("--index", help="Index name or path for --pipeline (default: the demo index).")
+@click.option("--decoder", default="extractive", show_default=True, help="Decoder for --pipeline.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar (default: only on a terminal).",
+)
+def eval_command(
+    data: Path | None,
+    out_dir: Path,
+    scorers: tuple[str, ...],
+    threshold: float,
+    fresh: bool,
+    compare: tuple[Path, Path] | None,
+    pipeline: bool,
+    index: str | None,
+    decoder: str,
+    progress: bool | None,
+) -> None:
+    """Evaluate scorers on labelled DATA (JSONL), compare two runs, or evaluate the pipeline.
+
+    \b
+    grounding eval DATA.jsonl --out DIR [--scorer NAME ...] [--threshold X]
+    grounding eval --compare DIR_A DIR_B --out DIR
+    grounding eval QUESTIONS.jsonl --pipeline [--index NAME] --out DIR
+    """
+    if compare:
+        if data is not None or pipeline:
+            raise click.UsageError("--compare takes two run folders and no DATA or --pipeline")
+        _compare(compare, out_dir)
+    elif data is None:
+        raise click.UsageError("give DATA.jsonl (or --compare DIR_A DIR_B)")
+    elif pipeline:
+        _pipeline(data, out_dir, index, decoder, scorers, threshold, progress)
+    else:
+        _scorers(data, out_dir, scorers, threshold, not fresh, progress)
+
+
+def _warn_skipped(errors: list[object]) -> None:
+    for error in errors[:20]:
+        click.echo(f"warning: skipped {error}", err=True)
+    if len(errors) > 20:
+        click.echo(f"warning: skipped {len(errors) - 20} more row(s)", err=True)
+
+
+def _scorers(
+    data: Path,
+    out_dir: Path,
+    scorers: tuple[str, ...],
+    threshold: float,
+    resume: bool,
+    progress: bool | None,
+) -> None:
+    from grounding.evaluation.evaluate import evaluate
+    from grounding.evaluation.markdown_report import table_markdown
+    from grounding.evaluation.tables import headline_table
+
+    result = evaluate(data, out_dir, scorers or ("",), threshold, resume, progress)
+    _warn_skipped(list(result.skipped))
+    reused = sum(run.reused for run in result.runs)
+    if reused:
+        click.echo(f"resumed: reused {reused} earlier prediction(s)", err=True)
+    click.echo(table_markdown(headline_table(result.summaries)))
+    click.echo(f"\nwrote {out_dir}/metrics.json, report.html, report.md, predictions.jsonl")
+
+
+def _compare(dirs: tuple[Path, Path], out_dir: Path) -> None:
+    from grounding.evaluation.compare import compare_runs
+
+    result = compare_runs(dirs[0], dirs[1], out_dir)
+    click.echo(result.summary_line())
+    click.echo(f"wrote {out_dir}/comparison.json, report.html, report.md")
+
+
+def _pipeline(
+    data: Path,
+    out_dir: Path,
+    index: str | None,
+    decoder: str,
+    scorers: tuple[str, ...],
+    threshold: float,
+    progress: bool | None,
+) -> None:
+    from grounding.evaluation.pipeline_eval import evaluate_pipeline
+
+    if len(scorers) > 1:
+        raise click.UsageError("--pipeline takes at most one --scorer")
+    result = evaluate_pipeline(
+        data,
+        out_dir,
+        index=index,
+        decoder=decoder,
+        scorer=scorers[0] if scorers else None,
+        threshold=threshold,
+        progress=progress,
+    )
+    _warn_skipped(list(result.skipped))
+    click.echo(result.summary_line())
+    click.echo(f"wrote {out_dir}/metrics.json, report.html, report.md, predictions.jsonl")

@@ -1,0 +1,222 @@
+"""Running scorers over labelled rows, writing each prediction as soon as it is made.
+
+`predictions.jsonl` holds one line per (scorer, row) with the full support report, so a
+run can be re-scored, compared or rendered later without the models, and an interrupted
+run resumes where it stopped: a stored line is reused only when its scorer, threshold and
+the row's content fingerprint all match.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from grounding.checking import Scorer, check_many, get_scorer
+from grounding.checking.base import ClaimScore
+from grounding.errors import GroundingError
+from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
+from grounding.schema import SupportReport
+
+__all__ = ["Prediction", "ScorerRun", "TimedScorer", "read_predictions", "run_scorer"]
+
+
+class Prediction(BaseModel):
+    """One scorer's verdict on one row, as stored in predictions.jsonl."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    scorer: str
+    threshold: float
+    fingerprint: str
+    task: str
+    label: int
+    gold_spans: list[tuple[int, int]]
+    score: float  # 1 - support: the ranking score for "unsupported"
+    predicted: int  # 1 = predicted unsupported (not report.supported)
+    seconds: float
+    report: SupportReport
+
+    @property
+    def predicted_spans(self) -> list[tuple[int, int]]:
+        return [(span.start, span.end) for span in self.report.unsupported_spans]
+
+
+class TimedScorer:
+    """Wraps a scorer and adds up the time spent inside its `score` calls."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.inner = scorer
+        self.name = scorer.name
+        self.seconds = 0.0
+
+    def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
+        started = time.perf_counter()
+        try:
+            return self.inner.score(claims, sources)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+@dataclass
+class ScorerRun:
+    """The predictions of one scorer over the rows, in row order."""
+
+    scorer: str
+    threshold: float
+    predictions: list[Prediction]
+    errors: list[RowError] = field(default_factory=list)
+    scorer_seconds: float = 0.0  # inside Scorer.score, for rows scored in this call
+    wall_seconds: float = 0.0  # the whole loop, for rows scored in this call
+    reused: int = 0  # rows taken from an earlier run's predictions.jsonl
+
+
+def read_predictions(path: Path) -> Iterator[Prediction]:
+    """The valid lines of a predictions file; a torn last line (interrupted write) is skipped."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                yield Prediction.model_validate_json(line)
+            except ValidationError:
+                continue
+
+
+def run_scorer(
+    rows: Sequence[EvalRow],
+    scorer: str | Scorer | None,
+    predictions_path: Path,
+    threshold: float = 0.5,
+    resume: bool = True,
+    progress: bool | None = None,
+    line_numbers: Sequence[int] | None = None,
+) -> ScorerRun:
+    """Score every row with `scorer`, appending to `predictions_path` as it goes.
+
+    `progress=None` shows a bar only on a terminal. Rows the scorer cannot check
+    (a `GroundingError`) become `errors` with their line numbers, not crashes.
+    """
+    chosen = TimedScorer(scorer if isinstance(scorer, Scorer) else get_scorer(scorer))
+    fingerprints = [row_fingerprint(row) for row in rows]
+    wanted = {row.id: fingerprints[i] for i, row in enumerate(rows)}
+    done = _restart_file(predictions_path, chosen.name, threshold, wanted if resume else {})
+    run = ScorerRun(scorer=chosen.name, threshold=threshold, predictions=[])
+    todo = [i for i, row in enumerate(rows) if row.id not in done]
+    by_index: dict[int, Prediction] = {}
+    started = time.perf_counter()
+    with (
+        predictions_path.open("a", encoding="utf-8") as out,
+        _bar(len(todo), chosen.name, progress) as bar,
+    ):
+        for i in todo:
+            row = rows[i]
+            row_started = time.perf_counter()
+            try:
+                report = check_many(
+                    [(row.answer, row.sources)], scorer=chosen, threshold=threshold
+                )[0]
+            except GroundingError as exc:
+                line = line_numbers[i] if line_numbers else i + 1
+                run.errors.append(
+                    RowError(line, f"{chosen.name} could not score {row.id!r}: {exc}")
+                )
+                bar.update(1)
+                continue
+            prediction = _prediction(
+                row,
+                chosen.name,
+                threshold,
+                fingerprints[i],
+                report,
+                time.perf_counter() - row_started,
+            )
+            out.write(prediction.model_dump_json() + "\n")
+            out.flush()
+            by_index[i] = prediction
+            bar.update(1)
+    run.wall_seconds = time.perf_counter() - started
+    run.scorer_seconds = chosen.seconds
+    for i, row in enumerate(rows):
+        if i in by_index:
+            run.predictions.append(by_index[i])
+        elif row.id in done:
+            run.predictions.append(done[row.id])
+            run.reused += 1
+    return run
+
+
+def _prediction(
+    row: EvalRow,
+    scorer: str,
+    threshold: float,
+    fingerprint: str,
+    report: SupportReport,
+    seconds: float,
+) -> Prediction:
+    return Prediction(
+        id=row.id,
+        scorer=scorer,
+        threshold=threshold,
+        fingerprint=fingerprint,
+        task=row.task,
+        label=row.label,
+        gold_spans=[(span.start, span.end) for span in row.spans],
+        score=1.0 - report.score,
+        predicted=int(not report.supported),
+        seconds=seconds,
+        report=report,
+    )
+
+
+def _restart_file(
+    path: Path, scorer: str, threshold: float, wanted: dict[str, str]
+) -> dict[str, Prediction]:
+    """Rewrite `path` keeping other scorers' lines and this scorer's reusable ones.
+
+    A line of this scorer and threshold is reusable when its row is still in the data
+    with the same fingerprint (`wanted`: id -> fingerprint; empty = start over). Torn and
+    stale lines are dropped, so appending afterwards leaves a clean file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    others: list[Prediction] = []
+    reusable: dict[str, Prediction] = {}
+    for p in read_predictions(path):
+        if p.scorer != scorer or p.threshold != threshold:
+            others.append(p)
+        elif wanted.get(p.id) == p.fingerprint:
+            reusable[p.id] = p
+    temporary = path.with_suffix(".jsonl.tmp")
+    with temporary.open("w", encoding="utf-8") as out:
+        for p in [*others, *reusable.values()]:
+            out.write(p.model_dump_json() + "\n")
+    os.replace(temporary, path)
+    return reusable
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _bar(total: int, name: str, progress: bool | None) -> _NoBar:
+    """A tqdm bar on stderr; quiet when stderr is not a terminal unless asked for."""
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    bar: _NoBar = tqdm(total=total, desc=name, unit="row", file=sys.stderr)  # type: ignore[assignment]
+    return bar
