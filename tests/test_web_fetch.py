@@ -6,10 +6,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from web_server import FixtureServer, serving
 
 from grounding.retrieval.web.fetch import Fetcher, FetchFailure, Page
 from grounding.retrieval.web.http import RetryPolicy
+from tests.web_server import FixtureServer, serving
 
 
 @pytest.fixture(scope="module")
