@@ -1,4 +1,4 @@
-"""Run the grounding service for real on 127.0.0.1: in a thread (uvicorn) or as `grounding serve`."""
+"""Run the grounding service for real on 127.0.0.1: in a thread, or as `grounding serve`."""
 
 from __future__ import annotations
 

@@ -70,7 +70,8 @@ def serve(
         max_concurrent=max_concurrent,
         request_timeout_s=timeout_s,
     )
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("grounding").setLevel(log_level.upper())
     engine = Engine(settings)
     engine.load()  # a bad index or decoder fails here, as one line, before the port opens
     app = create_app(engine=engine)
