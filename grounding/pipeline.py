@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grounding.checking import DEFAULT_THRESHOLD, Scorer, check, get_scorer
 from grounding.generation.base import Decoder
@@ -31,6 +32,9 @@ from grounding.schema import (
     Source,
     SupportReport,
 )
+
+if TYPE_CHECKING:
+    from grounding.retrieval.web import WebAugmenter
 
 __all__ = ["Grounder", "open_index"]
 
@@ -72,9 +76,15 @@ class Grounder:
         k: int = 5,
         threshold: float = DEFAULT_THRESHOLD,
         max_tokens: int = 256,
+        web_threshold: float | None = None,
     ) -> None:
         self.retriever = open_index(index)
         self.web = web
+        self._web: WebAugmenter | None = None
+        if web:  # a provider name, "auto" or "auto:<provider>"; a missing key fails here
+            from grounding.retrieval.web import WebAugmenter
+
+            self._web = WebAugmenter(web, threshold=web_threshold)
         self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
         self.k = k
@@ -126,7 +136,15 @@ class Grounder:
 
     def _retrieve(self, question: str) -> _Retrieved:
         hits = self.retriever.search(question, k=self.k)
-        return _Retrieved(sources=_number(hits))
+        if self._web is None:
+            return _Retrieved(sources=_number(hits))
+        found = self._web.augment(question, hits, k=self.k)  # faults come back as warnings
+        return _Retrieved(
+            sources=_number(found.hits),
+            queries=list(found.queries),
+            warnings=list(found.warnings),
+            retrieval=found.retrieval,
+        )
 
     def _finish(self, raw: str, sources: list[Source], retrieved: _Retrieved) -> GroundedAnswer:
         texts = [source.text for source in sources]

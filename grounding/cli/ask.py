@@ -16,6 +16,11 @@ __all__ = ["ask", "render_answer"]
 @click.option("--index", "index", help="Index name or path (default: the bundled demo index).")
 @click.option("--web", help="Also search the web: searxng, brave, google, tavily, serper or auto.")
 @click.option(
+    "--web-threshold",
+    type=click.FloatRange(0.0, 1.0),
+    help="With --web auto: search when the need-for-web score reaches this (default 0.5).",
+)
+@click.option(
     "--decoder", default="extractive", show_default=True, help="extractive, gemma or openai."
 )
 @click.option("--scorer", help="Checker scorer name (see `grounding check --list-scorers`).")
@@ -27,6 +32,7 @@ def ask(
     question: str,
     index: str | None,
     web: str | None,
+    web_threshold: float | None,
     decoder: str,
     scorer: str | None,
     k: int,
@@ -38,7 +44,9 @@ def ask(
 
     if not question.strip():
         raise InputError('the question is empty: ask something, e.g. grounding ask "..."')
-    grounder = Grounder(index=index, web=web, decoder=decoder, scorer=scorer, k=k)
+    grounder = Grounder(
+        index=index, web=web, decoder=decoder, scorer=scorer, k=k, web_threshold=web_threshold
+    )
     result = grounder.ask(question)
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
@@ -62,6 +70,10 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
     ]
     for span in support.unsupported_spans:
         lines.append(style(f"  unsupported: {span.text!r}", fg="red"))
+    retrieval = result.grounding_metadata.retrieval_metadata
+    if retrieval.reason:
+        searched = "searched" if retrieval.web_search_used else "not searched"
+        lines.append(f"  web: {searched} ({retrieval.reason})")
     for warning in result.warnings:
         lines.append(style(f"  warning: {warning}", fg="yellow"))
     return "\n".join(lines)

@@ -6,7 +6,8 @@
 
 Providers are chosen by name from `PROVIDERS` and imported only when chosen;
 adding one is one module with a `SearchProvider` subclass and one line here.
-`needs_web` scores whether a question needs the web at all (`--web auto`).
+`needs_web` scores whether a question needs the web at all (`--web auto`), and
+`WebAugmenter` is what the pipeline calls: search (or not), fuse, explain.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from grounding.errors import ConfigError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
+from grounding.retrieval.web.augment import Augmented, WebAugmenter
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
 from grounding.retrieval.web.fetch import Fetcher
 from grounding.retrieval.web.http import RetryPolicy
@@ -27,9 +29,11 @@ __all__ = [
     "AUTO",
     "DEFAULT_WEB_THRESHOLD",
     "PROVIDERS",
+    "Augmented",
     "Fetcher",
     "RetryPolicy",
     "SearchProvider",
+    "WebAugmenter",
     "WebResult",
     "WebResults",
     "WebSearch",

@@ -174,7 +174,9 @@ def extract_main_text(body: bytes, content_type: str = "text/html") -> tuple[str
     text = trafilatura.extract(
         markup, include_comments=False, include_tables=True, favor_precision=True
     )
-    return title, (text or "").strip()
+    # one line per paragraph, heading or row: blank lines between them keep a heading
+    # from running into the sentence after it when the text is split into sentences
+    return title, "\n\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
 
 
 def _known_charset(name: str) -> str:

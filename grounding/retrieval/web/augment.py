@@ -1,0 +1,109 @@
+"""Local hits plus the web: what the pipeline calls when `web=` is set.
+
+`WebAugmenter("brave")` searches every time; `WebAugmenter("auto")` first asks
+`needs_web` whether the local hits can answer, and searches only when the score
+reaches the threshold. Web hits are fused with local hits by reciprocal-rank
+fusion and near-duplicates are removed; whether the web was searched, the
+score and the reason go into RetrievalMetadata, and every fault into warnings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grounding.errors import ConfigError
+from grounding.retrieval.fusion import dedupe, reciprocal_rank_fusion
+from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
+from grounding.retrieval.web.search import WebSearch
+from grounding.schema import RetrievalMetadata, SearchHit
+
+__all__ = ["PROVIDER_ENV", "THRESHOLD_ENV", "Augmented", "WebAugmenter", "auto_provider"]
+
+PROVIDER_ENV = "GROUNDING_WEB_PROVIDER"  # the provider `auto` uses
+THRESHOLD_ENV = "GROUNDING_WEB_THRESHOLD"
+# provider -> the variable whose presence says it is configured, in order of preference
+_CONFIGURED_BY = (
+    ("searxng", "SEARXNG_URL"),
+    ("brave", "BRAVE_API_KEY"),
+    ("tavily", "TAVILY_API_KEY"),
+    ("serper", "SERPER_API_KEY"),
+    ("google", "GOOGLE_API_KEY"),
+)
+
+
+@dataclass(frozen=True)
+class Augmented:
+    """The fused hits, the web queries sent, warnings, and whether and why the web was used."""
+
+    hits: list[SearchHit]
+    queries: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    retrieval: RetrievalMetadata = field(default_factory=RetrievalMetadata)
+
+
+def auto_provider() -> str:
+    """The provider for `--web auto`: GROUNDING_WEB_PROVIDER, else the first one configured."""
+    chosen = os.environ.get(PROVIDER_ENV, "").strip()
+    if chosen:
+        return chosen
+    for name, variable in _CONFIGURED_BY:
+        if os.environ.get(variable, "").strip():
+            return name
+    wanted = ", ".join(variable for _, variable in _CONFIGURED_BY)
+    raise ConfigError(f"--web auto needs a search provider: set {PROVIDER_ENV} or one of {wanted}")
+
+
+class WebAugmenter:
+    """Adds web hits to local hits for one provider name, `auto` or `auto:<provider>`."""
+
+    def __init__(
+        self, web: str | WebSearch, threshold: float | None = None, **options: Any
+    ) -> None:
+        from grounding.retrieval.web import AUTO, get_web_search
+
+        self.auto = False
+        if isinstance(web, WebSearch):
+            self.search = web
+        else:
+            name = web.strip().lower()
+            if name == AUTO or name.startswith(f"{AUTO}:"):
+                self.auto = True
+                name = name.partition(":")[2] or auto_provider()
+            self.search = get_web_search(name, **options)
+        self.threshold = _threshold(threshold)
+
+    def augment(self, question: str, local_hits: Sequence[SearchHit], k: int) -> Augmented:
+        """The best `k` of local and web hits fused; local hits alone when the web is skipped."""
+        score: float | None = None
+        if self.auto:
+            score, reason = needs_web(question, local_hits, self.threshold)
+            if score < self.threshold:
+                metadata = RetrievalMetadata(
+                    web_search_used=False, dynamic_retrieval_score=score, reason=reason
+                )
+                return Augmented(hits=list(local_hits)[:k], retrieval=metadata)
+        else:
+            reason = f"web search requested ({self.search.provider.name})"
+        found = self.search.search(question, k=k)
+        fused = dedupe(reciprocal_rank_fusion([list(local_hits), found.hits], k=2 * k))[:k]
+        metadata = RetrievalMetadata(
+            web_search_used=True, dynamic_retrieval_score=score, reason=reason
+        )
+        return Augmented(
+            hits=fused, queries=found.queries, warnings=found.warnings, retrieval=metadata
+        )
+
+
+def _threshold(value: float | None) -> float:
+    if value is None:
+        text = os.environ.get(THRESHOLD_ENV, "").strip()
+        try:
+            value = float(text) if text else DEFAULT_WEB_THRESHOLD
+        except ValueError as exc:
+            raise ConfigError(f"{THRESHOLD_ENV} must be a number in [0, 1], not {text!r}") from exc
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"the web search threshold must be in [0, 1], not {value}")
+    return value
