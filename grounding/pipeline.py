@@ -78,13 +78,13 @@ class Grounder:
         max_tokens: int = 256,
         web_threshold: float | None = None,
     ) -> None:
-        self.retriever = open_index(index)
         self.web = web
         self._web: WebAugmenter | None = None
-        if web:  # a provider name, "auto" or "auto:<provider>"; a missing key fails here
+        if web:  # a provider name, "auto" or "auto:<provider>"; a missing key fails here, first
             from grounding.retrieval.web import WebAugmenter
 
             self._web = WebAugmenter(web, threshold=web_threshold)
+        self.retriever = open_index(index)
         self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
         self.k = k
