@@ -52,11 +52,16 @@ def embedding_model_path(name: str = DEFAULT_EMBEDDING_MODEL) -> str:
     return name
 
 
-@functools.cache
 def embedder(name: str = DEFAULT_EMBEDDING_MODEL) -> SentenceTransformer:
-    """The sentence-transformers model `name`, loaded once, on CPU."""
+    """The sentence-transformers model `name`, loaded once per process, on CPU."""
+    return _embedder(name)
+
+
+@functools.cache
+def _embedder(name: str) -> SentenceTransformer:
     path = embedding_model_path(name)
     with _LOCK:
+        _quiet_transformers()
         try:
             from sentence_transformers import SentenceTransformer
 
@@ -85,6 +90,7 @@ def gemma() -> tuple[Any, Any]:
     """(tokenizer, model) of Gemma 3 270M, converted from GGUF once per process."""
     path = gemma_gguf_path()
     with _LOCK:
+        _quiet_transformers()
         try:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -98,3 +104,13 @@ def gemma() -> tuple[Any, Any]:
             raise ModelError(f"cannot load Gemma from {path}: {exc}") from exc
     model.eval()
     return tokenizer, model
+
+
+def _quiet_transformers() -> None:
+    """No weight-loading bars from transformers: our own bars say what is slow."""
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()

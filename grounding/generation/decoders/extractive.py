@@ -6,6 +6,8 @@ source and cited. Deterministic for a given model and input.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -24,7 +26,7 @@ class ExtractiveDecoder:
     context_tokens = 8192
 
     def __init__(
-        self, max_sentences: int = 3, min_score: float = 0.25, relative_cutoff: float = 0.8
+        self, max_sentences: int = 3, min_score: float = 0.25, relative_cutoff: float = 0.95
     ) -> None:
         self.max_sentences = max_sentences
         self.min_score = min_score
@@ -42,47 +44,78 @@ class ExtractiveDecoder:
             yield ("" if position == 0 else " ") + _cite(sentence, index)
 
     def _choose(self, prompt: Prompt, max_tokens: int) -> list[tuple[str, int]]:
+        """Greedy: the most relevant sentence, then those that answer more of the question.
+
+        A later sentence must add question words not yet covered (weighted by
+        rarity), unless it is nearly as relevant as the best one.
+        """
         candidates = [
-            (source.text[s:e], source.index, rank)
+            (_plain(source.text[s:e]), source.index, rank)
             for rank, source in enumerate(prompt.sources)
             for s, e in sentence_spans(source.text)
-            if len(content_words(source.text[s:e])) >= 3
+            if not source.text[s:e].lstrip().startswith("#")
+            and len(content_words(source.text[s:e])) >= 2
         ]
         if not candidates:
             return []
-        scores = self._scores(prompt.question, [text for text, _, _ in candidates])
-        scores -= 0.01 * np.array([rank for _, _, rank in candidates])  # prefer better sources
-        order = np.argsort(-scores, kind="stable")
-        best = float(scores[order[0]])
+        words = [set(content_words(text)) for text, _, _ in candidates]
+        weight = _question_weights(prompt.question, words)
+        titles = {source.index: source.title for source in prompt.sources}
+        in_context = [f"{titles[index]}: {text}" for text, index, _ in candidates]
+        relevance = self._relevance(prompt.question, in_context, words, weight)
+        relevance -= 0.01 * np.array([rank for _, _, rank in candidates])  # prefer better sources
+        best = float(relevance.max())
         if best < self.min_score:
             return []
-        chosen: list[tuple[str, int]] = []
-        chosen_words: list[set[str]] = []
+        chosen: list[int] = []
+        covered: set[str] = set()
         used_tokens = 0
-        for i in order[: 4 * self.max_sentences]:
-            text, index, _ = candidates[int(i)]
-            words = set(content_words(text))
-            if scores[i] < self.relative_cutoff * best or len(chosen) == self.max_sentences:
+        for i in np.argsort(-relevance, kind="stable")[: 20 * self.max_sentences]:
+            if len(chosen) == self.max_sentences:
                 break
-            if any(len(words & other) / max(len(words | other), 1) > 0.6 for other in chosen_words):
+            new = sum(weight[w] for w in words[i] - covered if w in weight)
+            strong = relevance[i] >= self.relative_cutoff * best
+            if chosen and not (strong or (new > 0 and relevance[i] >= 0.65 * best)):
                 continue
-            used_tokens += self.count_tokens(text)
+            if any(_jaccard(words[i], words[j]) > 0.5 for j in chosen):
+                continue
+            used_tokens += self.count_tokens(candidates[i][0])
             if chosen and used_tokens > max_tokens:
                 break
-            chosen.append((text, index))
-            chosen_words.append(words)
-        return chosen
+            chosen.append(int(i))
+            covered |= words[i]
+        return [(candidates[i][0], candidates[i][1]) for i in chosen]
 
-    def _scores(self, question: str, sentences: list[str]) -> np.ndarray:
-        """0.7 * cosine similarity + 0.3 * share of the question's content words present."""
+    def _relevance(
+        self, question: str, sentences: list[str], words: list[set[str]], weight: dict[str, float]
+    ) -> np.ndarray:
+        """0.6 * cosine similarity + 0.4 * idf-weighted share of the question's words present."""
         encoder = models.embedder()
         vectors = encoder.encode([question, *sentences], normalize_embeddings=True)
         cosine = vectors[1:] @ vectors[0]
-        asked = set(content_words(question))
-        lexical = np.array(
-            [len(asked & set(content_words(s))) / max(len(asked), 1) for s in sentences]
-        )
-        return np.asarray(0.7 * cosine + 0.3 * lexical, dtype=np.float64)
+        total = sum(weight.values()) or 1.0
+        lexical = np.array([sum(weight.get(w, 0.0) for w in ws) / total for ws in words])
+        return np.asarray(0.6 * cosine + 0.4 * lexical, dtype=np.float64)
+
+
+def _question_weights(question: str, sentence_words: list[set[str]]) -> dict[str, float]:
+    """Each content word of the question weighted by its rarity among the candidate sentences."""
+    count = len(sentence_words)
+    return {
+        word: math.log(1 + count / (1 + sum(word in ws for ws in sentence_words)))
+        for word in set(content_words(question))
+    }
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(len(a | b), 1)
+
+
+def _plain(sentence: str) -> str:
+    """The sentence without Markdown emphasis, list bullets or line breaks."""
+    sentence = re.sub(r"(\*\*|__|`)", "", sentence)
+    sentence = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", sentence)
+    return " ".join(sentence.split())
 
 
 def _cite(sentence: str, index: int) -> str:
