@@ -69,5 +69,9 @@ class GoogleProvider(SearchProvider):
             )
         ]
 
+    def is_auth_failure(self, status: int, detail: str) -> bool:
+        """Google answers a bad key with 400 (reason API_KEY_INVALID), not 401."""
+        return status in (401, 403) or (status == 400 and "API key not valid" in detail)
+
     def auth_hint(self) -> str:
         return "check GOOGLE_API_KEY, GOOGLE_CSE_ID and that the Custom Search API is enabled"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import os
 import re
 from abc import ABC, abstractmethod
@@ -128,6 +129,10 @@ class SearchProvider(ABC):
             ) from exc
         return results[:k]
 
+    def is_auth_failure(self, status: int, detail: str) -> bool:
+        """Whether an error answer means the credentials or settings were refused."""
+        return status in (401, 403)
+
     def auth_hint(self) -> str:
         """What to check when the API refuses the request (401/403)."""
         return f"check {self.key_env}" if self.key_env else "check the server's settings"
@@ -168,8 +173,8 @@ class SearchProvider(ABC):
         status = response.status_code
         if status < 400:
             return
-        detail = self._redact(" ".join(response.text[:200].split()))
-        if status in (401, 403):
+        detail = self._redact(_error_detail(response))
+        if self.is_auth_failure(status, detail):
             message = f"{self.name} refused the request (HTTP {status}; {self.auth_hint()})"
         elif status == 429:
             after = response.headers.get("Retry-After")
@@ -198,3 +203,18 @@ class SearchProvider(ABC):
             raise ConfigError(f"{self.url_env} must be an http(s) URL, not {base!r}")
         base = base.rstrip("/")
         return base if base.endswith(self.path) else base + self.path
+
+
+def _error_detail(response: requests.Response) -> str:
+    """The API's own error message when the body has one of the usual shapes, else its start."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return " ".join(response.text[:200].split())
+    for path in (("error", "message"), ("error", "detail"), ("detail", "error"), ("message",)):
+        value: Any = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return " ".join(value[:200].split())
+    return " ".join(json.dumps(payload)[:200].split())

@@ -108,7 +108,8 @@ def _document(
         title = outcome.title or result.title
         return WebDocument(outcome.final_url, title, outcome.text, result.rank)
     if isinstance(outcome, FetchFailure):
-        warnings.append(f"could not fetch {result.url} ({outcome.reason}); using its snippet")
+        reason = outcome.reason.removeprefix(f"{result.url} ")
+        warnings.append(f"could not fetch {result.url} ({reason}); using its snippet")
     elif isinstance(outcome, Page):
         warnings.append(f"no readable text at {result.url}; using its snippet")
     if not result.snippet:
