@@ -97,7 +97,8 @@ class QuestionRow(BaseModel):
     id: str = Field(min_length=1)
     question: str = Field(min_length=1)
     expected: str | None = Field(
-        default=None, validation_alias=AliasChoices("expected", "expected_answer", "answer")
+        default=None,
+        validation_alias=AliasChoices("expected", "expected_answer", "answer", "answer_text"),
     )
 
 

@@ -71,7 +71,9 @@ def _plots(summaries: Sequence[ScorerSummary]) -> str:
         scores = np.array([p.score for p in s.predictions])
         m = s.example
         fpr = m.fp / (m.fp + m.tn) if m.fp + m.tn else 0.0
-        curves.append(plots.Curve(s.scorer, labels, scores, (fpr, m.recall)))
+        curves.append(
+            plots.Curve(s.scorer, labels, scores, (fpr, m.recall), (m.recall, m.precision))
+        )
     parts = [
         _img(plots.pr_plot(curves), "precision-recall curves"),
         _img(plots.roc_plot(curves), "ROC curves"),

@@ -29,7 +29,8 @@ class Curve:
     name: str
     labels: np.ndarray
     scores: np.ndarray
-    marker: tuple[float, float] | None = None  # (x, y) of the configured threshold
+    roc_marker: tuple[float, float] | None = None  # (FPR, TPR) at the configured threshold
+    pr_marker: tuple[float, float] | None = None  # (recall, precision) there
 
 
 def _figure(width: float = 4.6, height: float = 3.6) -> Any:
@@ -63,8 +64,8 @@ def pr_plot(curves: Sequence[Curve]) -> str:
             color=colour,
             label=curve.name,
         )
-        if curve.marker:
-            axes.plot(*curve.marker, "o", color=colour, markersize=6)
+        if curve.pr_marker:
+            axes.plot(*curve.pr_marker, "o", color=colour, markersize=6)
     if curves:
         axes.axhline(float(np.mean(curves[0].labels)), color="#999", ls=":", label="chance")
     axes.set(
@@ -85,8 +86,8 @@ def roc_plot(curves: Sequence[Curve]) -> str:
     for colour, curve in zip(_COLOURS, curves, strict=False):
         fpr, tpr, _ = roc_curve(curve.labels, curve.scores)
         axes.plot(fpr, tpr, color=colour, label=curve.name)
-        if curve.marker:
-            axes.plot(*curve.marker, "o", color=colour, markersize=6)
+        if curve.roc_marker:
+            axes.plot(*curve.roc_marker, "o", color=colour, markersize=6)
     axes.plot([0, 1], [0, 1], color="#999", ls=":", label="chance")
     axes.set(
         xlabel="false positive rate",
@@ -125,12 +126,16 @@ def reliability_plot(calibrations: Sequence[tuple[str, Calibration]]) -> str:
 
 
 def histogram_plot(name: str, labels: np.ndarray, support: np.ndarray, threshold: float) -> str:
-    """Support scores split by gold label, with the threshold as a line."""
+    """Support scores split by gold label (side-by-side bars), with the threshold as a line."""
     figure = _figure(4.6, 3.0)
     axes = figure.add_subplot()
     bins = np.linspace(0.0, 1.0, 21)
-    axes.hist(support[labels == 0], bins=bins, alpha=0.6, color="#2a9d5c", label="supported (0)")
-    axes.hist(support[labels == 1], bins=bins, alpha=0.6, color="#c0392b", label="unsupported (1)")
+    axes.hist(
+        [support[labels == 0], support[labels == 1]],
+        bins=bins,
+        color=["#2a9d5c", "#c0392b"],
+        label=["supported (0)", "unsupported (1)"],
+    )
     axes.axvline(threshold, color="#333", ls="--", label=f"threshold {threshold:g}")
     axes.set(xlabel="support score", ylabel="answers", title=f"{name}: support by label")
     axes.legend(fontsize=8)

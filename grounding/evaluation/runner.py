@@ -23,7 +23,14 @@ from grounding.errors import GroundingError
 from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
 from grounding.schema import SupportReport
 
-__all__ = ["Prediction", "ScorerRun", "TimedScorer", "read_predictions", "run_scorer"]
+__all__ = [
+    "Prediction",
+    "ScorerRun",
+    "TimedScorer",
+    "progress_bar",
+    "read_predictions",
+    "run_scorer",
+]
 
 
 class Prediction(BaseModel):
@@ -113,7 +120,7 @@ def run_scorer(
     started = time.perf_counter()
     with (
         predictions_path.open("a", encoding="utf-8") as out,
-        _bar(len(todo), chosen.name, progress) as bar,
+        progress_bar(len(todo), chosen.name, progress) as bar,
     ):
         for i in todo:
             row = rows[i]
@@ -211,7 +218,7 @@ class _NoBar:
         return None
 
 
-def _bar(total: int, name: str, progress: bool | None) -> _NoBar:
+def progress_bar(total: int, name: str, progress: bool | None) -> _NoBar:
     """A tqdm bar on stderr; quiet when stderr is not a terminal unless asked for."""
     show = sys.stderr.isatty() if progress is None else progress
     if not show:
