@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from grounding.evaluation.evaluate import evaluate
+from tests.eval_rows import make_rows, write_rows
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -31,7 +32,6 @@ pytestmark = [
     ),
 ]
 websockets_sync = pytest.importorskip("websockets.sync.client")
-DATA = Path(__file__).resolve().parent.parent / "eval" / "data" / "ragtruth-holdout.jsonl"
 
 
 @dataclass
@@ -160,12 +160,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    if not DATA.exists():
-        pytest.skip("eval/data is not split yet: python bench/split_data.py")
     out = tmp_path_factory.mktemp("eval")
-    rows = DATA.read_text(encoding="utf-8").splitlines()[:120]
-    data = out / "rows.jsonl"
-    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = write_rows(out / "rows.jsonl", make_rows(60))
     evaluate(data, out / "run", scorers=("overlap",), progress=False)
     return out / "run" / "report.html"
 

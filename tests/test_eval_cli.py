@@ -1,0 +1,89 @@
+"""`grounding eval` in a subprocess: scoring, comparing, the pipeline, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.eval_rows import make_rows, write_rows
+
+
+def run(grounding_exe, *args, check=True):
+    result = subprocess.run(
+        [grounding_exe, "eval", *map(str, args)], capture_output=True, text=True, timeout=600
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_eval_then_compare(grounding_exe, tmp_path):
+    data = write_rows(tmp_path / "rows.jsonl", make_rows(40), ("{broken",))
+    first = run(grounding_exe, data, "--out", tmp_path / "a", "--scorer", "overlap")
+    assert "warning: skipped line 41: not valid JSON" in first.stderr
+    assert "| overlap | 0.50 | 40 |" in first.stdout
+    for name in ("metrics.json", "report.html", "report.md", "predictions.jsonl"):
+        assert (tmp_path / "a" / name).stat().st_size > 0
+    again = run(grounding_exe, data, "--out", tmp_path / "a", "--scorer", "overlap")
+    assert "reused 40" in again.stderr
+    run(grounding_exe, data, "--out", tmp_path / "b", "--threshold", "0.9", "--scorer", "overlap")
+    compared = run(
+        grounding_exe, "--compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c"
+    )
+    comparison = json.loads((tmp_path / "c" / "comparison.json").read_text())
+    a = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    b = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert comparison["n"] == 40
+    assert comparison["f1_difference"] == pytest.approx(b["example"]["f1"] - a["example"]["f1"])
+    assert comparison["ci_low"] <= comparison["f1_difference"] <= comparison["ci_high"]
+    assert "95% CI" in compared.stdout
+    assert "Paired bootstrap" in (tmp_path / "c" / "report.md").read_text()
+
+
+def test_bad_usage_and_bad_input(grounding_exe, tmp_path):
+    usage = run(grounding_exe, "--out", tmp_path / "x", check=False)
+    assert usage.returncode == 2 and "DATA.jsonl" in usage.stderr
+    missing = run(grounding_exe, tmp_path / "none.jsonl", "--out", tmp_path / "x", check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: no such data file")
+    data = write_rows(tmp_path / "rows.jsonl", make_rows(4))
+    unknown = run(grounding_exe, data, "--out", tmp_path / "x", "--scorer", "nope", check=False)
+    assert unknown.returncode == 1 and "unknown scorer 'nope'" in unknown.stderr
+    threshold = run(grounding_exe, data, "--out", tmp_path / "x", "--threshold", "2", check=False)
+    assert threshold.returncode == 2
+
+
+@pytest.mark.slow
+def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "q1",
+                        "question": "When was the Varnholt Head Lighthouse first lit?",
+                        "answer_text": "first lit at dusk on 14 October 1874",
+                    }
+                ),
+                json.dumps({"id": "q2", "question": "Who was the first keeper of the lighthouse?"}),
+                json.dumps({"id": "q3"}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run(grounding_exe, questions, "--pipeline", "--out", tmp_path / "p")
+    assert "skipped line 3" in result.stderr
+    metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
+    assert metrics["n"] == 2 and metrics["mode"] == "pipeline"
+    assert set(metrics["latency"]) >= {"retrieval", "generation", "checking", "total"}
+    assert metrics["latency"]["total"]["mean"] > metrics["latency"]["checking"]["mean"]
+    assert metrics["citation"]["citations"] > 0
+    assert 0 <= metrics["citation"]["precision"] <= 1 and 0 <= metrics["citation"]["recall"] <= 1
+    assert metrics["expected"]["questions"] == 1
+    lines = (tmp_path / "p" / "predictions.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["q1", "q2"]
+    assert "Latency per stage" in (tmp_path / "p" / "report.html").read_text()
