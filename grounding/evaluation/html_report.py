@@ -36,7 +36,7 @@ table{border-collapse:collapse;margin:.6em 0}th,td{padding:.25em .6em;border:1px
 .answer{white-space:pre-wrap;background:#fafafa;padding:.5em;border-radius:4px}
 .gold{background:#ffd8a8}.pred{text-decoration:underline 3px #1f6fb4;text-underline-offset:3px}
 .gold.pred{background:#ffd8a8}.legend span{padding:0 .3em;margin-right:1em}
-.claims td{text-align:left;vertical-align:top}.bad{color:#b0281a}.good{color:#1e7b45}
+.claims td,.claims th{text-align:left;vertical-align:top}.bad{color:#b0281a}.good{color:#1e7b45}
 .meta{color:#666;font-size:.9em}blockquote{margin:.2em 0 .2em 1em;color:#444}
 """
 
