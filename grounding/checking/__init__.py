@@ -1,7 +1,7 @@
 """Checking: does the evidence support the answer, per claim and overall?"""
 
 from grounding.checking.base import ClaimScore, Scorer
-from grounding.checking.checker import DEFAULT_THRESHOLD, check, check_many
+from grounding.checking.checker import DEFAULT_THRESHOLD, check, check_many, scorer_threshold
 from grounding.checking.registry import get_scorer, list_scorers
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "check_many",
     "get_scorer",
     "list_scorers",
+    "scorer_threshold",
 ]

@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from grounding.checking.base import ClaimScore, Scorer
-from grounding.checking.claims import split_claims
+from grounding.checking.claims import claim_texts
 from grounding.checking.registry import get_scorer
 from grounding.errors import InputError
 from grounding.schema import Claim, Span, SupportReport
 
-__all__ = ["DEFAULT_THRESHOLD", "check", "check_many"]
+__all__ = ["DEFAULT_THRESHOLD", "check", "check_many", "scorer_threshold"]
 
 DEFAULT_THRESHOLD = 0.5
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def scorer_threshold(scorer: Scorer) -> float:
+    """The threshold a scorer recommends (its `threshold` attribute), else DEFAULT_THRESHOLD.
+
+    The learned scorer's threshold is the one that maximised answer-level F1 on its tune split.
+    """
+    value = getattr(scorer, "threshold", None)
+    return float(value) if isinstance(value, int | float) else DEFAULT_THRESHOLD
 
 
 def check(
     answer: str,
     sources: Sequence[str],
     scorer: str | Scorer | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
 ) -> SupportReport:
-    """Score how well `sources` support `answer`, per claim and overall."""
+    """Score how well `sources` support `answer`, per claim and overall.
+
+    `threshold` None means the scorer's own recommended threshold (see `scorer_threshold`).
+    """
     return check_many([(answer, sources)], scorer=scorer, threshold=threshold)[0]
 
 
 def check_many(
     items: Sequence[tuple[str, Sequence[str]]],
     scorer: str | Scorer | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
 ) -> list[SupportReport]:
     """Score many (answer, sources) pairs with one scorer, loaded once."""
     chosen = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
-    return [_check_one(answer, sources, chosen, threshold) for answer, sources in items]
+    cut = scorer_threshold(chosen) if threshold is None else threshold
+    if not 0.0 <= cut <= 1.0:
+        raise InputError(f"threshold {cut} is outside [0, 1]: pick e.g. 0.5")
+    return [_check_one(answer, sources, chosen, cut) for answer, sources in items]
 
 
 def _check_one(
@@ -44,10 +57,12 @@ def _check_one(
         raise InputError("the answer is empty: give the text to check")
     if not sources or not any(source.strip() for source in sources):
         raise InputError("no sources given: give at least one non-empty source to check against")
-    spans = split_claims(answer)
-    texts = [_MARKER.sub(lambda m: " " * len(m.group()), answer[s:e]) for s, e in spans]
+    spans, texts = claim_texts(answer)
     scores = scorer.score(texts, list(sources))
-    claims = [_claim(answer, span, verdict, threshold) for span, verdict in zip(spans, scores, strict=True)]
+    claims = [
+        _claim(answer, span, verdict, threshold)
+        for span, verdict in zip(spans, scores, strict=True)
+    ]
     unsupported = _unsupported_spans(answer, spans, scores, threshold)
     overall = min((claim.score for claim in claims), default=1.0)
     return SupportReport(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from grounding.text import sentence_spans, word_spans
 
-__all__ = ["split_claims"]
+__all__ = ["claim_texts", "split_claims"]
+
+_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def split_claims(answer: str) -> list[tuple[int, int]]:
@@ -17,3 +21,13 @@ def split_claims(answer: str) -> list[tuple[int, int]]:
         for start, end in sentence_spans(answer)
         if any(not answer[s:e].isdigit() for s, e in word_spans(answer[start:end]))
     ]
+
+
+def claim_texts(answer: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """Claim offsets and the text a scorer sees: citation markers blanked, length kept.
+
+    Blanking (not deleting) keeps offsets within a claim equal to offsets in the answer.
+    """
+    spans = split_claims(answer)
+    texts = [_MARKER.sub(lambda m: " " * len(m.group()), answer[s:e]) for s, e in spans]
+    return spans, texts

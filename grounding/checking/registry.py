@@ -10,10 +10,14 @@ from grounding.errors import ConfigError
 
 __all__ = ["DEFAULT_SCORER", "SCORERS", "get_scorer", "list_scorers"]
 
-DEFAULT_SCORER = "overlap"
+DEFAULT_SCORER = "learned"
 
 # name -> ("module:Class", one-line description)
 SCORERS: dict[str, tuple[str, str]] = {
+    "learned": (
+        "grounding.checking.scorers.learned:LearnedScorer",
+        "default: word-level evidence features + boosted trees learned on RAGTruth, calibrated",
+    ),
     "overlap": (
         "grounding.checking.scorers.overlap:OverlapScorer",
         "share of content words found in the sources (baseline)",
@@ -29,6 +33,7 @@ def list_scorers() -> dict[str, str]:
 def get_scorer(name: str | None = None, **options: Any) -> Scorer:
     """The scorer registered as `name` (the default when None), built with `options`."""
     name = name or DEFAULT_SCORER
+    name = "learned" if name == "default" else name
     if name not in SCORERS:
         raise ConfigError(f"unknown scorer {name!r}; choose one of: {', '.join(SCORERS)}")
     module_name, _, class_name = SCORERS[name][0].partition(":")

@@ -1,0 +1,128 @@
+"""Gradient-boosted trees and isotonic calibration as plain arrays: no pickle on disk.
+
+scikit-learn trains them (`train/train_checker.py`); `Forest.from_sklearn` flattens a fitted
+`HistGradientBoostingClassifier` into arrays that `numpy.savez` stores and `Forest.predict`
+evaluates with vectorised traversal, so loading the checker never unpickles anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Forest", "Isotonic"]
+
+
+@dataclass(frozen=True)
+class Forest:
+    """A binary gradient-boosted tree ensemble flattened into node arrays."""
+
+    feature: np.ndarray  # int64 per node
+    threshold: np.ndarray  # float64 per node: go left when x <= threshold
+    missing_left: np.ndarray  # bool per node: NaN goes left
+    left: np.ndarray  # int64 per node, global index
+    right: np.ndarray
+    is_leaf: np.ndarray  # bool per node
+    value: np.ndarray  # float64 per node (leaf raw score)
+    roots: np.ndarray  # int64 per tree
+    baseline: float
+    depth: int
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> Forest:
+        """Flatten a fitted binary `HistGradientBoostingClassifier`."""
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "t", "m", "l", "r", "leaf", "v")}
+        roots: list[int] = []
+        offset, depth = 0, 0
+        for (predictor,) in model._predictors:
+            nodes = predictor.nodes
+            roots.append(offset)
+            parts["f"].append(nodes["feature_idx"].astype(np.int64))
+            parts["t"].append(nodes["num_threshold"].astype(np.float64))
+            parts["m"].append(nodes["missing_go_to_left"].astype(bool))
+            parts["l"].append(nodes["left"].astype(np.int64) + offset)
+            parts["r"].append(nodes["right"].astype(np.int64) + offset)
+            parts["leaf"].append(nodes["is_leaf"].astype(bool))
+            parts["v"].append(nodes["value"].astype(np.float64))
+            depth = max(depth, int(nodes["depth"].max()))
+            offset += len(nodes)
+        return cls(
+            *(np.concatenate(parts[k]) for k in ("f", "t", "m", "l", "r", "leaf", "v")),
+            roots=np.asarray(roots, dtype=np.int64),
+            baseline=float(np.ravel(model._baseline_prediction)[0]),
+            depth=depth,
+        )
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The summed raw score (log-odds) of each row of `x`."""
+        x = np.asarray(x, dtype=np.float64)
+        if len(x) == 0:
+            return np.zeros(0)
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        rows = np.arange(len(x))[:, None]
+        for _ in range(self.depth):
+            leaf = self.is_leaf[node]
+            if leaf.all():
+                break
+            values = x[rows, self.feature[node]]
+            go_left = np.where(
+                np.isnan(values), self.missing_left[node], values <= self.threshold[node]
+            )
+            node = np.where(leaf, node, np.where(go_left, self.left[node], self.right[node]))
+        return self.baseline + self.value[node].sum(axis=1)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probability of the positive class for each row of `x`."""
+        return 1.0 / (1.0 + np.exp(-self.raw(x)))
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Arrays for `numpy.savez`, keys prefixed so several forests share one file."""
+        return {
+            f"{prefix}.feature": self.feature,
+            f"{prefix}.threshold": self.threshold,
+            f"{prefix}.missing_left": self.missing_left,
+            f"{prefix}.left": self.left,
+            f"{prefix}.right": self.right,
+            f"{prefix}.is_leaf": self.is_leaf,
+            f"{prefix}.value": self.value,
+            f"{prefix}.roots": self.roots,
+            f"{prefix}.meta": np.asarray([self.baseline, float(self.depth)]),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str) -> Forest:
+        """The forest stored by `to_arrays` under `prefix`."""
+        meta = arrays[f"{prefix}.meta"]
+        return cls(
+            feature=arrays[f"{prefix}.feature"],
+            threshold=arrays[f"{prefix}.threshold"],
+            missing_left=arrays[f"{prefix}.missing_left"],
+            left=arrays[f"{prefix}.left"],
+            right=arrays[f"{prefix}.right"],
+            is_leaf=arrays[f"{prefix}.is_leaf"],
+            value=arrays[f"{prefix}.value"],
+            roots=arrays[f"{prefix}.roots"],
+            baseline=float(meta[0]),
+            depth=int(meta[1]),
+        )
+
+
+@dataclass(frozen=True)
+class Isotonic:
+    """A monotone map from a raw score to a calibrated probability (piecewise linear)."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(raw, dtype=np.float64), self.x, self.y)
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> Isotonic:
+        """From a fitted `sklearn.isotonic.IsotonicRegression`."""
+        return cls(
+            np.asarray(model.X_thresholds_, dtype=np.float64),
+            np.asarray(model.y_thresholds_, dtype=np.float64),
+        )
