@@ -10,6 +10,7 @@ import pytest
 
 from grounding.errors import ConfigError
 from grounding.retrieval.web import RetryPolicy, WebSearch, get_web_search, list_providers
+from grounding.retrieval.web.passages import SUSPECT_TAG
 from tests.web_server import GOOGLE_CSE_ID, KEYS, FixtureServer, Recorded, closed_port, serving
 
 QUESTION = "When did the Quillmere tidal observatory open?"
@@ -62,7 +63,9 @@ def test_provider_results_become_passages_of_the_fetched_pages(
     pages = {f"{server.base}/pages/{page}" for page in ("quillmere.html", "quillmere-history.html")}
     assert pages <= set(by_uri)
     assert all(hit.origin == "web" and hit.chunk.doc_id == hit.chunk.uri for hit in found.hits)
-    assert [hit.score for hit in found.hits] == sorted((h.score for h in found.hits), reverse=True)
+    clean = [hit.score for hit in found.hits if SUSPECT_TAG not in hit.chunk.tags]
+    assert clean == sorted(clean, reverse=True)
+    assert SUSPECT_TAG in found.hits[-1].chunk.tags  # the injection page comes last
     main = by_uri[f"{server.base}/pages/quillmere.html"]
     assert main.chunk.title == "Quillmere Tidal Observatory – Coastal Heritage Trust"
     assert "opened in 1911" in main.chunk.text  # the page's text, not the provider's snippet

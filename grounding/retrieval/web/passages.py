@@ -59,7 +59,10 @@ def select_passages(
     candidates_per_page: int = 4,
     model: str = DEFAULT_EMBEDDING_MODEL,
 ) -> list[SearchHit]:
-    """The best `per_page` passages of every document, as web hits, best cosine first."""
+    """The best `per_page` passages of every document, as web hits, best cosine first.
+
+    Passages that read like instructions to the model are ranked after all others.
+    """
     candidates: list[Chunk] = []
     for document in documents:
         candidates.extend(_candidates(question, document, candidates_per_page))
@@ -75,7 +78,8 @@ def select_passages(
         for ranked in best.values()
         for score, chunk in sorted(ranked, key=lambda pair: -pair[0])[:per_page]
     ]
-    return sorted(hits, key=lambda hit: -hit.score)
+    # a page that tries to instruct the model keeps its passage, as evidence, but goes last
+    return sorted(hits, key=lambda hit: (SUSPECT_TAG in hit.chunk.tags, -hit.score))
 
 
 def _candidates(question: str, document: WebDocument, limit: int) -> list[Chunk]:
