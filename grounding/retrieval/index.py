@@ -195,15 +195,16 @@ class LocalIndex:
                 new_chunks += chunks
             else:
                 new_chunks.append(item)
+        self.last_embedded = len(new_chunks)
+        if not new_chunks:  # nothing to embed: do not even load the model
+            return new_chunks
         vectors = embed_texts(
             [chunk.text for chunk in new_chunks], self.settings.embedding_model, progress=progress
         )
-        self.last_embedded = len(new_chunks)
         self._dimension = vectors.shape[1]
-        if new_chunks:
-            self._vectors = np.concatenate([self.vectors(), vectors])
-            self._chunks += new_chunks
-            self._invalidate()
+        self._vectors = np.concatenate([self.vectors(), vectors])
+        self._chunks += new_chunks
+        self._invalidate()
         return new_chunks
 
     def remove(self, doc_ids: Iterable[str]) -> int:
