@@ -39,7 +39,7 @@ def test_eval_then_compare(grounding_exe, tmp_path):
     assert comparison["f1_difference"] == pytest.approx(b["example"]["f1"] - a["example"]["f1"])
     assert comparison["ci_low"] <= comparison["f1_difference"] <= comparison["ci_high"]
     assert "95% CI" in compared.stdout
-    assert "Paired bootstrap" in (tmp_path / "c" / "report.md").read_text()
+    assert "AUROC (ranking)" in (tmp_path / "c" / "report.md").read_text()
 
 
 def test_bad_usage_and_bad_input(grounding_exe, tmp_path):

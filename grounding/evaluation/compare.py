@@ -2,8 +2,8 @@
 
 Each run folder holds metrics.json (which scorer and threshold) and predictions.jsonl.
 Rows are paired by id; the bootstrap resamples row indices (the same indices for both
-runs) and reports the 95% percentile interval of F1(B) - F1(A). The difference is called
-significant when that interval excludes 0.
+runs) and reports the 95% percentile interval of F1(B) - F1(A), and of AUROC(B) - AUROC(A)
+on the same resamples. A difference is called significant when its interval excludes 0.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from grounding.errors import InputError
 from grounding.evaluation import plots
 from grounding.evaluation.html_report import page, table_html
 from grounding.evaluation.markdown_report import table_markdown
-from grounding.evaluation.metrics import ExampleMetrics, example_metrics
+from grounding.evaluation.metrics import ExampleMetrics, auroc, example_metrics
 from grounding.evaluation.runner import Prediction, read_predictions
 from grounding.evaluation.summary import write_json
 from grounding.evaluation.tables import Table, fmt
 
-__all__ = ["Comparison", "Side", "compare_runs", "paired_bootstrap_f1"]
+__all__ = ["Comparison", "Side", "compare_runs", "paired_bootstrap_auroc", "paired_bootstrap_f1"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Comparison:
     ci_high: float
     p_value: float  # two-sided, from the bootstrap distribution
     resamples: int
+    auroc_difference: float | None = None  # AUROC(B) - AUROC(A), same resamples
+    auroc_ci: tuple[float, float] | None = None
 
     @property
     def significant(self) -> bool:
@@ -60,6 +62,12 @@ class Comparison:
             f"F1 {self.a.name} {self.a.metrics.f1:.3f} -> {self.b.name} {self.b.metrics.f1:.3f}: "
             f"difference {self.f1_difference:+.3f}, 95% CI [{self.ci_low:+.3f}, "
             f"{self.ci_high:+.3f}] over {self.n} shared rows ({verdict})"
+            + (
+                f"; AUROC difference {self.auroc_difference:+.3f}, 95% CI "
+                f"[{self.auroc_ci[0]:+.3f}, {self.auroc_ci[1]:+.3f}]"
+                if self.auroc_difference is not None and self.auroc_ci
+                else ""
+            )
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -94,6 +102,28 @@ def paired_bootstrap_f1(
     low, high = np.percentile(differences, [2.5, 97.5])
     p_value = min(1.0, 2 * min(np.mean(differences <= 0), np.mean(differences >= 0)))
     return observed, float(low), float(high), float(p_value)
+
+
+def paired_bootstrap_auroc(
+    labels: np.ndarray,
+    scores_a: np.ndarray,
+    scores_b: np.ndarray,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float] | None:
+    """(AUROC(B) - AUROC(A), CI low, CI high) on the same resamples; None with one class."""
+    y = np.asarray(labels, dtype=bool)
+    if y.all() or not y.any():
+        return None
+    rng = np.random.default_rng(seed)
+    differences = []
+    for index in rng.integers(0, len(y), size=(resamples, len(y))):
+        ys = y[index]
+        if ys.all() or not ys.any():
+            continue
+        differences.append(auroc(ys, scores_b[index]) - auroc(ys, scores_a[index]))
+    low, high = np.percentile(differences, [2.5, 97.5])
+    return auroc(y, scores_b) - auroc(y, scores_a), float(low), float(high)
 
 
 def _load(folder: Path) -> tuple[str, float, dict[str, Prediction]]:
@@ -147,6 +177,7 @@ def compare_runs(
     difference, low, high, p_value = paired_bootstrap_f1(
         labels, columns["a"][0], columns["b"][0], resamples
     )
+    ranking = paired_bootstrap_auroc(labels, columns["a"][1], columns["b"][1], resamples)
     result = Comparison(
         side_a,
         side_b,
@@ -158,6 +189,8 @@ def compare_runs(
         high,
         p_value,
         resamples,
+        ranking[0] if ranking else None,
+        (ranking[1], ranking[2]) if ranking else None,
     )
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "comparison.json", result.as_dict())
@@ -189,18 +222,29 @@ def _table(result: Comparison) -> Table:
 
 
 def _significance(result: Comparison) -> Table:
-    return Table(
-        ["shared rows", "F1(B) - F1(A)", "95% CI", "p (two-sided)", "significant"],
+    rows = [
         [
+            "F1 at each run's threshold",
+            str(result.n),
+            f"{result.f1_difference:+.3f}",
+            f"[{result.ci_low:+.3f}, {result.ci_high:+.3f}]",
+            fmt(result.p_value),
+            "yes" if result.significant else "no",
+        ]
+    ]
+    if result.auroc_difference is not None and result.auroc_ci is not None:
+        low, high = result.auroc_ci
+        rows.append(
             [
+                "AUROC (ranking)",
                 str(result.n),
-                f"{result.f1_difference:+.3f}",
-                f"[{result.ci_low:+.3f}, {result.ci_high:+.3f}]",
-                fmt(result.p_value),
-                "yes" if result.significant else "no",
+                f"{result.auroc_difference:+.3f}",
+                f"[{low:+.3f}, {high:+.3f}]",
+                "–",
+                "yes" if low > 0 or high < 0 else "no",
             ]
-        ],
-    )
+        )
+    return Table(["metric", "shared rows", "B - A", "95% CI", "p (two-sided)", "significant"], rows)
 
 
 def _html(result: Comparison, curves: list[plots.Curve]) -> str:
@@ -216,7 +260,7 @@ def _html(result: Comparison, curves: list[plots.Curve]) -> str:
         f"<p class='meta'>A: {result.a.folder}<br>B: {result.b.folder}<br>"
         f"Rows only in A: {result.only_a}; only in B: {result.only_b}.</p>"
         + table_html(_table(result))
-        + f"<h2>Paired bootstrap on F1 ({result.resamples} resamples)</h2>"
+        + f"<h2>Paired bootstrap ({result.resamples} resamples)</h2>"
         + table_html(_significance(result))
         + "<h2>Curves on the shared rows</h2><div class='plots'>"
         + images
@@ -229,7 +273,7 @@ def _markdown(result: Comparison) -> str:
     return (
         f"# Run comparison\n\nA: `{result.a.folder}`  \nB: `{result.b.folder}`\n\n"
         + table_markdown(_table(result))
-        + f"\n\n## Paired bootstrap on F1 ({result.resamples} resamples)\n\n"
+        + f"\n\n## Paired bootstrap ({result.resamples} resamples)\n\n"
         + table_markdown(_significance(result))
         + "\n"
     )
