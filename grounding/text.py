@@ -20,6 +20,7 @@ _ABBREVIATIONS = {
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
 # or at a line break that starts a new line (lists, headings).
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)""")
+_LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*\d{1,3}\.$")  # "2." opening a list item
 _WORD = re.compile(r"\w+(?:[.,'’-]\w+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
@@ -44,14 +45,17 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, trimmed of surrounding whitespace.
 
     Does not split inside decimals ("3.5"), after common abbreviations ("Dr.",
-    "e.g.") or single initials ("J. Smith"), and treats list items and blank
-    lines as boundaries.
+    "e.g."), single initials ("J. Smith") or list numbers ("2. Rinse"), and treats
+    list items and blank lines as boundaries.
     """
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if match.group().startswith(".") and _ends_with_abbreviation(text, match.start() + 1):
+        if match.group().startswith(".") and (
+            _ends_with_abbreviation(text, match.start() + 1)
+            or _LIST_NUMBER.search(text, 0, match.start() + 1)
+        ):
             continue
         _append_trimmed(text, start, end, spans)
         start = end

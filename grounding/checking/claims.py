@@ -16,11 +16,12 @@ def split_claims(answer: str) -> list[tuple[int, int]]:
 
     Citation markers like "[1]" are not words of their own claim.
     """
-    return [
-        (start, end)
-        for start, end in sentence_spans(answer)
-        if any(not answer[s:e].isdigit() for s, e in word_spans(answer[start:end]))
-    ]
+    spans = []
+    for start, end in sentence_spans(answer):
+        sentence = answer[start:end]
+        if any(not sentence[s:e].isdigit() for s, e in word_spans(sentence)):
+            spans.append((start, end))
+    return spans
 
 
 def claim_texts(answer: str) -> tuple[list[tuple[int, int]], list[str]]:

@@ -7,6 +7,7 @@ millisecond per RAGTruth-size answer.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -51,6 +52,7 @@ TOKEN_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude suffix-stripping stem: enough to match "prices" with "price"."""
     for suffix in _SUFFIXES:

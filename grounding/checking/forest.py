@@ -60,18 +60,23 @@ class Forest:
         x = np.asarray(x, dtype=np.float64)
         if len(x) == 0:
             return np.zeros(0)
-        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
-        rows = np.arange(len(x))[:, None]
-        for _ in range(self.depth):
-            leaf = self.is_leaf[node]
-            if leaf.all():
+        trees = len(self.roots)
+        node = np.tile(self.roots, len(x))
+        row = np.repeat(np.arange(len(x)), trees)
+        active = np.arange(len(node))
+        for _ in range(self.depth + 1):
+            current = node[active]
+            inner = ~self.is_leaf[current]
+            active, current = active[inner], current[inner]
+            if not len(active):
                 break
-            values = x[rows, self.feature[node]]
-            go_left = np.where(
-                np.isnan(values), self.missing_left[node], values <= self.threshold[node]
-            )
-            node = np.where(leaf, node, np.where(go_left, self.left[node], self.right[node]))
-        return self.baseline + self.value[node].sum(axis=1)
+            values = x[row[active], self.feature[current]]
+            go_left = values <= self.threshold[current]
+            missing = np.isnan(values)
+            if missing.any():
+                go_left = np.where(missing, self.missing_left[current], go_left)
+            node[active] = np.where(go_left, self.left[current], self.right[current])
+        return self.baseline + self.value[node].reshape(len(x), trees).sum(axis=1)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of `x`."""

@@ -16,7 +16,15 @@ DEFAULT_SCORER = "learned"
 SCORERS: dict[str, tuple[str, str]] = {
     "learned": (
         "grounding.checking.scorers.learned:LearnedScorer",
-        "default: word-level evidence features + boosted trees learned on RAGTruth, calibrated",
+        "word-level evidence features + boosted trees learned on RAGTruth, calibrated (offline)",
+    ),
+    "cross-encoder": (
+        "grounding.checking.scorers.cross_encoder:CrossEncoderScorer",
+        "any local NLI / hallucination pair classifier (model=PATH or GROUNDING_CROSS_ENCODER)",
+    ),
+    "llm-judge": (
+        "grounding.checking.scorers.llm_judge:LLMJudgeScorer",
+        "an LLM over an OpenAI-compatible endpoint (OPENAI_BASE_URL, GROUNDING_MODEL)",
     ),
     "overlap": (
         "grounding.checking.scorers.overlap:OverlapScorer",
