@@ -70,6 +70,8 @@ class FixtureServer:
     """The server; `base` is its URL, `requests` what it was asked, in order."""
 
     latency: float = 0.0
+    pages: dict[str, bytes] = field(default_factory=dict)  # served under /pages/ before files
+    replies: dict[str, bytes] = field(default_factory=dict)  # provider fixtures overridden
     requests: list[Recorded] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: dict[str, int] = field(default_factory=dict)
@@ -114,14 +116,17 @@ class FixtureServer:
             return self._counts[key]
 
     def provider_reply(self, name: str) -> bytes:
+        if name in self.replies:
+            return self.replies[name]
         text = (FIXTURES / "providers" / f"{name}.json").read_text(encoding="utf-8")
         text = text.replace("{base}", self.base).replace("{private}", self.private_base)
         return text.encode()
 
 
 @contextmanager
-def serving(latency: float = 0.0) -> Iterator[FixtureServer]:
-    server = FixtureServer(latency=latency).start()
+def serving(latency: float = 0.0, **overrides: dict[str, bytes]) -> Iterator[FixtureServer]:
+    """A started server (`pages=`, `replies=` override fixtures); stopped on exit."""
+    server = FixtureServer(latency=latency, **overrides).start()
     try:
         yield server
     finally:
@@ -255,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, b"<h1>Not found</h1>", "text/html")
 
     def _file(self, name: str) -> None:
+        if name in self.server_state.pages:
+            return self._send(200, self.server_state.pages[name], "text/html; charset=utf-8")
         path = FIXTURES / "pages" / name
         if not path.is_file():
             return self._send(404, b"<h1>Not found</h1>", "text/html")

@@ -80,6 +80,7 @@ def get_web_search(
     fetch_timeout: float = 8.0,
     fetch_pages: bool = True,
     passages_per_page: int = 1,
+    candidates_per_page: int = 2,
     embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     **provider_options: Any,
 ) -> WebSearch:
@@ -101,5 +102,6 @@ def get_web_search(
         fetcher=fetcher,
         fetch_pages=fetch_pages,
         passages_per_page=passages_per_page,
+        candidates_per_page=candidates_per_page,
         embedding_model=embedding_model,
     )

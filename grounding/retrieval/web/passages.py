@@ -2,9 +2,11 @@
 
 Pages are chunked exactly as the local index chunks documents, so web and
 local hits are the same size and fuse fairly. Embedding every chunk of every
-page would cost more than fetching them, so each page's chunks are first
-narrowed by word overlap with the question, then ranked by cosine similarity
-with the embedder the local index uses, in one batch for all pages.
+page would cost more than fetching them (on a CPU, embedding is the slowest
+step of a web search), so each page's chunks are first narrowed by word
+overlap with the question to `candidates_per_page` (2 by default), then
+ranked by cosine similarity with the embedder the local index uses, in one
+batch for all pages.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def select_passages(
     documents: Sequence[WebDocument],
     retriever: str = "web",
     per_page: int = 1,
-    candidates_per_page: int = 4,
+    candidates_per_page: int = 2,
     model: str = DEFAULT_EMBEDDING_MODEL,
 ) -> list[SearchHit]:
     """The best `per_page` passages of every document, as web hits, best cosine first.

@@ -46,12 +46,14 @@ class WebSearch:
         fetcher: Fetcher | None = None,
         fetch_pages: bool = True,
         passages_per_page: int = 1,
+        candidates_per_page: int = 2,
         embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     ) -> None:
         self.provider = provider
         self.fetcher = fetcher or Fetcher()
         self.fetch_pages = fetch_pages
         self.passages_per_page = passages_per_page
+        self.candidates_per_page = max(candidates_per_page, passages_per_page)
         self.embedding_model = embedding_model
 
     @property
@@ -84,6 +86,7 @@ class WebSearch:
                 documents,
                 retriever=self.name,
                 per_page=self.passages_per_page,
+                candidates_per_page=self.candidates_per_page,
                 model=self.embedding_model,
             )
         except ValueError as exc:  # a page whose text cannot be chunked; never expected

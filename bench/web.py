@@ -1,0 +1,121 @@
+"""Time from question to fused sources with web search: parallel page fetching vs one by one.
+
+Ten result pages are served on loopback, each answering after 200 ms (a
+typical page's time to first byte). Both runs do the same work (ask the
+provider, fetch and extract all ten pages, pick passages with the embedder,
+fuse with local hits); the baseline fetches the pages one after another
+(max_workers=1), the default fetches them together. Goal: at least 4x faster.
+
+    python bench/web.py [--latency 0.2] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from grounding.retrieval.chunking import chunk_text  # noqa: E402
+from grounding.retrieval.web import Fetcher, WebAugmenter, WebSearch, get_provider  # noqa: E402
+from grounding.retrieval.web.passages import embed_texts  # noqa: E402
+from grounding.schema import SearchHit  # noqa: E402
+from tests.web_server import serving  # noqa: E402
+
+QUESTION = "When was the Varnholt lighthouse first lit and who kept it?"
+DOCS = ROOT / "indexes" / "demo" / "docs"
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} | Varnholt Guide</title>
+<script>window.dataLayer=[];function gtag(){{dataLayer.push(arguments)}}</script></head>
+<body><div class="cookies">We use cookies. <button>Accept</button></div>
+<nav><a href="/">Home</a> | <a href="/visit">Visit</a> | <a href="/shop">Shop</a></nav>
+<main><article><h1>{title}</h1>{paragraphs}</article></main>
+<aside><h3>Related</h3><ul><li><a href="/a">Harbour</a></li><li><a href="/b">Ferry</a></li></ul>
+</aside>
+<footer>&copy; 2024 Varnholt Guide | <a href="/privacy">Privacy</a></footer></body></html>"""
+
+
+def build_site(count: int) -> tuple[dict[str, bytes], list[dict[str, str]]]:
+    """`count` HTML pages made from the demo corpus's documents, and their search results."""
+    pages: dict[str, bytes] = {}
+    results: list[dict[str, str]] = []
+    for path in sorted(DOCS.glob("*.md"))[:count]:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        title = lines[0].lstrip("# ").strip()
+        body = "".join(f"<p>{html.escape(line)}</p>" for line in lines[1:])
+        name = f"{path.stem}.html"
+        pages[name] = PAGE.format(title=html.escape(title), paragraphs=body).encode()
+        results.append({"title": title, "content": " ".join(lines[1:2])[:200], "name": name})
+    return pages, results
+
+
+def searxng_reply(base: str, results: list[dict[str, str]]) -> bytes:
+    items = [
+        {"url": f"{base}/pages/{r['name']}", "title": r["title"], "content": r["content"],
+         "engine": "duckduckgo", "engines": ["duckduckgo"], "score": 1.0, "category": "general"}
+        for r in results
+    ]  # fmt: skip
+    return json.dumps({"query": QUESTION, "number_of_results": 0, "results": items}).encode()
+
+
+def time_once(augmenter: WebAugmenter, local: list[SearchHit], k: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    fused = augmenter.augment(QUESTION, local, k=k)
+    return time.perf_counter() - started, sum(hit.origin == "web" for hit in fused.hits)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--candidates", type=int, default=2, help="chunks embedded per page")
+    args = parser.parse_args()
+
+    pages, results = build_site(args.pages)
+    embed_texts(["warm up the embedder"])  # model loading is not what is measured
+    local = [
+        SearchHit(chunk=chunk, score=1.0, origin="local", retriever="bench")
+        for chunk in chunk_text((DOCS / "lighthouse.md").read_text(), "lighthouse.md")[:3]
+    ]
+    with serving(latency=args.latency, pages=pages) as server:
+        server.replies["searxng"] = searxng_reply(server.base, results)
+        urls = [f"{server.base}/pages/{r['name']}" for r in results]
+        totals: dict[str, float] = {}
+        for label, workers in (("one by one (max_workers=1)", 1), ("parallel (pool)", args.pages)):
+            provider = get_provider("searxng", base_url=f"{server.base}/searxng")
+            fetcher = Fetcher(allowed_hosts={"127.0.0.1"}, max_workers=workers)
+            search = WebSearch(provider, fetcher=fetcher, candidates_per_page=args.candidates)
+            augmenter = WebAugmenter(search)
+            time_once(augmenter, local, args.pages)  # warm-up: caches, connection set-up
+            runs = [time_once(augmenter, local, args.pages) for _ in range(args.repeats)]
+            fetches = [time_fetch(fetcher, urls) for _ in range(args.repeats)]
+            totals[label] = statistics.median(seconds for seconds, _ in runs)
+            print(
+                f"{label:27s} question -> fused sources: median {totals[label]:.3f} s "
+                f"(runs {[round(seconds, 3) for seconds, _ in runs]}, web sources {runs[-1][1]}); "
+                f"fetch+extract only: {statistics.median(fetches):.3f} s"
+            )
+    baseline, parallel = totals.values()
+    print(
+        f"{args.pages} pages at {args.latency * 1000:.0f} ms each: parallel is "
+        f"{baseline / parallel:.1f}x faster than one by one, question to fused sources "
+        f"(goal >= 4x)"
+    )
+
+
+def time_fetch(fetcher: Fetcher, urls: list[str]) -> float:
+    started = time.perf_counter()
+    fetcher.fetch_many(urls)
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()
