@@ -54,7 +54,7 @@ def test_ask_with_searxng_cites_the_served_pages(
     result = json.loads(done.stdout)
     web = {s["index"]: s["uri"] for s in result["sources"] if s["origin"] == "web"}
     assert f"{server.base}/pages/quillmere.html" in web.values()
-    assert all(uri.startswith(server.base) for uri in web.values())
+    assert all(uri.startswith((server.base, server.private_base)) for uri in web.values())
     metadata = result["grounding_metadata"]
     assert metadata["web_search_queries"] == [QUESTION]
     assert metadata["retrieval_metadata"]["web_search_used"] is True
