@@ -13,6 +13,9 @@ from pathlib import Path
 import openai
 import pytest
 import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 from grounding.schema import GroundedAnswer, GroundingMetadata, SupportReport
 from tests.service_server import cli_server
@@ -40,7 +43,7 @@ def server(log_path: Path, grounding_exe: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server}/v1", api_key=KEY, max_retries=0)
+    return openai.OpenAI(base_url=f"{server}/v1", api_key=KEY, max_retries=0, timeout=60)
 
 
 def _user(text: str = QUESTION) -> list[dict[str, str]]:
@@ -92,7 +95,9 @@ def test_openai_streaming_matches_the_sync_answer(client: openai.OpenAI) -> None
 
 def test_stream_is_server_sent_events_ending_in_done(server: str) -> None:
     body = {"model": "grounding", "messages": _user(), "stream": True}
-    response = requests.post(f"{server}/v1/chat/completions", json=body, headers=AUTH, stream=True)
+    response = requests.post(
+        f"{server}/v1/chat/completions", json=body, headers=AUTH, stream=True, timeout=60
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     events = [line for line in response.iter_lines(decode_unicode=True) if line]
@@ -121,7 +126,9 @@ def test_models_lists_the_one_model(client: openai.OpenAI) -> None:
 
 
 def test_ground_returns_the_answer_json(server: str) -> None:
-    response = requests.post(f"{server}/v1/ground", json={"question": QUESTION}, headers=AUTH)
+    response = requests.post(
+        f"{server}/v1/ground", json={"question": QUESTION}, headers=AUTH, timeout=60
+    )
     assert response.status_code == 200, response.text
     answer = GroundedAnswer.model_validate(response.json())
     assert "1874" in answer.answer
@@ -142,7 +149,7 @@ def test_ground_returns_the_answer_json(server: str) -> None:
     ],
 )
 def test_ground_rejects_bad_input(server: str, body: dict, status: int, param: str | None) -> None:
-    response = requests.post(f"{server}/v1/ground", json=body, headers=AUTH)
+    response = requests.post(f"{server}/v1/ground", json=body, headers=AUTH, timeout=60)
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert error["message"] and error["type"] and error["param"] == param
@@ -156,8 +163,8 @@ def test_check_scores_supported_above_unsupported(server: str) -> None:
         "sources": sources,
         "scorer": "overlap",
     }
-    supported = requests.post(f"{server}/v1/check", json=good, headers=AUTH)
-    unsupported = requests.post(f"{server}/v1/check", json=bad, headers=AUTH)
+    supported = requests.post(f"{server}/v1/check", json=good, headers=AUTH, timeout=60)
+    unsupported = requests.post(f"{server}/v1/check", json=bad, headers=AUTH, timeout=60)
     assert supported.status_code == unsupported.status_code == 200
     good_report = SupportReport.model_validate(supported.json())
     bad_report = SupportReport.model_validate(unsupported.json())
@@ -178,13 +185,13 @@ def test_check_scores_supported_above_unsupported(server: str) -> None:
     ],
 )
 def test_check_rejects_bad_input(server: str, body: dict, code: str) -> None:
-    response = requests.post(f"{server}/v1/check", json=body, headers=AUTH)
+    response = requests.post(f"{server}/v1/check", json=body, headers=AUTH, timeout=60)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
 
 
 def _chat(server: str, body: object, headers: dict[str, str] = AUTH) -> requests.Response:
-    return requests.post(f"{server}/v1/chat/completions", json=body, headers=headers)
+    return requests.post(f"{server}/v1/chat/completions", json=body, headers=headers, timeout=60)
 
 
 def _error(response: requests.Response, status: int) -> dict[str, str]:
@@ -196,7 +203,9 @@ def _error(response: requests.Response, status: int) -> dict[str, str]:
 
 def test_invalid_json_is_400(server: str) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
-    response = requests.post(f"{server}/v1/chat/completions", data=b'{"model": ', headers=headers)
+    response = requests.post(
+        f"{server}/v1/chat/completions", data=b'{"model": ', headers=headers, timeout=60
+    )
     assert "JSON" in _error(response, 400)["message"]
 
 
@@ -237,15 +246,17 @@ def test_bad_chat_input_is_400(server: str, extra: dict, code: str | None) -> No
 
 
 def test_wrong_or_missing_key_is_401(server: str) -> None:
-    wrong = openai.OpenAI(base_url=f"{server}/v1", api_key="sk-wrong", max_retries=0)
+    wrong = openai.OpenAI(base_url=f"{server}/v1", api_key="sk-wrong", max_retries=0, timeout=60)
     with pytest.raises(openai.AuthenticationError):
         wrong.chat.completions.create(model="grounding", messages=_user())
-    missing = requests.post(f"{server}/v1/check", json={"answer": "a", "sources": ["a"]})
+    missing = requests.post(
+        f"{server}/v1/check", json={"answer": "a", "sources": ["a"]}, timeout=60
+    )
     assert _error(missing, 401)["code"] == "invalid_api_key"
     assert missing.headers["WWW-Authenticate"] == "Bearer"
     basic = _chat(server, {}, headers={"Authorization": f"Basic {KEY}"})
     assert _error(basic, 401)["code"] == "invalid_api_key"
-    assert requests.get(f"{server}/healthz").json()["status"] == "ok"
+    assert requests.get(f"{server}/healthz", timeout=60).json()["status"] == "ok"
 
 
 def test_request_ids_and_an_access_log_without_secrets(server: str, log_path: Path) -> None:
@@ -254,7 +265,7 @@ def test_request_ids_and_an_access_log_without_secrets(server: str, log_path: Pa
                    headers={**AUTH, "X-Request-ID": "trace-123"})  # fmt: skip
     assert echoed.status_code == 200
     assert echoed.headers["X-Request-ID"] == "trace-123"
-    fresh = requests.get(f"{server}/v1/models", headers=AUTH).headers["X-Request-ID"]
+    fresh = requests.get(f"{server}/v1/models", headers=AUTH, timeout=60).headers["X-Request-ID"]
     assert len(fresh) == 32
     answered = _chat(server, {"model": "grounding", "messages": _user()})
     source_text = answered.json()["sources"][0]["text"]
@@ -266,3 +277,57 @@ def test_request_ids_and_an_access_log_without_secrets(server: str, log_path: Pa
     assert f"request_id={fresh}" in log
     assert KEY not in log and "zebra-crossing" not in log
     assert source_text[:60] not in log
+
+
+_CONFORMANCE = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+
+def test_every_response_matches_the_openapi_document(server: str) -> None:
+    """Generated requests for every operation, and each success path, match /openapi.json."""
+    schema = schemathesis.openapi.from_url(f"{server}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/v1/chat/completions", "/v1/ground", "/v1/check"}
+    calls = 0
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=6,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def generated(case: schemathesis.Case) -> None:
+            nonlocal calls
+            calls += 1
+            case.validate_response(case.call(base_url=server, headers=AUTH), checks=_CONFORMANCE)
+
+        generated()
+    chat = {"model": "grounding", "messages": _user()}
+    explicit = [
+        ("/v1/chat/completions", "POST", chat, 200),
+        ("/v1/chat/completions", "POST", {**chat, "stream": True}, 200),
+        ("/v1/chat/completions", "POST", {**chat, "model": "x"}, 404),
+        ("/v1/ground", "POST", {"question": QUESTION}, 200),
+        ("/v1/check", "POST", {"answer": "Lit in 1874.", "sources": ["Lit in 1874."]}, 200),
+        ("/v1/check", "POST", {"answer": "", "sources": ["Lit in 1874."]}, 400),
+    ]
+    for path, method, body, status in explicit:
+        case = schema[path][method].Case(body=body, media_type="application/json")
+        response = case.call(base_url=server, headers=AUTH)
+        assert response.status_code == status
+        case.validate_response(response, checks=_CONFORMANCE)
+    for path, params in [
+        ("/healthz", {}),
+        ("/v1/models", {}),
+        ("/v1/models/{model}", {"model": "grounding"}),
+    ]:
+        case = schema[path]["GET"].Case(path_parameters=params)
+        case.validate_response(case.call(base_url=server, headers=AUTH), checks=_CONFORMANCE)
+    assert calls >= len(operations)
