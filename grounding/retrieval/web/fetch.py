@@ -131,7 +131,12 @@ class Fetcher:
         if not content_type.startswith(_TEXT_TYPES):
             raise RetrievalError(f"{final_url} is not a web page ({content_type.split(';')[0]})")
         body, truncated = self._read(final_url, response, deadline)
-        title, text = extract_main_text(body, content_type)
+        try:
+            title, text = extract_main_text(body, content_type)
+        except (
+            Exception
+        ) as exc:  # lxml/trafilatura on hostile markup: one page lost, not the answer
+            raise RetrievalError(f"cannot read the text of {final_url}: {exc}") from exc
         return Page(url=url, final_url=final_url, title=title, text=text, truncated=truncated)
 
     def _read(self, url: str, response: requests.Response, deadline: float) -> tuple[bytes, bool]:

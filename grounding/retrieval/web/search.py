@@ -89,8 +89,9 @@ class WebSearch:
                 candidates_per_page=self.candidates_per_page,
                 model=self.embedding_model,
             )
-        except ValueError as exc:  # a page whose text cannot be chunked; never expected
-            raise RetrievalError(f"cannot split web pages into passages: {exc}") from exc
+        except ValueError as exc:  # a page whose text cannot be chunked; not expected
+            warnings.append(f"web pages could not be split into passages: {exc}")
+            hits = []
         warnings.extend(
             f"{hit.chunk.uri} contains text that reads like instructions to the model; "
             "it is used only as quoted evidence"
