@@ -176,3 +176,21 @@ def test_langchain_retriever_returns_documents_with_offsets(tmp_path: Path) -> N
     assert top.metadata["score"] > 0
     filtered = GroundingRetriever(index=index, k=3, filters={"doc_ids": ["notes/storm.html"]})
     assert {d.metadata["doc_id"] for d in filtered.invoke("ferry")} == {"notes/storm.html"}
+
+
+# ---- BM25 --------------------------------------------------------------------------------
+
+
+def test_keyword_index_ranks_rare_words_and_survives_chunks_without_words(tmp_path: Path) -> None:
+    from grounding.retrieval.bm25 import KeywordIndex
+
+    keywords = KeywordIndex.build(["the ferry leaves at noon", "gate code ZQX-4471", "x"])
+    assert [row for row, _ in keywords.search("zqx 4471 code", k=3)] == [1]
+    assert keywords.search("zqx", k=3, mask=np.array([1, 0, 1])) == []
+    keywords.save(tmp_path / "bm25")
+    again = KeywordIndex.load(tmp_path / "bm25", 3)
+    assert again.search("ferry noon", k=2)[0][0] == 0
+    empty = KeywordIndex.build(["a", "?"])  # no word of two letters or more
+    assert empty.search("a", k=2) == []
+    empty.save(tmp_path / "empty")
+    assert KeywordIndex.load(tmp_path / "empty", 2).search("a", k=2) == []

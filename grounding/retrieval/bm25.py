@@ -37,16 +37,19 @@ class KeywordIndex:
 
         if not texts:
             return cls(None, 0)
+        tokens = _tokenize(texts, return_ids=True)
+        if not tokens.vocab:  # type: ignore[attr-defined]
+            return cls(None, len(texts))  # no searchable word in any chunk
         retriever = bm25s.BM25()
-        retriever.index(_tokenize(texts, return_ids=True), show_progress=False)
+        retriever.index(tokens, show_progress=False)
         return cls(retriever, len(texts))
 
     @classmethod
     def load(cls, folder: Path, count: int) -> KeywordIndex:
         import bm25s
 
-        if count == 0:
-            return cls(None, 0)
+        if count == 0 or not any(folder.glob("*.json")):
+            return cls(None, count)  # saved without a vocabulary: nothing to search
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         try:
             retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False)

@@ -167,45 +167,67 @@ class LocalIndex:
 
     # ---- changing ----------------------------------------------------------------------
 
-    def add(self, items: Iterable[Document | Chunk], progress: bool | None = None) -> list[Chunk]:
+    def add(
+        self,
+        items: Iterable[Document | Chunk],
+        progress: bool | None = None,
+        vectors: np.ndarray | None = None,
+    ) -> list[Chunk]:
         """Chunk (documents), embed and add; a document replaces one with the same id.
 
+        `vectors` (unit rows, one per chunk) skips embedding, for chunks embedded
+        elsewhere (a batch job, another machine) with the index's model.
         Returns the chunks added. Call `save()` to keep them.
         """
+        items = list(items)
+        if vectors is not None and (
+            len(vectors) != len(items) or any(isinstance(item, Document) for item in items)
+        ):
+            raise InputError("with `vectors`, pass chunks (not documents), one vector per chunk")
         new_chunks: list[Chunk] = []
         for item in items:
             if isinstance(item, Document):
-                self.remove([item.doc_id])
-                chunks = chunk_text(
-                    item.text,
-                    item.doc_id,
-                    item.title,
-                    item.uri,
-                    item.tags,
-                    self.settings.chunk_size,
-                    self.settings.chunk_overlap,
-                )
-                self.files[item.doc_id] = FileRecord(
-                    sha256=item.sha256,
-                    title=item.title,
-                    uri=item.uri,
-                    tags=item.tags,
-                    chunks=len(chunks),
-                )
-                new_chunks += chunks
+                new_chunks += self._chunk_document(item)
             else:
                 new_chunks.append(item)
-        self.last_embedded = len(new_chunks)
+        self.last_embedded = 0 if vectors is not None else len(new_chunks)
         if not new_chunks:  # nothing to embed: do not even load the model
             return new_chunks
-        vectors = embed_texts(
-            [chunk.text for chunk in new_chunks], self.settings.embedding_model, progress=progress
-        )
+        if vectors is None:
+            texts = [chunk.text for chunk in new_chunks]
+            vectors = embed_texts(texts, self.settings.embedding_model, progress=progress)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        known = self._dimension or (self._store.dimension if self._store is not None else 0)
+        if known and vectors.shape[1] != known:
+            raise EmbeddingMismatchError(
+                f"{vectors.shape[1]}-d vectors do not fit index {self.name!r} ({known}-d)"
+            )
         self._dimension = vectors.shape[1]
         self._vectors = np.concatenate([self.vectors(), vectors])
         self._chunks += new_chunks
         self._invalidate()
         return new_chunks
+
+    def _chunk_document(self, document: Document) -> list[Chunk]:
+        """The document's chunks, replacing any earlier version of it."""
+        self.remove([document.doc_id])
+        chunks = chunk_text(
+            document.text,
+            document.doc_id,
+            document.title,
+            document.uri,
+            document.tags,
+            self.settings.chunk_size,
+            self.settings.chunk_overlap,
+        )
+        self.files[document.doc_id] = FileRecord(
+            sha256=document.sha256,
+            title=document.title,
+            uri=document.uri,
+            tags=document.tags,
+            chunks=len(chunks),
+        )
+        return chunks
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Drop every chunk of these documents; returns how many chunks went."""
@@ -230,7 +252,8 @@ class LocalIndex:
 
     def save(self) -> None:
         """Write the index to its folder atomically (the old copy stays whole until the swap)."""
-        store, keywords = self._built()
+        store = self._dense()
+        keywords = self._keyword_index() if self.settings.hybrid else None
         manifest = IndexManifest(
             embedding_model=self.settings.embedding_model,
             dimension=self._dimension or store.dimension,
@@ -305,7 +328,7 @@ class LocalIndex:
         self, vector: np.ndarray, k: int = 5, filters: Filter | Mapping[str, Any] | None = None
     ) -> list[SearchHit]:
         """The `k` chunks nearest to a unit `vector` by inner product, best first."""
-        store, _ = self._built()
+        store = self._dense()
         allowed = self._allowed_rows(as_filter(filters))
         if allowed is not None and not len(allowed):
             return []
@@ -319,9 +342,7 @@ class LocalIndex:
     def _keyword_hits(
         self, query: str, k: int, filters: Filter | Mapping[str, Any] | None
     ) -> list[SearchHit]:
-        _, keywords = self._built()
-        if keywords is None:
-            keywords = self._keywords = KeywordIndex.build([c.text for c in self._chunks])
+        keywords = self._keyword_index()
         allowed = self._allowed_rows(as_filter(filters))
         mask = None
         if allowed is not None:
@@ -350,17 +371,21 @@ class LocalIndex:
         self._store = None
         self._keywords = None
 
-    def _built(self) -> tuple[VectorStore, KeywordIndex | None]:
-        """The FAISS and BM25 indexes for the current chunks, rebuilt after a change."""
+    def _dense(self) -> VectorStore:
+        """The FAISS index for the current vectors, rebuilt after a change."""
         if self._store is None:
             vectors = self.vectors()
             if not len(vectors) and not self._dimension:
                 raise InputError("the index is empty: add documents before searching or saving")
             self._store = VectorStore.build(vectors, self.settings.index_type)
             self._vectors = None
-        if self._keywords is None and self.settings.hybrid:
+        return self._store
+
+    def _keyword_index(self) -> KeywordIndex:
+        """The BM25 index for the current chunks, built on first use after a change."""
+        if self._keywords is None:
             self._keywords = KeywordIndex.build([chunk.text for chunk in self._chunks])
-        return self._store, self._keywords
+        return self._keywords
 
     def __repr__(self) -> str:
         return f"LocalIndex({str(self.directory)!r}, chunks={len(self)})"
