@@ -7,6 +7,8 @@ every response is also checked against the service's own OpenAPI document.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -331,3 +333,14 @@ def test_every_response_matches_the_openapi_document(server: str) -> None:
         case = schema[path]["GET"].Case(path_parameters=params)
         case.validate_response(case.call(base_url=server, headers=AUTH), checks=_CONFORMANCE)
     assert calls >= len(operations)
+
+
+def test_serve_with_a_missing_index_fails_in_one_line(grounding_exe: str, tmp_path: Path) -> None:
+    env = {**os.environ, "GROUNDING_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [grounding_exe, "serve", "--index", "no-such-index", "--port", "0"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: no index 'no-such-index'")
+    assert "Traceback" not in done.stderr

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -67,6 +67,14 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
         "a `chat.completion.chunk` (or an error), ending in `data: [DONE]`",
         "content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
     }
+}
+
+
+_ROLES: dict[str, Literal["system", "user", "assistant"]] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
 }
 
 
@@ -131,7 +139,7 @@ def to_conversation(
     for position, message in enumerate(body.messages):
         if message.role in ("tool", "function"):
             raise ServiceError(400, "tool messages are not supported", param=f"messages.{position}")
-        role = "system" if message.role == "developer" else message.role
+        role = _ROLES[message.role]
         history.append(Message(role=role, content=_text(message, position, settings)))
     last = history.pop()
     if last.role != "user" or not last.content.strip():
@@ -205,7 +213,7 @@ async def _events(
     request: Request,
     envelope: dict[str, Any],
     first: str | GroundedAnswer,
-    rest: AsyncIterator[str | GroundedAnswer],
+    rest: AsyncGenerator[str | GroundedAnswer, None],
 ) -> AsyncIterator[bytes]:
     """Role chunk, text deltas, the last chunk with the grounding fields, `[DONE]`."""
     yield _chunk(envelope, Delta(role="assistant", content=""))

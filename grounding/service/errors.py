@@ -7,6 +7,7 @@ message names no internals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,12 +55,12 @@ class ServiceError(Exception):
         type_: str = "invalid_request_error",
         code: str | None = None,
         param: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.body = ErrorBody(message=message, type=type_, code=code, param=param)
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
 
 
 def error_response(error: ServiceError) -> JSONResponse:
