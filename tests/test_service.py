@@ -112,9 +112,15 @@ def test_stream_is_server_sent_events_ending_in_done(server: str) -> None:
 def test_conversation_history_is_accepted(client: openai.OpenAI) -> None:
     messages = [
         {"role": "system", "content": "Answer briefly."},
-        {"role": "user", "content": "Tell me about the lighthouse."},
-        {"role": "assistant", "content": "It stands on Kestrel Point."},
-        {"role": "user", "content": [{"type": "text", "text": "How many steps lead up to it?"}]},
+        {"role": "user", "content": "When does the winter ferry leave?"},
+        {"role": "assistant", "content": "I do not know."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "How many steps lead to the lantern room "},
+                {"type": "text", "text": "of the lighthouse?"},
+            ],
+        },
     ]
     completion = client.chat.completions.create(model="grounding", messages=messages)  # type: ignore[arg-type]
     assert "142" in (completion.choices[0].message.content or "")

@@ -150,14 +150,16 @@ def test_a_failure_before_the_first_piece_is_a_plain_4xx() -> None:
         }
 
 
-def test_a_chunked_body_over_the_limit_is_413_and_no_keys_means_no_auth() -> None:
+@pytest.mark.parametrize("pieces", [1, 50], ids=["one-piece", "many-pieces"])
+def test_a_chunked_body_over_the_limit_is_413_and_no_keys_means_no_auth(pieces: int) -> None:
+    """Without Content-Length the limit is counted as the body arrives, whole or in pieces."""
     with _serve(ScriptedGrounder(), max_body_bytes=1000)() as url:
 
         def chunks() -> Iterator[bytes]:
-            yield b'{"answer": "'
-            for _ in range(50):
-                yield b"x" * 100
-            yield b'", "sources": ["x"]}'
+            text = b'{"answer": "' + b"x" * 5000 + b'", "sources": ["x"]}'
+            size = -(-len(text) // pieces)
+            for start in range(0, len(text), size):
+                yield text[start : start + size]
 
         response = requests.post(
             f"{url}/v1/check",

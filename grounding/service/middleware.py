@@ -134,7 +134,7 @@ class BodyLimit:
                 break
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, drain=message.get("more_body", False))
                 return
             if not message.get("more_body", False):
                 break
@@ -144,8 +144,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _drain(receive, limit=16 * self.max_bytes)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, drain: bool = True) -> None:
+        if drain:  # never past the last part: another receive() would wait for a disconnect
+            await _drain(receive, limit=16 * self.max_bytes)
         error = ServiceError(
             413,
             f"the request body is larger than {self.max_bytes} bytes",
