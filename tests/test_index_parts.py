@@ -152,6 +152,17 @@ def test_hnsw_store_tunes_its_search_to_high_recall(tmp_path: Path) -> None:
     assert again.search(queries, k=10)[1].tolist() == found.tolist()
 
 
+def test_auto_keeps_the_exact_index_when_the_graph_cannot_reach_the_recall(monkeypatch) -> None:
+    import grounding.retrieval.faiss_store as faiss_store
+
+    vectors = _unit(600, dim=16)
+    monkeypatch.setattr(faiss_store, "HNSW_THRESHOLD", 500)
+    assert VectorStore.build(vectors, "auto").kind == "hnsw"  # easy data: the graph is kept
+    monkeypatch.setattr(faiss_store, "AUTO_MIN_RECALL", 1.01)  # a recall no graph reaches
+    assert VectorStore.build(vectors, "auto").kind == "flat"
+    assert VectorStore.build(vectors, "hnsw").kind == "hnsw"  # asked for: kept
+
+
 # ---- LangChain ---------------------------------------------------------------------------
 
 

@@ -3,7 +3,9 @@
 Small indexes use an exact scan (IndexFlatIP); once an index holds
 `HNSW_THRESHOLD` vectors or more, a graph index (IndexHNSWFlat, M=32) answers
 in well under a millisecond, with its search breadth (efSearch) tuned at build
-time to reach `TARGET_RECALL` against the exact scan on a sample.
+time to reach `TARGET_RECALL` against the exact scan on a sample. When even the
+widest search falls short of `AUTO_MIN_RECALL` (vectors with no cluster
+structure, such as random ones), "auto" keeps the exact index instead.
 Row i of the FAISS index is row i of the chunk table; nothing is pickled.
 """
 
@@ -29,6 +31,7 @@ HNSW_THRESHOLD = 30_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 TARGET_RECALL = 0.97
+AUTO_MIN_RECALL = 0.9  # below this at the largest efSearch, "auto" keeps the exact index
 _EF_CHOICES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 _TUNE_QUERIES = 200
 _BATCH_QUERIES = 20  # from here on faiss uses BLAS and threads pay off
@@ -68,7 +71,10 @@ class VectorStore:
         if len(vectors):
             index.add(vectors)
         store = cls(index, "hnsw", ef_search=64)
-        store.ef_search = store.tune_ef_search(vectors)
+        recall = store.tune_ef_search(vectors)
+        if index_type == "auto" and recall < AUTO_MIN_RECALL:
+            # Vectors without cluster structure (near-random) defeat the graph; stay exact.
+            return cls.build(vectors, "flat")
         return store
 
     @classmethod
@@ -136,26 +142,31 @@ class VectorStore:
         finally:
             faiss.omp_set_num_threads(threads)
 
-    def tune_ef_search(self, vectors: np.ndarray, k: int = 10, seed: int = 0) -> int:
-        """The smallest efSearch whose recall@k against an exact scan reaches TARGET_RECALL.
+    def tune_ef_search(self, vectors: np.ndarray, k: int = 10, seed: int = 0) -> float:
+        """Set the smallest efSearch whose recall@k against an exact scan reaches TARGET_RECALL.
 
         Queries are stored vectors moved by noise of the same size, so they sit
-        between the points as real queries do, not on top of them.
+        between the points as real queries do, not on top of them. Returns the
+        recall reached (below the target when even the largest efSearch falls short).
         """
         if len(vectors) <= k:
-            return max(16, k)
+            self.ef_search = max(16, k)
+            return 1.0
         rng = np.random.default_rng(seed)
         picks = rng.choice(len(vectors), size=min(_TUNE_QUERIES, len(vectors)), replace=False)
         noise = rng.standard_normal((len(picks), vectors.shape[1])).astype(np.float32)
         noise /= np.linalg.norm(noise, axis=1, keepdims=True)
         queries = vectors[picks] + noise
         queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-        exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+        scores = queries @ vectors.T
+        exact = np.argpartition(-scores, k, axis=1)[:, :k]
+        recall = 0.0
         for ef in _EF_CHOICES:
             self.ef_search = ef
             _, found = self.search(queries, k)
             hits = sum(len(set(a) & set(b)) for a, b in zip(exact, found, strict=True))
-            if hits / exact.size >= TARGET_RECALL:
+            recall = hits / exact.size
+            if recall >= TARGET_RECALL:
                 break
         self.index.hnsw.efSearch = self.ef_search  # type: ignore[attr-defined]
-        return self.ef_search
+        return recall

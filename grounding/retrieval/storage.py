@@ -130,9 +130,16 @@ def replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     retired = target.with_name(f".{target.name}.old-{token}")
-    if target.exists():
-        os.replace(target, retired)
-    os.replace(staging, target)
+    for attempt in range(3):  # another process may swap or recover the same index meanwhile
+        if target.exists():
+            os.replace(target, retired)
+        try:
+            os.replace(staging, target)
+            break
+        except OSError:
+            if attempt == 2 or not target.exists():
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
     _fsync_dir(target.parent)
     shutil.rmtree(retired, ignore_errors=True)
 
