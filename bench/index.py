@@ -75,14 +75,22 @@ def bench_embed(copies: int, rounds: int) -> None:
             built = LocalIndex.build([corpus], Path(tmp) / "index", progress=False)
             build_s.append(time.perf_counter() - started)
             assert len(built) == len(texts)
-    encode_rate = len(texts) / statistics.median(encode_s)
-    build_rate = len(texts) / statistics.median(build_s)
+    # Best of the rounds: on shared cores the least disturbed run is the truest.
+    encode_rate = len(texts) / min(encode_s)
+    build_rate = len(texts) / min(build_s)
+    paired = statistics.median(e / b for e, b in zip(encode_s, build_s, strict=True))
     print(f"\n== embedding throughput: {len(texts)} chunks ({copies} copies of the demo corpus)")
-    print(f"  SentenceTransformer.encode (batch 32)   {encode_rate:8.1f} chunks/s")
-    print(f"  grounding index build (whole build)     {build_rate:8.1f} chunks/s")
+    print(f"  rounds (s): encode {_fmt(encode_s)}; build {_fmt(build_s)}")
+    print(f"  SentenceTransformer.encode (batch 32)   {encode_rate:8.1f} chunks/s (best round)")
+    print(f"  grounding index build (whole build)     {build_rate:8.1f} chunks/s (best round)")
     print(
-        f"  ratio build/encode                      {build_rate / encode_rate:8.2f}  (goal >= 0.9)"
+        f"  ratio build/encode: best rounds {build_rate / encode_rate:.2f}, median of pairs "
+        f"{paired:.2f}  (goal >= 0.9)"
     )
+
+
+def _fmt(values: list[float]) -> str:
+    return " ".join(f"{value:.1f}" for value in values)
 
 
 # ---- 2. search latency -------------------------------------------------------------------
@@ -240,7 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="embed,search,recall")
     parser.add_argument("--copies", type=int, default=8, help="copies of the demo corpus to embed")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument(
