@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -50,7 +50,7 @@ def choose_index_type(requested: str, count: int) -> Literal["flat", "hnsw"]:
 class VectorStore:
     """A FAISS index and how to search it."""
 
-    index: object  # faiss.Index; typed loosely because faiss ships no stubs
+    index: Any  # a faiss.Index: IndexFlatIP or IndexHNSWFlat
     kind: Literal["flat", "hnsw"]
     ef_search: int = 0
 
@@ -63,14 +63,14 @@ class VectorStore:
         kind = choose_index_type(index_type, len(vectors))
         dimension = vectors.shape[1]
         if kind == "flat":
-            index = faiss.IndexFlatIP(dimension)
-            index.add(vectors)
-            return cls(index, "flat")
-        index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            flat = faiss.IndexFlatIP(dimension)
+            flat.add(vectors)
+            return cls(flat, "flat")
+        graph = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         if len(vectors):
-            index.add(vectors)
-        store = cls(index, "hnsw", ef_search=64)
+            graph.add(vectors)
+        store = cls(graph, "hnsw", ef_search=64)
         recall = store.tune_ef_search(vectors)
         if index_type == "auto" and recall < AUTO_MIN_RECALL:
             # Vectors without cluster structure (near-random) defeat the graph; stay exact.
@@ -89,7 +89,7 @@ class VectorStore:
             ) from exc
         store = cls(index, "hnsw" if kind == "hnsw" else "flat", ef_search)
         if store.kind == "hnsw":
-            index.hnsw.efSearch = ef_search or 64  # type: ignore[attr-defined]
+            store.index.hnsw.efSearch = ef_search or 64
         return store
 
     def write(self, path: Path) -> None:
@@ -99,17 +99,17 @@ class VectorStore:
 
     @property
     def count(self) -> int:
-        return int(self.index.ntotal)  # type: ignore[attr-defined]
+        return int(self.index.ntotal)
 
     @property
     def dimension(self) -> int:
-        return int(self.index.d)  # type: ignore[attr-defined]
+        return int(self.index.d)
 
     def vectors(self) -> np.ndarray:
         """All stored vectors, in row order (to keep them across an incremental rebuild)."""
         if self.count == 0:
             return np.empty((0, self.dimension), dtype=np.float32)
-        return np.asarray(self.index.reconstruct_n(0, self.count), dtype=np.float32)  # type: ignore[attr-defined]
+        return np.asarray(self.index.reconstruct_n(0, self.count), dtype=np.float32)
 
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
@@ -124,21 +124,21 @@ class VectorStore:
         k = max(1, min(k, self.count))
         selector = None if allowed is None else faiss.IDSelectorBatch(allowed.astype(np.int64))
         if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW()
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             params.efSearch = max(self.ef_search, k)
         else:
             params = faiss.SearchParameters()
         if selector is not None:
             params.sel = selector
         if len(queries) >= _BATCH_QUERIES:
-            return self.index.search(queries, k, params=params)  # type: ignore[attr-defined]
+            return self.index.search(queries, k, params=params)
         # A few queries gain nothing from OpenMP threads and lose much when the cores are
         # busy (measured: 10k flat scan, 2 busy cores, 2 ms with one thread, 20-30 ms with
         # two). The setting is per calling thread, so other threads are not affected.
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return self.index.search(queries, k, params=params)  # type: ignore[attr-defined]
+            return self.index.search(queries, k, params=params)
         finally:
             faiss.omp_set_num_threads(threads)
 
@@ -168,5 +168,5 @@ class VectorStore:
             recall = hits / exact.size
             if recall >= TARGET_RECALL:
                 break
-        self.index.hnsw.efSearch = self.ef_search  # type: ignore[attr-defined]
+        self.index.hnsw.efSearch = self.ef_search
         return recall

@@ -146,7 +146,7 @@ def _read_pdf(path: Path) -> tuple[str, str]:
     try:
         reader = PdfReader(path)
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title") or "")
+        title = str(reader.metadata.title or "") if reader.metadata else ""
     except (PdfReadError, OSError, ValueError) as exc:
         raise InputError(f"cannot read PDF {path}: {exc}") from exc
     return title, "\n\n".join(page.strip() for page in pages)
