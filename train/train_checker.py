@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
+from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,13 +31,14 @@ sys.path.insert(0, str(ROOT / "train"))
 from checker_data import Example, char_f1, load_rows, prepare  # noqa: E402
 
 from grounding.checking.features import TOKEN_FEATURES  # noqa: E402
-from grounding.checking.forest import Forest, Isotonic  # noqa: E402
+from grounding.checking.forest import Forest, Isotonic, Linear  # noqa: E402
 from grounding.checking.learned import (  # noqa: E402
     PARAMS_DIR,
     LearnedModel,
     answer_features,
     claim_features,
     claim_supports,
+    context_features,
     token_spans,
 )
 from grounding.text import STOPWORDS  # noqa: E402
@@ -119,6 +122,29 @@ def oof_token_p(examples: list[Example]) -> list[np.ndarray]:
     return out
 
 
+def context_model(seed: int = 0) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
+        l2_regularization=1.0, early_stopping=False, random_state=seed,
+    )  # fmt: skip
+
+
+def oof_context_p(
+    examples: list[Example], token_p: list[np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Second word-level stage out of fold; also returns its input rows for the final fit."""
+    rows = [context_features(_table(ex), p) for ex, p in zip(examples, token_p, strict=True)]
+    out: list[np.ndarray] = [np.zeros(0)] * len(examples)
+    groups = [ex.group for ex in examples]
+    for train_idx, test_idx in GroupKFold(FOLDS).split(examples, groups=groups):
+        x = np.concatenate([rows[i] for i in train_idx])
+        y = np.concatenate([examples[i].y_token for i in train_idx])
+        model = context_model().fit(x, y)
+        for i in test_idx:
+            out[i] = model.predict_proba(rows[i])[:, 1] if len(rows[i]) else np.zeros(0)
+    return out, rows
+
+
 def oof_claim_p(examples: list[Example], token_p: list[np.ndarray]) -> list[np.ndarray]:
     out: list[np.ndarray] = [np.zeros(0)] * len(examples)
     groups = [ex.group for ex in examples]
@@ -147,8 +173,8 @@ def tune_spans(
 ) -> tuple[float, int, float]:
     best = (0.0, 0.5, 1)
     gold = [ex.row.get("spans") or [] for ex in examples]
-    for threshold in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
-        for gap in (0, 1, 2, 3):
+    for threshold in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        for gap in (1, 3, 6):
             pred = []
             for ex, p, c in zip(examples, token_p, claim_unsup, strict=True):
                 spans = []
@@ -181,16 +207,16 @@ def oof_answer_p(rows: list[np.ndarray], examples: list[Example]) -> np.ndarray:
     labels = np.asarray([ex.label for ex in examples])
     x = np.concatenate(rows)
     for train_idx, test_idx in GroupKFold(FOLDS).split(examples, groups=groups):
-        model = answer_model().fit(x[train_idx], labels[train_idx])
-        out[test_idx] = model.predict_proba(x[test_idx])[:, 1]
+        out[test_idx] = fit_answer(x[train_idx], labels[train_idx]).predict(x[test_idx])
     return out
 
 
-def answer_model(seed: int = 0) -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=20,
-        l2_regularization=1.0, early_stopping=False, random_state=seed,
-    )  # fmt: skip
+def fit_answer(x: np.ndarray, y: np.ndarray) -> Linear:
+    """Answer stage: standardised logistic regression (beat boosted trees out of fold)."""
+    scaler = StandardScaler().fit(x)
+    scaler.scale_[scaler.scale_ == 0] = 1.0
+    model = LogisticRegression(C=0.3, max_iter=2000).fit(scaler.transform(x), y)
+    return Linear.from_sklearn(scaler, model)
 
 
 def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
@@ -206,7 +232,8 @@ def main() -> None:
     started = time.time()
     examples = [prepare(row) for row in load_rows(DATA / "ragtruth-tune.jsonl")]
     print(f"prepared {len(examples)} rows in {time.time() - started:.1f}s")
-    token_p = oof_token_p(examples)
+    first_p = oof_token_p(examples)
+    token_p, context_rows = oof_context_p(examples, first_p)
     claim_p = oof_claim_p(examples, token_p)
     rows = [
         answer_features(_table(ex), tp, cp)
@@ -230,15 +257,21 @@ def main() -> None:
     print(f"oof span F1 {span_f1:.3f} (token threshold {token_threshold}, gap {gap})")
 
     token_forest = fit_tokens(examples)
+    context_forest = Forest.from_sklearn(
+        context_model().fit(
+            np.concatenate(context_rows), np.concatenate([ex.y_token for ex in examples])
+        )
+    )
     prior = word_prior(examples)
     claim_x = np.concatenate([claim_rows(ex, p) for ex, p in zip(examples, token_p, strict=True)])
     y_claim = np.concatenate([ex.y_claim for ex in examples])
     claim_forest = Forest.from_sklearn(claim_model().fit(claim_x, y_claim))
-    answer_forest = Forest.from_sklearn(answer_model().fit(np.concatenate(rows), labels))
+    answer_model = fit_answer(np.concatenate(rows), labels)
     model = LearnedModel(
         token=token_forest,
+        context=context_forest,
         claim=claim_forest,
-        answer=answer_forest,
+        answer=answer_model,
         calibration=Isotonic.from_sklearn(iso),
         word_prior=prior,
         threshold=1.0 - t,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Forest", "Isotonic"]
+__all__ = ["Forest", "Isotonic", "Linear"]
 
 
 @dataclass(frozen=True)
@@ -130,4 +130,45 @@ class Isotonic:
         return cls(
             np.asarray(model.X_thresholds_, dtype=np.float64),
             np.asarray(model.y_thresholds_, dtype=np.float64),
+        )
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Standardised logistic regression: P = sigmoid(((x - mean) / scale) @ coef + intercept)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.coef
+        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+
+    @classmethod
+    def from_sklearn(cls, scaler: Any, model: Any) -> Linear:
+        """From a fitted `StandardScaler` and binary `LogisticRegression`."""
+        return cls(
+            np.asarray(scaler.mean_, dtype=np.float64),
+            np.asarray(scaler.scale_, dtype=np.float64),
+            np.asarray(model.coef_[0], dtype=np.float64),
+            float(model.intercept_[0]),
+        )
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}.mean": self.mean,
+            f"{prefix}.scale": self.scale,
+            f"{prefix}.coef": self.coef,
+            f"{prefix}.intercept": np.asarray([self.intercept]),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str) -> Linear:
+        return cls(
+            arrays[f"{prefix}.mean"],
+            arrays[f"{prefix}.scale"],
+            arrays[f"{prefix}.coef"],
+            float(arrays[f"{prefix}.intercept"][0]),
         )

@@ -1,11 +1,13 @@
-"""The learned checker model: word-level trees -> claim-level trees -> calibrated probability.
+"""The learned checker model: word-level trees -> claim-level trees -> answer-level regression.
 
 Stage 1 scores every word of a claim for being part of an unsupported span (features from
-`grounding.checking.features`). Stage 2 scores each claim from its words' scores and claim
-features. Isotonic calibration maps the claim score to a probability of *unsupported*
-content; being monotone, the weakest claim's calibrated score is the answer's calibrated
-score, so the overall support (min over claims) is calibrated at the answer level, where it
-was fitted. Parameters live in `params/learned.npz` + `params/learned.json`.
+`grounding.checking.features`). A second word-level stage rescores each word from its
+neighbours' scores (`context_features`). Stage 2 scores each claim from its words' scores and claim
+features. Stage 3, a logistic regression over answer features, scores the whole answer, and
+isotonic calibration (fitted out of fold) turns that into a probability of unsupported
+content. Claim supports are the stage-2 scores shifted so that the weakest claim carries the
+answer's calibrated support (`claim_supports`): the report's overall score, the minimum over
+claims, is then the calibrated one. Parameters: `params/learned.npz` + `params/learned.json`.
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ from pathlib import Path
 import numpy as np
 
 from grounding.checking.features import TOKEN_FEATURES, TokenTable
-from grounding.checking.forest import Forest, Isotonic
+from grounding.checking.forest import Forest, Isotonic, Linear
 from grounding.errors import ModelError
 
 __all__ = [
     "ANSWER_FEATURES",
     "CLAIM_FEATURES",
+    "CONTEXT_FEATURES",
     "PARAMS_DIR",
     "LearnedModel",
     "answer_features",
     "apply_prior",
     "claim_features",
     "claim_supports",
+    "context_features",
     "token_spans",
 ]
 
@@ -50,6 +54,38 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "n_words", "log_source_words", "min_best_sentence_cover", "mean_claim_cover",
     "min_number_cover", "missing", "missing_share", "min_similarity",
 )  # fmt: skip
+
+
+CONTEXT_RADII = (1, 2, 4, 8)
+CONTEXT_FEATURES: tuple[str, ...] = (
+    "p", *(f"{kind}{r}" for r in CONTEXT_RADII for kind in ("mean", "max")),
+    "max_before", "max_after", "claim_max", "claim_mean",
+)  # fmt: skip
+
+
+def context_features(table: TokenTable, token_p: np.ndarray) -> np.ndarray:
+    """Stage-1 scores of each word's neighbours (CONTEXT_FEATURES) beside its own features.
+
+    Unsupported spans are phrases, so a word whose neighbours look unsupported is likely
+    unsupported too; the second word-level stage learns this smoothing.
+    """
+    rows = np.zeros((len(token_p), len(CONTEXT_FEATURES)))
+    for k in np.unique(table.claim_index):
+        index = np.flatnonzero(table.claim_index == k)
+        q = token_p[index]
+        n = len(q)
+        sums = np.concatenate([[0.0], np.cumsum(q)])
+        prefix_max = np.maximum.accumulate(q)
+        suffix_max = np.maximum.accumulate(q[::-1])[::-1]
+        for j in range(n):
+            row = [q[j]]
+            for r in CONTEXT_RADII:
+                lo, hi = max(0, j - r), min(n, j + r + 1)
+                row += [(sums[hi] - sums[lo]) / (hi - lo), q[lo:hi].max()]
+            row += [prefix_max[j - 1] if j else 0.0, suffix_max[j + 1] if j + 1 < n else 0.0]
+            row += [q.max(), q.mean()]
+            rows[index[j]] = row
+    return np.hstack([rows, table.features.astype(np.float64)])
 
 
 def claim_features(table: TokenTable, token_p: np.ndarray, n_claims: int) -> np.ndarray:
@@ -139,8 +175,9 @@ class LearnedModel:
     """Both stages, the calibration and the thresholds chosen on the tune split."""
 
     token: Forest
+    context: Forest
     claim: Forest
-    answer: Forest
+    answer: Linear
     calibration: Isotonic
     word_prior: dict[str, float]
     threshold: float  # support threshold that maximised answer-level F1 on tune
@@ -160,6 +197,7 @@ class LearnedModel:
         if not len(x):
             return np.ones(n_claims), np.zeros(0)
         token_p = self.token.predict(x)
+        token_p = self.context.predict(context_features(table, token_p))
         claim_p = self.claim.predict(claim_features(table, token_p, n_claims))
         raw = self.answer.predict(answer_features(table, token_p, claim_p))
         answer_p = float(self.calibration(raw)[0])
@@ -170,6 +208,7 @@ class LearnedModel:
         directory.mkdir(parents=True, exist_ok=True)
         arrays = {
             **self.token.to_arrays("token"),
+            **self.context.to_arrays("context"),
             **self.claim.to_arrays("claim"),
             **self.answer.to_arrays("answer"),
         }
@@ -178,6 +217,7 @@ class LearnedModel:
         np.savez_compressed(directory / "learned.npz", **arrays)
         meta = {
             "token_features": list(TOKEN_FEATURES),
+            "context_features": list(CONTEXT_FEATURES),
             "claim_features": list(CLAIM_FEATURES),
             "answer_features": list(ANSWER_FEATURES),
             "threshold": self.threshold,
@@ -203,6 +243,7 @@ class LearnedModel:
         if (
             tuple(meta["token_features"]) != TOKEN_FEATURES
             or tuple(meta["claim_features"]) != CLAIM_FEATURES
+            or tuple(meta.get("context_features", ())) != CONTEXT_FEATURES
             or tuple(meta.get("answer_features", ())) != ANSWER_FEATURES
         ):
             raise ModelError(
@@ -211,8 +252,9 @@ class LearnedModel:
             )
         return cls(
             token=Forest.from_arrays(arrays, "token"),
+            context=Forest.from_arrays(arrays, "context"),
             claim=Forest.from_arrays(arrays, "claim"),
-            answer=Forest.from_arrays(arrays, "answer"),
+            answer=Linear.from_arrays(arrays, "answer"),
             calibration=Isotonic(arrays["calibration.x"], arrays["calibration.y"]),
             word_prior=dict(meta["word_prior"]),
             threshold=float(meta["threshold"]),
