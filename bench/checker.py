@@ -5,9 +5,10 @@
 
 Prints, per scorer and per task (qa, summary, data2txt): answer-level precision / recall /
 F1 on the *unsupported* class, character-overlap span F1 (micro, over all rows), expected
-calibration error of P(unsupported) = 1 - score, and throughput in examples per second
-(model loading excluded), all measured in the same run. Each scorer's threshold is chosen
-on the tune split only (the learned scorer ships its own; overlap's is swept here on tune).
+calibration error of P(unsupported) = 1 - score (10 bins), AUROC, and throughput in
+examples per second (model loading excluded), all measured in the same run. Each scorer's
+threshold is chosen on the tune split only (the learned scorer ships its own; overlap's is
+swept here on tune).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from grounding.checking import check_many, get_scorer, scorer_threshold
 from grounding.schema import SupportReport
@@ -34,6 +36,7 @@ class Scores:
     f1: float
     span_f1: float
     ece: float
+    auroc: float
     n: int
 
 
@@ -92,7 +95,8 @@ def measure(reports: list[SupportReport], rows: list[dict], threshold: float) ->
     p = 1.0 - np.asarray([r.score for r in reports])
     labels = np.asarray([row["label"] for row in rows])
     precision, recall, f1 = f1_at(p, labels, threshold)
-    return Scores(precision, recall, f1, span_f1(reports, rows), ece(p, labels), len(rows))
+    auroc = roc_auc_score(labels, p) if 0 < labels.sum() < len(labels) else float("nan")
+    return Scores(precision, recall, f1, span_f1(reports, rows), ece(p, labels), auroc, len(rows))
 
 
 def main() -> None:
@@ -122,7 +126,7 @@ def main() -> None:
             s = measure([reports[i] for i in index], [holdout[i] for i in index], threshold)
             lines.append(
                 f"{name:<10} {task:<9} {s.n:>4} {s.precision:>6.3f} {s.recall:>6.3f} "
-                f"{s.f1:>6.3f} {s.span_f1:>7.3f} {s.ece:>6.3f}"
+                f"{s.f1:>6.3f} {s.span_f1:>7.3f} {s.ece:>6.3f} {s.auroc:>6.3f}"
             )
     print(header)
     print("\n".join(lines))

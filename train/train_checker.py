@@ -225,53 +225,80 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
                      for b in range(bins) if (edges == b).any()) / len(p))  # fmt: skip
 
 
+def _task_f1(examples: list[Example], p: np.ndarray, labels: np.ndarray, t: float) -> str:
+    parts = []
+    for task in ("qa", "summary", "data2txt"):
+        idx = [i for i, ex in enumerate(examples) if ex.row["task"] == task]
+        pred = p[idx] >= t
+        tp = int((pred & (labels[idx] == 1)).sum())
+        parts.append(f"{task} {2 * tp / (pred.sum() + labels[idx].sum()):.3f}")
+    return ", ".join(parts)
+
+
+def _final_token_p(examples: list[Example], token: Forest, context: Forest) -> list[np.ndarray]:
+    """Word scores from the final word-level stages, for rows they never saw (QAGS)."""
+    out = []
+    for ex in examples:
+        first = token.predict(ex.x) if len(ex.x) else np.zeros(0)
+        out.append(context.predict(context_features(_table(ex), first)) if len(first) else first)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PARAMS_DIR)
+    parser.add_argument("--no-qags", action="store_true", help="leave qags-tune out")
     args = parser.parse_args()
     started = time.time()
     examples = [prepare(row) for row in load_rows(DATA / "ragtruth-tune.jsonl")]
     print(f"prepared {len(examples)} rows in {time.time() - started:.1f}s")
     first_p = oof_token_p(examples)
     token_p, context_rows = oof_context_p(examples, first_p)
-    claim_p = oof_claim_p(examples, token_p)
-    rows = [
-        answer_features(_table(ex), tp, cp)
-        for ex, tp, cp in zip(examples, token_p, claim_p, strict=True)
-    ]
-    answer_p = oof_answer_p(rows, examples)
-    labels = np.asarray([ex.label for ex in examples])
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(answer_p, labels)
-    calibrated = iso.predict(answer_p)
-    f1, t = best_f1_threshold(calibrated, labels)
-    print(f"oof answer F1 {f1:.3f} at P(unsupported) >= {t:.3f}; ECE {ece(calibrated, labels):.3f}")
-    for task in ("qa", "summary", "data2txt"):
-        idx = [i for i, ex in enumerate(examples) if ex.row["task"] == task]
-        pred = calibrated[idx] >= t
-        tp = int((pred & (labels[idx] == 1)).sum())
-        print(f"  {task}: F1 {2 * tp / (pred.sum() + labels[idx].sum()):.3f}")
-    supports = [
-        claim_supports(cp, a) if len(cp) else cp for cp, a in zip(claim_p, calibrated, strict=True)
-    ]
-    token_threshold, gap, span_f1 = tune_spans(examples, token_p, supports, 1.0 - t)
-    print(f"oof span F1 {span_f1:.3f} (token threshold {token_threshold}, gap {gap})")
-
-    token_forest = fit_tokens(examples)
+    token_forest = fit_tokens(examples)  # also writes the in-sample prior into the rows
+    prior = word_prior(examples)
     context_forest = Forest.from_sklearn(
         context_model().fit(
             np.concatenate(context_rows), np.concatenate([ex.y_token for ex in examples])
         )
     )
-    prior = word_prior(examples)
-    claim_x = np.concatenate([claim_rows(ex, p) for ex, p in zip(examples, token_p, strict=True)])
-    y_claim = np.concatenate([ex.y_claim for ex in examples])
+    # QAGS rows (answer labels only) join the claim and answer stages: short one-sentence
+    # answers that RAGTruth lacks. Their word scores come from the final word-level stages.
+    extra = [] if args.no_qags else [prepare(r) for r in load_rows(DATA / "qags-tune.jsonl")]
+    _set_prior(extra, prior)
+    both = examples + extra
+    both_token_p = token_p + _final_token_p(extra, token_forest, context_forest)
+    claim_p = oof_claim_p(both, both_token_p)
+    rows = [
+        answer_features(_table(ex), tp, cp)
+        for ex, tp, cp in zip(both, both_token_p, claim_p, strict=True)
+    ]
+    answer_p = oof_answer_p(rows, both)
+    labels = np.asarray([ex.label for ex in both])
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(answer_p, labels)
+    calibrated = iso.predict(answer_p)
+    n = len(examples)
+    f1, t = best_f1_threshold(calibrated[:n], labels[:n])
+    print(f"oof RAGTruth answer F1 {f1:.3f} at P(unsupported) >= {t:.3f}")
+    print("  " + _task_f1(examples, calibrated[:n], labels[:n], t))
+    if extra:
+        pred = calibrated[n:] >= t
+        hits = int((pred & (labels[n:] == 1)).sum())
+        print(f"oof QAGS answer F1 {2 * hits / (pred.sum() + labels[n:].sum()):.3f}")
+    supports = [
+        claim_supports(cp, a) if len(cp) else cp
+        for cp, a in zip(claim_p[:n], calibrated[:n], strict=True)
+    ]
+    token_threshold, gap, span_f1 = tune_spans(examples, token_p, supports, 1.0 - t)
+    print(f"oof span F1 {span_f1:.3f} (token threshold {token_threshold}, gap {gap})")
+
+    claim_x = np.concatenate([claim_rows(ex, p) for ex, p in zip(both, both_token_p, strict=True)])
+    y_claim = np.concatenate([ex.y_claim for ex in both])
     claim_forest = Forest.from_sklearn(claim_model().fit(claim_x, y_claim))
-    answer_model = fit_answer(np.concatenate(rows), labels)
     model = LearnedModel(
         token=token_forest,
         context=context_forest,
         claim=claim_forest,
-        answer=answer_model,
+        answer=fit_answer(np.concatenate(rows), labels),
         calibration=Isotonic.from_sklearn(iso),
         word_prior=prior,
         threshold=1.0 - t,
@@ -279,7 +306,9 @@ def main() -> None:
         span_gap=gap,
         uses_embeddings=False,
         info={
-            "trained_on": "ragtruth-tune (bench/split_data.py)",
+            "trained_on": "ragtruth-tune"
+            + ("" if args.no_qags else " + qags-tune")
+            + " (bench/split_data.py)",
             "oof_f1": round(f1, 4),
             "oof_span_f1": round(span_f1, 4),
         },
