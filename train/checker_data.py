@@ -46,7 +46,7 @@ def _overlaps(start: int, end: int, spans: list[dict]) -> bool:
 
 
 def prepare(row: dict) -> Example:
-    """Features and labels of one row (similarities left at zero)."""
+    """Features and labels of one row."""
     spans, texts = claim_texts(row["answer"])
     table = token_features(texts, build_evidence(row["sources"]))
     token_spans = [

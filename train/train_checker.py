@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "train"))
 
 from checker_data import Example, char_f1, load_rows, prepare  # noqa: E402
+from synthetic import perturb_rows  # noqa: E402
 
 from grounding.checking.features import TOKEN_FEATURES  # noqa: E402
 from grounding.checking.forest import Forest, Isotonic, Linear  # noqa: E402
@@ -44,6 +45,7 @@ from grounding.checking.learned import (  # noqa: E402
 from grounding.text import STOPWORDS  # noqa: E402
 
 DATA = ROOT / "eval" / "data"
+SYNTHETIC = "-synthetic"
 FOLDS = 5
 PRIOR_MIN_COUNT = 4
 PRIOR_M = 10.0
@@ -53,6 +55,8 @@ def word_prior(examples: list[Example]) -> dict[str, float]:
     """Smoothed log-odds that a content word lies in an unsupported span, vs the base rate."""
     hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for ex in examples:
+        if ex.row["id"].endswith(SYNTHETIC):
+            continue  # perturbations would teach the prior their own vocabulary ("not")
         for word, y in zip(ex.words, ex.y_token, strict=True):
             if word not in STOPWORDS and not word.isdigit():
                 hits[word][0] += int(y)
@@ -248,17 +252,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PARAMS_DIR)
     parser.add_argument("--no-qags", action="store_true", help="leave qags-tune out")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="add perturbed answers to the word stages"
+    )
     args = parser.parse_args()
     started = time.time()
     examples = [prepare(row) for row in load_rows(DATA / "ragtruth-tune.jsonl")]
     print(f"prepared {len(examples)} rows in {time.time() - started:.1f}s")
-    first_p = oof_token_p(examples)
-    token_p, context_rows = oof_context_p(examples, first_p)
-    token_forest = fit_tokens(examples)  # also writes the in-sample prior into the rows
+    rows_in = load_rows(DATA / "ragtruth-tune.jsonl")
+    synthetic = [prepare(row) for row in perturb_rows(rows_in)] if args.synthetic else []
+    word_level = examples + synthetic  # synthetic rows train the word stages only
+    first_p = oof_token_p(word_level)
+    token_p, context_rows = oof_context_p(word_level, first_p)
+    token_p = token_p[: len(examples)]
+    token_forest = fit_tokens(word_level)  # also writes the in-sample prior into the rows
     prior = word_prior(examples)
     context_forest = Forest.from_sklearn(
         context_model().fit(
-            np.concatenate(context_rows), np.concatenate([ex.y_token for ex in examples])
+            np.concatenate(context_rows), np.concatenate([ex.y_token for ex in word_level])
         )
     )
     # QAGS rows (answer labels only) join the claim and answer stages: short one-sentence
@@ -304,7 +315,6 @@ def main() -> None:
         threshold=1.0 - t,
         token_threshold=token_threshold,
         span_gap=gap,
-        uses_embeddings=False,
         info={
             "trained_on": "ragtruth-tune"
             + ("" if args.no_qags else " + qags-tune")

@@ -47,7 +47,7 @@ TOKEN_FEATURES: tuple[str, ...] = (
     "claim_number_cover", "claim_words", "claim_position", "claim_is_first", "answer_cover",
     "answer_claims", "json_source", "n_sources", "log_source_words", "falsy_key",
     "truthy_key", "position_in_claim", "distance_to_missing", "claim_missing",
-    "word_prior", "claim_similarity", "claim_similarity_gap", "best_sentence_cover",
+    "word_prior", "best_sentence_cover",
     "top3_sentence_cover", "in_best_sentence", "in_top3_sentences",
 )  # fmt: skip
 
@@ -236,14 +236,12 @@ def _match_lengths(words: list[str], evidence: Evidence) -> list[int]:
 def token_features(
     claims: Sequence[str],
     evidence: Evidence,
-    similarities: Sequence[tuple[float, float]] | None = None,
     word_prior: dict[str, float] | None = None,
 ) -> TokenTable:
     """One feature row per word token of every claim (claims of one answer, in order).
 
-    `similarities` gives each claim's (best, best - second best) embedding similarity to a
-    source sentence; `word_prior` the learned log-odds that a word missing from the sources
-    is part of an unsupported span (e.g. "passage" is usually harmless).
+    `word_prior` holds the learned log-odds that a word lies in an unsupported span, relative
+    to the base rate (e.g. "passage" is usually harmless).
     """
     per_claim = [word_spans(claim) for claim in claims]
     per_words = [
@@ -274,7 +272,6 @@ def token_features(
         number_cover = sum(sup[i] for i in numbers) / len(numbers) if numbers else 1.0
         missing = [i for i in range(len(words)) if cont[i] and not sup[i]]
         matches = _match_lengths(words, evidence)
-        similarity, gap = similarities[k] if similarities is not None else (0.0, 0.0)
         alignment = _aligned(words, cont, evidence)
         for i, word in enumerate(words):
             start, end = per_claim[k][i]
@@ -297,8 +294,6 @@ def token_features(
                     answer_cover,
                     log_source_words,
                     prior.get(word, 0.0),
-                    similarity,
-                    gap,
                     alignment,
                 )
             )
@@ -335,8 +330,6 @@ def _row(
     answer_cover: float,
     log_source_words: float,
     prior: float,
-    similarity: float,
-    gap: float,
     alignment: tuple[float, float, set[str], set[str]],
 ) -> list[float]:
     number = normalize_number(word) if any(ch.isdigit() for ch in word) else None
@@ -373,8 +366,6 @@ def _row(
         float(min(distance, 50)),
         float(len(missing)),
         prior,
-        similarity,
-        gap,
         alignment[0],
         alignment[1],
         float(stem(word) in alignment[2]),

@@ -48,8 +48,15 @@ class Forest:
             parts["v"].append(nodes["value"].astype(np.float64))
             depth = max(depth, int(nodes["depth"].max()))
             offset += len(nodes)
+        joined = {k: np.concatenate(v) for k, v in parts.items()}
         return cls(
-            *(np.concatenate(parts[k]) for k in ("f", "t", "m", "l", "r", "leaf", "v")),
+            feature=joined["f"],
+            threshold=joined["t"],
+            missing_left=joined["m"],
+            left=joined["l"],
+            right=joined["r"],
+            is_leaf=joined["leaf"],
+            value=joined["v"],
             roots=np.asarray(roots, dtype=np.int64),
             baseline=float(np.ravel(model._baseline_prediction)[0]),
             depth=depth,

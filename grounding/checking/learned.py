@@ -40,19 +40,19 @@ PARAMS_DIR = Path(__file__).resolve().parent / "params"
 CLAIM_FEATURES: tuple[str, ...] = (
     "max_p", "mean_p", "top3_p", "frac_p30", "frac_p50", "log_not_any", "answer_max_p",
     "answer_mean_p", "n_words", "claim_cover", "claim_number_cover", "claim_missing",
-    "claim_similarity", "claim_similarity_gap", "json_source", "answer_claims",
+    "json_source", "answer_claims",
     "answer_cover", "claim_position", "claim_is_first", "best_sentence_cover",
     "top3_sentence_cover",
 )  # fmt: skip
-_COPIED = ("claim_cover", "claim_number_cover", "claim_missing", "claim_similarity",
-           "claim_similarity_gap", "json_source", "answer_claims", "answer_cover",
+_COPIED = ("claim_cover", "claim_number_cover", "claim_missing", "json_source",
+           "answer_claims", "answer_cover",
            "claim_position", "claim_is_first", "best_sentence_cover",
            "top3_sentence_cover")  # fmt: skip
 ANSWER_FEATURES: tuple[str, ...] = (
     "claim_max", "claim_second", "claim_mean", "token_max", "token_top5", "token_sum",
     "token_n50", "token_n30", "answer_cover", "json_source", "n_sources", "answer_claims",
     "n_words", "log_source_words", "min_best_sentence_cover", "mean_claim_cover",
-    "min_number_cover", "missing", "missing_share", "min_similarity",
+    "min_number_cover", "missing", "missing_share",
 )  # fmt: skip
 
 
@@ -126,7 +126,6 @@ def answer_features(table: TokenTable, token_p: np.ndarray, claim_p: np.ndarray)
         f[0, col["log_source_words"]], f[first, col["best_sentence_cover"]].min(),
         f[first, col["claim_cover"]].mean(), f[first, col["claim_number_cover"]].min(),
         missing.sum(), missing.sum() / max(content.sum(), 1),
-        f[first, col["claim_similarity"]].min(),
     ]  # fmt: skip
     return np.asarray([row], dtype=np.float64)
 
@@ -162,7 +161,7 @@ def token_spans(
     if not len(chosen):
         chosen = np.flatnonzero(p >= 0.8 * p.max())
     runs: list[list[int]] = []
-    for position in chosen:
+    for position in (int(c) for c in chosen):
         if runs and position - runs[-1][1] <= gap + 1:
             runs[-1][1] = position
         else:
@@ -183,7 +182,6 @@ class LearnedModel:
     threshold: float  # support threshold that maximised answer-level F1 on tune
     token_threshold: float
     span_gap: int
-    uses_embeddings: bool
     info: dict[str, object] = field(default_factory=dict)
 
     def predict(self, table: TokenTable, n_claims: int) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +212,7 @@ class LearnedModel:
         }
         arrays["calibration.x"] = self.calibration.x
         arrays["calibration.y"] = self.calibration.y
-        np.savez_compressed(directory / "learned.npz", **arrays)
+        np.savez_compressed(directory / "learned.npz", allow_pickle=False, **arrays)
         meta = {
             "token_features": list(TOKEN_FEATURES),
             "context_features": list(CONTEXT_FEATURES),
@@ -223,7 +221,6 @@ class LearnedModel:
             "threshold": self.threshold,
             "token_threshold": self.token_threshold,
             "span_gap": self.span_gap,
-            "uses_embeddings": self.uses_embeddings,
             "info": self.info,
             "word_prior": {w: round(v, 4) for w, v in sorted(self.word_prior.items())},
         }
@@ -260,7 +257,6 @@ class LearnedModel:
             threshold=float(meta["threshold"]),
             token_threshold=float(meta["token_threshold"]),
             span_gap=int(meta["span_gap"]),
-            uses_embeddings=bool(meta["uses_embeddings"]),
             info=dict(meta.get("info", {})),
         )
 

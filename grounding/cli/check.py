@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -65,7 +66,7 @@ def check(
     if as_json:
         click.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
-        color = click.get_text_stream("stdout").isatty()
+        color = sys.stdout.isatty()
         click.echo(render_report(answer, report, color=color))
 
 

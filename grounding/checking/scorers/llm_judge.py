@@ -17,6 +17,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -118,7 +119,11 @@ class LLMJudgeScorer:
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        body = {"model": self.model, "messages": messages, "temperature": self.temperature}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.temperature,
+        }
         url = f"{self.base_url}/chat/completions"
         try:
             response = requests.post(url, json=body, headers=headers, timeout=self.timeout)
