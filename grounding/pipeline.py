@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from grounding.checking import DEFAULT_THRESHOLD, Scorer, check, get_scorer
 from grounding.generation.base import Decoder
@@ -255,7 +255,9 @@ def _support(
         round(claim.score, 4) if claim and index in claim.citations else 0.0 for index in indices
     ]
     marker_at = answer.find("[", end)
-    origin = "checker" if marker_at >= 0 and marker_at in inserted else "decoder"
+    origin: Literal["decoder", "checker"] = (
+        "checker" if marker_at >= 0 and marker_at in inserted else "decoder"
+    )
     return GroundingSupport(
         segment=Segment(start_index=start, end_index=end, text=answer[start:end]),
         grounding_chunk_indices=list(indices),

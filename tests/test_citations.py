@@ -21,7 +21,8 @@ def test_single_marker_before_the_period() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Ann kept it [2, 3].", "Ann kept it [2][3].", "Ann kept it [2] [3].", "Ann kept it [2,3]."]
+    "text",
+    ["Ann kept it [2, 3].", "Ann kept it [2][3].", "Ann kept it [2] [3].", "Ann kept it [2,3]."],
 )
 def test_marker_groups_in_every_common_form(text: str) -> None:
     _, found, _ = _segments(text)

@@ -52,7 +52,11 @@ def test_openai_decoder_streams_the_reply_and_sends_the_fenced_prompt(monkeypatc
 
 
 def test_openai_decoder_retries_429_and_5xx_honouring_retry_after() -> None:
-    replies = [Reply(status=429, headers={"Retry-After": "0"}), Reply(status=503), Reply("Fine [1].")]
+    replies = [
+        Reply(status=429, headers={"Retry-After": "0"}),
+        Reply(status=503),
+        Reply("Fine [1]."),
+    ]
     with openai_server(replies) as server:
         decoder = get_decoder("openai", base_url=server.url, model="m", retries=3)
         assert generate(decoder, _prompt(decoder)) == "Fine [1]."
@@ -95,7 +99,9 @@ def test_extractive_decoder_answers_from_the_best_sentence_and_cites_it() -> Non
 @pytest.mark.slow
 def test_extractive_decoder_declines_when_nothing_is_relevant() -> None:
     decoder = get_decoder("extractive")
-    prompt = build_prompt("What is the boiling point of mercury?", SOURCES, decoder.count_tokens, 4000)
+    prompt = build_prompt(
+        "What is the boiling point of mercury?", SOURCES, decoder.count_tokens, 4000
+    )
     assert "do not answer" in generate(decoder, prompt)
 
 

@@ -16,7 +16,7 @@ from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
 from grounding.schema import Chunk, GroundedAnswer, SearchHit
 
 TEXTS = {
-    "lighthouse": "The Varnholt lighthouse was first lit on 3 March 1874 by keeper Ingrid Sollberg.",
+    "lighthouse": "The Varnholt lighthouse was first lit on 3 March 1874 by Ingrid Sollberg.",
     "harbour": "The harbour has forty berths and a fish market on Saturdays.",
 }
 

@@ -10,7 +10,9 @@ from grounding.schema import Source
 
 
 def _source(index: int, text: str) -> Source:
-    return Source(index=index, title=f"doc {index}", uri=f"doc{index}.md", text=text, origin="local")
+    return Source(
+        index=index, title=f"doc {index}", uri=f"doc{index}.md", text=text, origin="local"
+    )
 
 
 def _words(text: str) -> int:

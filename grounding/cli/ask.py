@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -56,7 +57,10 @@ def ask(
 
 def render_answer(result: GroundedAnswer, color: bool = False) -> str:
     """The answer, its numbered sources and its support, as a person reads them."""
-    style = click.style if color else (lambda text, **_: text)
+
+    def style(text: str, **styles: Any) -> str:
+        return click.style(text, **styles) if color else text
+
     lines = [result.answer, "", style("Sources", bold=True)]
     for source in result.sources:
         where = "web" if source.origin == "web" else "local"

@@ -63,7 +63,7 @@ class OpenAIDecoder:
         response = self._post(body)
         with response:
             for line in response.iter_lines(decode_unicode=True):
-                piece = _delta(line)
+                piece = _delta(line.decode() if isinstance(line, bytes) else line)
                 if piece is None:
                     break
                 if piece:
