@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -52,7 +53,7 @@ def ask(
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_answer(result, color=click.get_text_stream("stdout").isatty()))
+        click.echo(render_answer(result, color=sys.stdout.isatty()))
 
 
 def render_answer(result: GroundedAnswer, color: bool = False) -> str:
