@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from grounding.checking import DEFAULT_THRESHOLD, Scorer, check, get_scorer
+from grounding.checking import Scorer, check, get_scorer, scorer_threshold
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
@@ -74,7 +74,7 @@ class Grounder:
         decoder: str | Decoder = "extractive",
         scorer: str | Scorer | None = None,
         k: int = 5,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         max_tokens: int = 256,
         web_threshold: float | None = None,
     ) -> None:
@@ -88,7 +88,7 @@ class Grounder:
         self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
         self.k = k
-        self.threshold = threshold
+        self.threshold = scorer_threshold(self.scorer) if threshold is None else threshold
         self.max_tokens = max_tokens
 
     def ask(self, question: str, history: Sequence[Message] = ()) -> GroundedAnswer:

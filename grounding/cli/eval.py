@@ -26,10 +26,10 @@ __all__ = ["eval_command"]
 )
 @click.option(
     "--threshold",
-    default=0.5,
-    show_default=True,
+    default=None,
     type=click.FloatRange(0.0, 1.0),
-    help="Support score below which an answer counts as unsupported.",
+    help="Support score below which an answer counts as unsupported "
+    "(default: each scorer's recommended threshold).",
 )
 @click.option(
     "--fresh",
@@ -58,7 +58,7 @@ def eval_command(
     data: Path | None,
     out_dir: Path,
     scorers: tuple[str, ...],
-    threshold: float,
+    threshold: float | None,
     fresh: bool,
     compare: tuple[Path, Path] | None,
     pipeline: bool,
@@ -96,7 +96,7 @@ def _scorers(
     data: Path,
     out_dir: Path,
     scorers: tuple[str, ...],
-    threshold: float,
+    threshold: float | None,
     resume: bool,
     progress: bool | None,
 ) -> None:
@@ -127,7 +127,7 @@ def _pipeline(
     index: str | None,
     decoder: str,
     scorers: tuple[str, ...],
-    threshold: float,
+    threshold: float | None,
     progress: bool | None,
 ) -> None:
     from grounding.evaluation.pipeline_eval import evaluate_pipeline

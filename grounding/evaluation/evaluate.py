@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grounding.checking import DEFAULT_THRESHOLD, Scorer
+from grounding.checking import Scorer
 from grounding.errors import InputError
 from grounding.evaluation.data import RowError, read_rows
 from grounding.evaluation.html_report import render_html
@@ -40,17 +40,18 @@ def evaluate(
     data_path: str | Path,
     out_dir: str | Path,
     scorers: Sequence[str | Scorer] = ("",),
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     resume: bool = True,
     progress: bool | None = None,
     report: bool = True,
 ) -> EvalResult:
     """Score every row of `data_path` with each scorer and write the report into `out_dir`.
 
-    An empty scorer name means the default scorer. Malformed rows are left out and listed
+    An empty scorer name means the default scorer; `threshold=None` uses each
+    scorer's own recommended threshold. Malformed rows are left out and listed
     (with line numbers) in the result, metrics.json and the reports.
     """
-    if not 0.0 <= threshold <= 1.0:
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise InputError(f"threshold {threshold} is outside [0, 1]: pick e.g. 0.5")
     data = read_rows(data_path)
     if not data.rows:
@@ -71,7 +72,7 @@ def evaluate(
         for scorer in scorers
     ]
     skipped = data.errors + [e for run in runs for e in run.errors]
-    summaries = [summarise(run.predictions, run.scorer, threshold) for run in runs]
+    summaries = [summarise(run.predictions, run.scorer, run.threshold) for run in runs]
     started = time.perf_counter()
     info = data_info(data.path, data.rows, skipped)
     metrics = build_metrics(summaries, info)

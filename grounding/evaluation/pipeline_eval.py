@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from grounding.checking import DEFAULT_THRESHOLD, Scorer
+from grounding.checking import Scorer
 from grounding.errors import GroundingError
 from grounding.evaluation.data import QuestionRow, RowError, read_questions
 from grounding.evaluation.runner import progress_bar
@@ -208,7 +208,7 @@ def evaluate_pipeline(
     index: str | None = None,
     decoder: str = "extractive",
     scorer: str | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     progress: bool | None = None,
 ) -> PipelineResult:
     """Ask every question of `data_path` and write metrics.json, reports and predictions."""
@@ -226,7 +226,7 @@ def evaluate_pipeline(
     ):
         for line, row in zip(data.lines, data.rows, strict=True):
             try:
-                answered = _answer(grounder, row, threshold)
+                answered = _answer(grounder, row, grounder.threshold)
             except GroundingError as exc:
                 result.skipped.append(RowError(line, f"{row.id!r}: {exc}"))
             else:

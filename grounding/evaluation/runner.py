@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from grounding.checking import Scorer, check_many, get_scorer
+from grounding.checking import Scorer, check_many, get_scorer, scorer_threshold
 from grounding.checking.base import ClaimScore
 from grounding.errors import GroundingError
 from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
@@ -100,7 +100,7 @@ def run_scorer(
     rows: Sequence[EvalRow],
     scorer: str | Scorer | None,
     predictions_path: Path,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     resume: bool = True,
     progress: bool | None = None,
     line_numbers: Sequence[int] | None = None,
@@ -110,7 +110,9 @@ def run_scorer(
     `progress=None` shows a bar only on a terminal. Rows the scorer cannot check
     (a `GroundingError`) become `errors` with their line numbers, not crashes.
     """
-    chosen = TimedScorer(scorer if isinstance(scorer, Scorer) else get_scorer(scorer))
+    inner = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
+    threshold = scorer_threshold(inner) if threshold is None else threshold
+    chosen = TimedScorer(inner)
     fingerprints = [row_fingerprint(row) for row in rows]
     wanted = {row.id: fingerprints[i] for i, row in enumerate(rows)}
     done = _restart_file(predictions_path, chosen.name, threshold, wanted if resume else {})
