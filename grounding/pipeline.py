@@ -18,7 +18,7 @@ from grounding.checking import Scorer, check, get_scorer, scorer_threshold
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
-from grounding.generation.prompt import build_prompt
+from grounding.generation.prompt import build_prompt, require_question
 from grounding.retrieval.base import Retriever
 from grounding.schema import (
     GroundedAnswer,
@@ -109,7 +109,7 @@ class Grounder:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         budget = self.decoder.context_tokens - self.max_tokens
-        build_prompt(question, [], self.decoder.count_tokens, budget)  # validates the question
+        require_question(question)  # before any retrieval work
         retrieved = self._retrieve(question)
         timings["retrieval"] = time.perf_counter() - started
         if not retrieved.sources:

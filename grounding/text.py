@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOPWORDS", "content_words", "sentence_spans", "word_spans"]
+__all__ = [
+    "CITATION_MARKER",
+    "STOPWORDS",
+    "blank_citation_markers",
+    "content_words",
+    "sentence_spans",
+    "word_spans",
+]
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "inc", "ltd", "co", "corp",
@@ -21,6 +28,8 @@ _ABBREVIATIONS = {
 # or at a line break that starts a new line (lists, headings).
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)""")
 _LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*\d{1,3}\.$")  # "2." opening a list item
+# An inline citation: [1], [2, 3]; group 1 holds the numbers.
+CITATION_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _WORD = re.compile(r"\w+(?:[.,'’-]\w+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
@@ -81,3 +90,8 @@ def content_words(text: str) -> list[str]:
     """Lower-cased words that carry meaning (stopwords dropped)."""
     words = (text[s:e].lower() for s, e in word_spans(text))
     return [w for w in words if w not in STOPWORDS]
+
+
+def blank_citation_markers(text: str) -> str:
+    """`text` with each citation marker replaced by spaces, so offsets stay the same."""
+    return CITATION_MARKER.sub(lambda m: " " * len(m.group()), text)

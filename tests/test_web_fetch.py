@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from grounding.http import RetryPolicy
 from grounding.retrieval.web.fetch import Fetcher, FetchFailure, Page
-from grounding.retrieval.web.http import RetryPolicy
 from tests.web_server import FixtureServer, serving
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-from grounding.text import sentence_spans, word_spans
+from grounding.text import blank_citation_markers, sentence_spans, word_spans
 
 __all__ = ["claim_texts", "split_claims"]
-
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def split_claims(answer: str) -> list[tuple[int, int]]:
@@ -30,5 +26,5 @@ def claim_texts(answer: str) -> tuple[list[tuple[int, int]], list[str]]:
     Blanking (not deleting) keeps offsets within a claim equal to offsets in the answer.
     """
     spans = split_claims(answer)
-    texts = [_MARKER.sub(lambda m: " " * len(m.group()), answer[s:e]) for s, e in spans]
+    texts = [blank_citation_markers(answer[s:e]) for s, e in spans]
     return spans, texts

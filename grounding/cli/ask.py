@@ -41,11 +41,10 @@ def ask(
     as_json: bool,
 ) -> None:
     """Answer QUESTION from an index (and the web), with citations and a support score."""
-    from grounding.errors import InputError
+    from grounding.generation.prompt import require_question
     from grounding.pipeline import Grounder
 
-    if not question.strip():
-        raise InputError('the question is empty: ask something, e.g. grounding ask "..."')
+    require_question(question)  # before the index and models load
     grounder = Grounder(
         index=index, web=web, decoder=decoder, scorer=scorer, k=k, web_threshold=web_threshold
     )

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,11 +28,10 @@ from grounding.evaluation.data import QuestionRow, RowError, read_questions
 from grounding.evaluation.runner import progress_bar
 from grounding.evaluation.summary import write_json
 from grounding.schema import GroundedAnswer
-from grounding.text import content_words
+from grounding.text import blank_citation_markers, content_words
 
 __all__ = ["PipelineResult", "QuestionResult", "evaluate_pipeline", "judge_citations"]
 
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 MATCH_AT = 0.8
 
 
@@ -71,10 +69,6 @@ class PipelineResult:
         )
 
 
-def _blank(text: str) -> str:
-    return _MARKER.sub(lambda m: " " * len(m.group()), text)
-
-
 def judge_citations(answer: GroundedAnswer, scorer: Scorer, threshold: float) -> dict[str, Any]:
     """Count cited sources that support their segment, and claims with a supporting citation."""
     texts = {source.index: source.text for source in answer.sources}
@@ -82,7 +76,7 @@ def judge_citations(answer: GroundedAnswer, scorer: Scorer, threshold: float) ->
 
     def supports(text: str, index: int) -> bool:
         if (text, index) not in cache:
-            verdict = scorer.score([_blank(text)], [texts[index]])[0]
+            verdict = scorer.score([blank_citation_markers(text)], [texts[index]])[0]
             cache[(text, index)] = verdict.support >= threshold
         return cache[(text, index)]
 

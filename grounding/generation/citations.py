@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grounding.text import sentence_spans
+from grounding.text import CITATION_MARKER, sentence_spans
 
 __all__ = ["CitedSegment", "ParsedCitations", "parse_citations"]
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER = re.compile(r"\s*" + CITATION_MARKER.pattern)
 # the run of markers (and closing punctuation) that ends a sentence: "... 1874 [1][2]."
 _TRAILING = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+\s*[.!?]*[\"'”’)]*\s*$")
 

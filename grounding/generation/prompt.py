@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from grounding.errors import InputError
 from grounding.schema import Message, Source
 
-__all__ = ["SYSTEM_INSTRUCTIONS", "Prompt", "build_prompt", "fence"]
+__all__ = ["SYSTEM_INSTRUCTIONS", "Prompt", "build_prompt", "fence", "require_question"]
 
 SYSTEM_INSTRUCTIONS = (
     "You answer questions using only the numbered sources below. "
@@ -49,6 +49,14 @@ def fence(source: Source) -> str:
     return f'<source id="{source.index}" title="{title}">\n{text}\n</source>'
 
 
+def require_question(question: str) -> str:
+    """The question without surrounding whitespace; an InputError when nothing is left."""
+    question = question.strip()
+    if not question:
+        raise InputError('the question is empty: ask something, e.g. grounding ask "..."')
+    return question
+
+
 def build_prompt(
     question: str,
     sources: Sequence[Source],
@@ -61,9 +69,7 @@ def build_prompt(
     Sources are dropped from the end until the prompt fits; if even the best
     source alone does not fit, it is cut at a word boundary.
     """
-    question = question.strip()
-    if not question:
-        raise InputError("the question is empty: ask something")
+    question = require_question(question)
     kept = list(sources)
     while True:
         prompt = _render(question, kept, history)

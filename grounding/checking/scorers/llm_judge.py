@@ -14,16 +14,15 @@ never instructions: they are fenced and the judge is told so.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
-from typing import Any
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grounding.checking.base import ClaimScore
-from grounding.errors import ConfigError, ScorerError
+from grounding.errors import ScorerError
+from grounding.http import RetryPolicy
+from grounding.openai_compat import ChatEndpoint
 
 __all__ = ["JudgeReply", "LLMJudgeScorer", "Verdict"]
 
@@ -74,20 +73,10 @@ class LLMJudgeScorer:
         timeout: float = 120.0,
         temperature: float = 0.0,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
-        self.model = model or os.environ.get("GROUNDING_MODEL") or ""
-        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not self.base_url:
-            raise ConfigError(
-                "the llm-judge scorer needs an endpoint: set OPENAI_BASE_URL "
-                "(e.g. http://localhost:8000/v1) or pass base_url="
-            )
-        if not self.model:
-            raise ConfigError(
-                "the llm-judge scorer needs a model: set GROUNDING_MODEL or pass model="
-            )
+        self.endpoint = ChatEndpoint.configure(
+            "the llm-judge scorer", base_url, model, api_key, timeout, RetryPolicy(retries=retries)
+        )
         self.retries = retries
-        self.timeout = timeout
         self.temperature = temperature
 
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
@@ -111,37 +100,19 @@ class LLMJudgeScorer:
                      "the JSON object only, one verdict per claim."},
                 ]  # fmt: skip
         raise ScorerError(
-            f"the judge {self.model!r} at {self.base_url} gave no valid JSON verdicts after "
+            f"the judge {self.endpoint.model!r} at {self.endpoint.base_url} gave no valid JSON "
+            f"verdicts after "
             f"{self.retries + 1} tries (last problem: {problem}); try a stronger model"
         )
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": self.temperature,
-        }
-        url = f"{self.base_url}/chat/completions"
-        try:
-            response = requests.post(url, json=body, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ScorerError(f"cannot reach the judge at {url}: {exc}") from exc
-        if response.status_code in (401, 403):
-            raise ScorerError(
-                f"the judge at {url} refused the key ({response.status_code}): check OPENAI_API_KEY"
-            )
-        if response.status_code >= 400:
-            raise ScorerError(
-                f"the judge at {url} answered {response.status_code}: {response.text[:200]}"
-            )
+        body = {"messages": messages, "temperature": self.temperature}
+        response = self.endpoint.post(body, ScorerError)
         try:
             return str(response.json()["choices"][0]["message"]["content"] or "")
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise ScorerError(
-                f"the judge at {url} did not answer in the OpenAI format: {exc}"
+                f"the judge at {self.endpoint.url} did not answer in the OpenAI format: {exc}"
             ) from exc
 
 

@@ -17,11 +17,11 @@ from collections.abc import Collection
 from typing import Any
 
 from grounding.errors import ConfigError
+from grounding.http import RetryPolicy
 from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.retrieval.web.augment import Augmented, WebAugmenter
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
 from grounding.retrieval.web.fetch import Fetcher
-from grounding.retrieval.web.http import RetryPolicy
 from grounding.retrieval.web.provider import SearchProvider, WebResult
 from grounding.retrieval.web.search import WebResults, WebSearch
 

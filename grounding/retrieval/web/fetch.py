@@ -23,7 +23,7 @@ import requests
 import urllib3
 
 from grounding.errors import FetchRefusedError, RetrievalError
-from grounding.retrieval.web.http import USER_AGENT, RetryPolicy, send_with_retries
+from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.retrieval.web.safety import check_url
 
 __all__ = ["FetchFailure", "FetchOutcome", "Fetcher", "Page", "extract_main_text"]

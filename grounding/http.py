@@ -1,4 +1,4 @@
-"""HTTP with polite retries, shared by the provider adapters and the page fetcher.
+"""HTTP with polite retries, shared by web search, page fetching and OpenAI-compatible clients.
 
 429 and 5xx are retried with exponential backoff, waiting what `Retry-After`
 asks when it says; a wait longer than the policy allows is not slept through
@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 
 import requests
 
-__all__ = ["USER_AGENT", "RetryPolicy", "retry_after_seconds", "send_with_retries"]
+__all__ = [
+    "USER_AGENT",
+    "RetryPolicy",
+    "is_retryable",
+    "retry_after_seconds",
+    "send_with_retries",
+]
 
 USER_AGENT = "grounding/0.1 (+https://github.com/; retrieval-grounded answers)"
 
