@@ -8,23 +8,22 @@ from typing import Any
 
 import click
 
+from grounding.plugins import DECODERS, WEB_PROVIDERS
 from grounding.schema import GroundedAnswer
 
 __all__ = ["ask", "render_answer"]
 
 
-@click.command()
+@click.command(short_help="Answer a question with cited sources and a support score.")
 @click.argument("question")
 @click.option("--index", "index", help="Index name or path (default: the bundled demo index).")
-@click.option("--web", help="Also search the web: searxng, brave, google, tavily, serper or auto.")
+@click.option("--web", help=f"Also search the web: {WEB_PROVIDERS.choices('auto')}.")
 @click.option(
     "--web-threshold",
     type=click.FloatRange(0.0, 1.0),
     help="With --web auto: search when the need-for-web score reaches this (default 0.5).",
 )
-@click.option(
-    "--decoder", default="extractive", show_default=True, help="extractive, gemma or openai."
-)
+@click.option("--decoder", default="extractive", show_default=True, help=f"{DECODERS.choices()}.")
 @click.option("--scorer", help="Checker scorer name (see `grounding check --list-scorers`).")
 @click.option(
     "-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Sources to use."

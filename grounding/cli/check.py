@@ -13,7 +13,7 @@ from grounding.schema import SupportReport
 __all__ = ["check", "render_report"]
 
 
-@click.command()
+@click.command(short_help="Score how well sources support an answer.")
 @click.option("--answer", help="The answer text to check.")
 @click.option(
     "--source",

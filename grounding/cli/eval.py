@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from grounding.plugins import DECODERS
+
 __all__ = ["eval_command"]
 
 
-@click.command("eval")
+@click.command("eval", short_help="Evaluate scorers (or the pipeline) on labelled data.")
 @click.argument("data", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--out",
@@ -48,7 +50,12 @@ __all__ = ["eval_command"]
     help="DATA holds questions (id, question, expected?): run the whole pipeline.",
 )
 @click.option("--index", help="Index name or path for --pipeline (default: the demo index).")
-@click.option("--decoder", default="extractive", show_default=True, help="Decoder for --pipeline.")
+@click.option(
+    "--decoder",
+    default="extractive",
+    show_default=True,
+    help=f"Decoder for --pipeline: {DECODERS.choices()}.",
+)
 @click.option(
     "--progress/--no-progress",
     default=None,

@@ -9,7 +9,7 @@ import click
 __all__ = ["index"]
 
 
-@click.group()
+@click.group(short_help="Build and inspect local indexes.")
 def index() -> None:
     """Build and inspect local indexes (stored under $GROUNDING_HOME/indexes)."""
 

@@ -1,59 +1,55 @@
 """Entry point of the `grounding` command.
 
-Each command group lives in its own module and is registered here. Library
+Each command group lives in its own module and is registered as a
+`grounding.commands` entry point (a plugin may add one the same way). Library
 errors become one line on stderr and exit status 1; bad usage exits 2 (click).
 Set GROUNDING_DEBUG=1 to see tracebacks.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import click
 
 from grounding.config import env_flag
-from grounding.errors import GroundingError
-
-# command name -> "module:attribute"; imported only when that command runs.
-COMMANDS: dict[str, str] = {
-    "ask": "grounding.cli.ask:ask",
-    "index": "grounding.cli.index:index",
-    "check": "grounding.cli.check:check",
-    "eval": "grounding.cli.eval:eval_command",
-    "serve": "grounding.cli.serve:serve",
-}
-
-_HELP = {
-    "ask": "Answer a question with cited sources and a support score.",
-    "index": "Build and inspect local indexes.",
-    "check": "Score how well sources support an answer.",
-    "eval": "Evaluate scorers (or the pipeline) on labelled data.",
-    "serve": "Run the HTTP service (OpenAI-compatible).",
-}
+from grounding.errors import ConfigError, GroundingError
+from grounding.plugins import COMMANDS
 
 
 class _LazyGroup(click.Group):
+    """Commands from the `grounding.commands` entry points, imported when run or listed."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return COMMANDS.names()
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        module_name, _, attribute = COMMANDS[name].partition(":")
         try:
-            command: click.Command = getattr(importlib.import_module(module_name), attribute)
+            command: click.Command = COMMANDS.load(name)
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith("grounding"):
-                return None
+                raise
             raise click.ClickException(
                 f"`grounding {name}` needs {exc.name}: pip install 'grounding[all]'"
             ) from exc
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names), default=0)
+        rows = []
+        for name in names:
+            try:
+                command = self.get_command(ctx, name)
+            except (click.ClickException, ConfigError) as exc:
+                rows.append((name, f"(unavailable: {exc})"))
+                continue
+            if command is not None:
+                rows.append((name, command.get_short_help_str(limit=limit)))
         with formatter.section("Commands"):
-            formatter.write_dl([(name, _HELP[name]) for name in sorted(COMMANDS)])
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup)

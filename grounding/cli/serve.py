@@ -10,15 +10,15 @@ import logging
 
 import click
 
+from grounding.plugins import DECODERS, WEB_PROVIDERS
+
 __all__ = ["serve"]
 
 
-@click.command()
+@click.command(short_help="Run the HTTP service (OpenAI-compatible).")
 @click.option("--index", "index", help="Index name or path (default: the bundled demo index).")
-@click.option("--web", help="Also search the web: searxng, brave, google, tavily, serper or auto.")
-@click.option(
-    "--decoder", default="extractive", show_default=True, help="extractive, gemma or openai."
-)
+@click.option("--web", help=f"Also search the web: {WEB_PROVIDERS.choices('auto')}.")
+@click.option("--decoder", default="extractive", show_default=True, help=f"{DECODERS.choices()}.")
 @click.option("--scorer", help="Checker scorer name (see `grounding check --list-scorers`).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))

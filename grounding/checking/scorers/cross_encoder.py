@@ -31,6 +31,9 @@ class CrossEncoderScorer:
     """Support = P(label) of a local pair classifier, maximised over source windows."""
 
     name = "cross-encoder"
+    description = (
+        "any local NLI / hallucination pair classifier (model=PATH or GROUNDING_CROSS_ENCODER)"
+    )
 
     def __init__(
         self,

@@ -27,6 +27,9 @@ class LearnedScorer:
     """Scores all claims of one answer together (answer-level features need them all)."""
 
     name = "learned"
+    description = (
+        "word-level evidence features + boosted trees learned on RAGTruth, calibrated (offline)"
+    )
 
     def __init__(self, params: str | Path | None = None) -> None:
         self.model = _model(str(params or PARAMS_DIR))

@@ -63,6 +63,7 @@ class LLMJudgeScorer:
     """Claims verified by an LLM against the numbered sources; strict JSON, retried."""
 
     name = "llm-judge"
+    description = "an LLM over an OpenAI-compatible endpoint (OPENAI_BASE_URL, GROUNDING_MODEL)"
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ __all__ = ["OverlapScorer"]
 
 class OverlapScorer:
     name = "overlap"
+    description = "share of content words found in the sources (baseline)"
 
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
         vocabularies = [_words(source) for source in sources]

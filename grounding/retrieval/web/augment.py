@@ -17,21 +17,13 @@ from typing import Any
 from grounding.errors import ConfigError
 from grounding.retrieval.fusion import dedupe, reciprocal_rank_fusion
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
+from grounding.retrieval.web.registry import AUTO, auto_provider, get_web_search
 from grounding.retrieval.web.search import WebSearch
 from grounding.schema import RetrievalMetadata, SearchHit
 
-__all__ = ["PROVIDER_ENV", "THRESHOLD_ENV", "Augmented", "WebAugmenter", "auto_provider"]
+__all__ = ["THRESHOLD_ENV", "Augmented", "WebAugmenter"]
 
-PROVIDER_ENV = "GROUNDING_WEB_PROVIDER"  # the provider `auto` uses
 THRESHOLD_ENV = "GROUNDING_WEB_THRESHOLD"
-# provider -> the variable whose presence says it is configured, in order of preference
-_CONFIGURED_BY = (
-    ("searxng", "SEARXNG_URL"),
-    ("brave", "BRAVE_API_KEY"),
-    ("tavily", "TAVILY_API_KEY"),
-    ("serper", "SERPER_API_KEY"),
-    ("google", "GOOGLE_API_KEY"),
-)
 
 
 @dataclass(frozen=True)
@@ -44,26 +36,12 @@ class Augmented:
     retrieval: RetrievalMetadata = field(default_factory=RetrievalMetadata)
 
 
-def auto_provider() -> str:
-    """The provider for `--web auto`: GROUNDING_WEB_PROVIDER, else the first one configured."""
-    chosen = os.environ.get(PROVIDER_ENV, "").strip()
-    if chosen:
-        return chosen
-    for name, variable in _CONFIGURED_BY:
-        if os.environ.get(variable, "").strip():
-            return name
-    wanted = ", ".join(variable for _, variable in _CONFIGURED_BY)
-    raise ConfigError(f"--web auto needs a search provider: set {PROVIDER_ENV} or one of {wanted}")
-
-
 class WebAugmenter:
     """Adds web hits to local hits for one provider name, `auto` or `auto:<provider>`."""
 
     def __init__(
         self, web: str | WebSearch, threshold: float | None = None, **options: Any
     ) -> None:
-        from grounding.retrieval.web import AUTO, get_web_search
-
         self.auto = False
         if isinstance(web, WebSearch):
             self.search = web

@@ -23,6 +23,7 @@ __all__ = ["BraveProvider"]
 
 class BraveProvider(SearchProvider):
     name = "brave"
+    auto_preference = 20
     default_base_url = "https://api.search.brave.com"
     path = "/res/v1/web/search"
     key_env = "BRAVE_API_KEY"

@@ -26,6 +26,7 @@ __all__ = ["GoogleProvider"]
 
 class GoogleProvider(SearchProvider):
     name = "google"
+    auto_preference = 50
     default_base_url = "https://www.googleapis.com"
     path = "/customsearch/v1"
     key_env = "GOOGLE_API_KEY"

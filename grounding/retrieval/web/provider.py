@@ -91,6 +91,12 @@ class SearchProvider(ABC):
     key_env: ClassVar[str | None] = None
     base_url_env: ClassVar[str | None] = None  # the provider's own variable, e.g. SEARXNG_URL
     max_count: ClassVar[int] = 10  # the most results one request may ask for
+    auto_preference: ClassVar[int] = 100  # `--web auto` tries configured providers, lowest first
+
+    @classmethod
+    def configured_by(cls) -> str | None:
+        """The variable whose presence says this provider is set up (for `--web auto`)."""
+        return cls.key_env or cls.base_url_env
 
     def __init__(
         self,

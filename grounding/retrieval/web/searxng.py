@@ -22,6 +22,7 @@ __all__ = ["SearxngProvider"]
 
 class SearxngProvider(SearchProvider):
     name = "searxng"
+    auto_preference = 10
     default_base_url = None
     path = "/search"
     base_url_env = "SEARXNG_URL"

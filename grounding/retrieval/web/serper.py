@@ -21,6 +21,7 @@ __all__ = ["SerperProvider"]
 
 class SerperProvider(SearchProvider):
     name = "serper"
+    auto_preference = 40
     default_base_url = "https://google.serper.dev"
     path = "/search"
     key_env = "SERPER_API_KEY"

@@ -22,6 +22,7 @@ __all__ = ["TavilyProvider"]
 
 class TavilyProvider(SearchProvider):
     name = "tavily"
+    auto_preference = 30
     default_base_url = "https://api.tavily.com"
     path = "/search"
     key_env = "TAVILY_API_KEY"

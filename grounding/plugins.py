@@ -1,0 +1,151 @@
+"""Implementations chosen by name, found through entry points.
+
+Every swappable part has one entry-point group, and grounding's own parts
+register in it exactly as a third-party package does (see pyproject.toml):
+
+    grounding.decoders       Decoder classes           --decoder NAME
+    grounding.scorers        Scorer classes            --scorer NAME
+    grounding.web_providers  SearchProvider classes    --web NAME
+    grounding.stores         vector stores             named in an index's manifest
+    grounding.commands       click commands            grounding NAME
+
+A plugin is a package of its own that declares, in its pyproject.toml,
+
+    [project.entry-points."grounding.decoders"]
+    mine = "my_package.decoder:MyDecoder"
+
+and after `pip install my-package`, `--decoder mine` works. The object an
+entry point names is imported only when that name is chosen (or described).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from grounding.errors import ConfigError
+
+__all__ = [
+    "COMMANDS",
+    "DECODERS",
+    "SCORERS",
+    "STORES",
+    "WEB_PROVIDERS",
+    "Registry",
+]
+
+T = TypeVar("T")
+
+_DISTRIBUTION = "grounding"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    value: str
+    distribution: str
+
+
+@dataclass
+class Registry(Generic[T]):
+    """The names registered in one entry-point group, and what each one names.
+
+    `kind` is the word used in messages ("decoder"); `aliases` maps extra names
+    onto registered ones ("default" -> "learned"). With `builtin` set the group
+    must hold grounding's own entries, and an install whose metadata predates
+    them is told to reinstall rather than offered an empty choice.
+    """
+
+    group: str
+    kind: str
+    aliases: dict[str, str] = field(default_factory=dict)
+    builtin: bool = True
+    _entries: dict[str, _Entry] | None = field(default=None, init=False, repr=False)
+
+    def names(self) -> list[str]:
+        """Every registered name, sorted."""
+        return sorted(self._table())
+
+    def choices(self, *extra: str) -> str:
+        """The names (and `extra` ones) as a phrase for help texts: "a, b or c"."""
+        names = [*self.names(), *extra]
+        return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._canonical(name) in self._table()
+
+    def load(self, name: str) -> T:
+        """The object registered as `name` (usually a class), imported now."""
+        entry = self._entry(name)
+        module_name, _, attribute = entry.value.partition(":")
+        module = importlib.import_module(module_name.strip())
+        loaded: Any = module
+        for part in filter(None, attribute.strip().split(".")):
+            loaded = getattr(loaded, part)
+        return loaded  # type: ignore[no-any-return]
+
+    def create(self, name: str, **options: Any) -> Any:
+        """An instance: the registered class (or factory) called with `options`."""
+        return self.load(name)(**options)  # type: ignore[operator]
+
+    def describe(self, name: str) -> str:
+        """One line on `name`: its `description` attribute, else its docstring's first line."""
+        loaded = self.load(name)
+        description = getattr(loaded, "description", None)
+        if not isinstance(description, str):
+            description = inspect.getdoc(loaded) or ""
+        return description.strip().splitlines()[0] if description.strip() else ""
+
+    def distribution(self, name: str) -> str:
+        """The installed package that registered `name`."""
+        return self._entry(name).distribution
+
+    def refresh(self) -> None:
+        """Forget what was found, so packages installed since are seen."""
+        self._entries = None
+
+    def _canonical(self, name: str) -> str:
+        key = name.strip().lower()
+        return self.aliases.get(key, key)
+
+    def _entry(self, name: str) -> _Entry:
+        table = self._table()
+        key = self._canonical(name)
+        if key not in table:
+            choices = ", ".join(sorted(table)) or "none installed"
+            raise ConfigError(f"unknown {self.kind} {name!r}; choose one of: {choices}")
+        return table[key]
+
+    def _table(self) -> dict[str, _Entry]:
+        if self._entries is None:
+            self._entries = self._scan()
+        return self._entries
+
+    def _scan(self) -> dict[str, _Entry]:
+        table: dict[str, _Entry] = {}
+        for point in importlib.metadata.entry_points(group=self.group):
+            owner = point.dist.name if point.dist is not None else "?"
+            entry = _Entry(point.name.strip().lower(), point.value, owner)
+            known = table.get(entry.name)
+            if known is not None and known.value != entry.value:
+                raise ConfigError(
+                    f"the {self.kind} {entry.name!r} is registered twice, by {known.distribution} "
+                    f"({known.value}) and by {owner} ({entry.value}): uninstall one of them"
+                )
+            table[entry.name] = entry
+        if self.builtin and not any(e.distribution == _DISTRIBUTION for e in table.values()):
+            raise ConfigError(
+                f"grounding's own {self.kind}s are not registered (entry points "
+                f"{self.group!r}): its install is out of date; reinstall it, "
+                'e.g. pip install -e ".[dev]" in a checkout'
+            )
+        return table
+
+
+DECODERS: Registry[Any] = Registry("grounding.decoders", "decoder")
+SCORERS: Registry[Any] = Registry("grounding.scorers", "scorer", aliases={"default": "learned"})
+WEB_PROVIDERS: Registry[Any] = Registry("grounding.web_providers", "web search provider")
+STORES: Registry[Any] = Registry("grounding.stores", "store", builtin=False)
+COMMANDS: Registry[Any] = Registry("grounding.commands", "command")
