@@ -72,7 +72,7 @@ def test_empty_inputs_are_clear_errors(scorer: str) -> None:
 
 
 def test_unknown_scorer_names_the_choices() -> None:
-    with pytest.raises(ConfigError, match="choose one of: .*learned"):
+    with pytest.raises(ConfigError, match=r"choose one of: .*learned"):
         get_scorer("nli-magic")
 
 
