@@ -1,22 +1,144 @@
-"""Where things live and the settings read from the environment."""
+"""Every setting read from the environment, in one table, read once at the edges.
+
+The CLI, the service and the `Grounder` call `Settings.from_env()` (or take a
+`Settings` they are given) and pass the values down; nothing below them reads
+`os.environ` for these names, and importing grounding changes no variable.
+Web search providers read their own credentials, declared on each provider
+class (`key_env`, `base_url_env`, `GROUNDING_<PROVIDER>_URL`).
+
+    settings = Settings.from_env()
+    settings.home, settings.web_threshold
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["env_flag", "grounding_home", "indexes_dir"]
+from grounding.errors import ConfigError
+
+__all__ = [
+    "VARIABLES",
+    "Settings",
+    "Variable",
+    "grounding_home",
+    "indexes_dir",
+    "settings_table",
+]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _text(raw: str, name: str) -> str | None:
+    return raw or None
+
+
+def _flag(raw: str, name: str) -> bool:
+    return raw.lower() in _TRUE
+
+
+def _unit_float(raw: str, name: str) -> float | None:
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number in [0, 1], not {raw!r}") from exc
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a number in [0, 1], not {raw!r}")
+    return value
+
+
+def _keys(raw: str, name: str) -> frozenset[str]:
+    return frozenset(key.strip() for key in raw.split(",") if key.strip())
+
+
+def _home(raw: str, name: str) -> Path:
+    return Path(raw).expanduser() if raw else Path.home() / ".grounding"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the Settings field it fills, what it means, its default."""
+
+    name: str
+    attribute: str
+    meaning: str
+    default: str
+    parse: Callable[[str, str], Any] = field(repr=False, compare=False)
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("GROUNDING_HOME", "home", "where built indexes, caches and model files live",
+             "`~/.grounding`", _home),
+    Variable("GROUNDING_EMBEDDING_MODEL", "embedding_model",
+             "a local sentence-transformers folder to embed new indexes with",
+             "`all-MiniLM-L6-v2`", _text),
+    Variable("GROUNDING_CROSS_ENCODER", "cross_encoder",
+             "the local model folder of the `cross-encoder` scorer", "none", _text),
+    Variable("OPENAI_BASE_URL", "openai_base_url",
+             "the OpenAI-compatible endpoint of the `openai` decoder and `llm-judge` scorer",
+             "none", _text),
+    Variable("OPENAI_API_KEY", "openai_api_key", "the key sent to that endpoint", "none", _text),
+    Variable("GROUNDING_MODEL", "model", "the model name asked for at that endpoint", "none",
+             _text),
+    Variable("GROUNDING_WEB_PROVIDER", "web_provider",
+             "the provider `--web auto` uses", "the first one configured", _text),
+    Variable("GROUNDING_WEB_THRESHOLD", "web_threshold",
+             "`--web auto` searches when the need-for-web score reaches this", "0.5",
+             _unit_float),
+    Variable("GROUNDING_ALLOW_PRIVATE_URLS", "allow_private_urls",
+             "`1` lets the fetcher read private and loopback addresses", "0", _flag),
+    Variable("GROUNDING_API_KEYS", "api_keys",
+             "comma-separated keys the service requires as `Authorization: Bearer`",
+             "none (no auth)", _keys),
+    Variable("GROUNDING_DEBUG", "debug",
+             "`1` shows the CLI's tracebacks instead of one-line errors", "0", _flag),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The values of `VARIABLES`; build with `from_env()` or directly (tests, embedding)."""
+
+    home: Path = field(default_factory=lambda: Path.home() / ".grounding")
+    embedding_model: str | None = None
+    cross_encoder: str | None = None
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    model: str | None = None
+    web_provider: str | None = None
+    web_threshold: float | None = None
+    allow_private_urls: bool = False
+    api_keys: frozenset[str] = frozenset()
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from `environ` (the process environment by default); bad values raise."""
+        source = os.environ if environ is None else environ
+        values = {v.attribute: v.parse(source.get(v.name, "").strip(), v.name) for v in VARIABLES}
+        return cls(**values)
+
+    @property
+    def indexes_dir(self) -> Path:
+        return self.home / "indexes"
+
+
+def settings_table() -> str:
+    """The Markdown table of every variable, as the README shows it."""
+    rows = ["| variable | meaning | default |", "|---|---|---|"]
+    rows += [f"| `{v.name}` | {v.meaning} | {v.default} |" for v in VARIABLES]
+    return "\n".join(rows)
 
 
 def grounding_home() -> Path:
     """`$GROUNDING_HOME`, or `~/.grounding`: built indexes and caches live here, never in git."""
-    return Path(os.environ.get("GROUNDING_HOME") or Path.home() / ".grounding")
+    return Settings.from_env().home
 
 
 def indexes_dir() -> Path:
     return grounding_home() / "indexes"
-
-
-def env_flag(name: str) -> bool:
-    """True when the variable is set to 1/true/yes (case-insensitive)."""
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

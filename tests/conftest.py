@@ -15,17 +15,24 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 _CLEARED = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "GROUNDING_MODEL", "GROUNDING_API_KEYS",
-    "SEARXNG_URL", "BRAVE_API_KEY", "GOOGLE_API_KEY", "GOOGLE_CSE_ID", "TAVILY_API_KEY",
-    "SERPER_API_KEY", "GROUNDING_ALLOW_PRIVATE_URLS", "GROUNDING_DEBUG",
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "SEARXNG_URL", "BRAVE_API_KEY", "GOOGLE_API_KEY",
+    "GOOGLE_CSE_ID", "TAVILY_API_KEY", "SERPER_API_KEY",
 )  # fmt: skip
+
+
+def settings_variables() -> set[str]:
+    """Every variable the library reads: the Settings table and the web providers' own."""
+    from grounding.config import VARIABLES
+
+    return {v.name for v in VARIABLES} | set(_CLEARED)
 
 
 @pytest.fixture(autouse=True)
 def _hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("GROUNDING_") or name in settings_variables():
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GROUNDING_HOME", str(tmp_path / "grounding-home"))
-    for name in _CLEARED:
-        monkeypatch.delenv(name, raising=False)
     yield
 
 

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from grounding.config import env_flag
+from grounding.config import Settings
 from grounding.errors import ConfigError, GroundingError
 from grounding.plugins import COMMANDS
 
@@ -71,10 +71,18 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except GroundingError as exc:
-        if env_flag("GROUNDING_DEBUG"):
+        if _debug():
             raise
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+
+
+def _debug() -> bool:
+    """GROUNDING_DEBUG, read without failing on another variable's bad value."""
+    try:
+        return Settings.from_env().debug
+    except GroundingError:
+        return False

@@ -6,12 +6,12 @@ FAISS index computes.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
 import numpy as np
 
+from grounding.config import Settings
 from grounding.errors import ModelError
 from grounding.models import DEFAULT_EMBEDDING_MODEL, embedder
 
@@ -30,7 +30,7 @@ _CALL = 8 * _BATCH  # texts per encode() call: one progress step, little per-cal
 
 def configured_embedding_model() -> str:
     """The embedding model to use: `$GROUNDING_EMBEDDING_MODEL`, else all-MiniLM-L6-v2."""
-    return os.environ.get(EMBEDDING_MODEL_ENV, "").strip() or DEFAULT_EMBEDDING_MODEL
+    return Settings.from_env().embedding_model or DEFAULT_EMBEDDING_MODEL
 
 
 def embedding_dimension(model_name: str) -> int:

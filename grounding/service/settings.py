@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from grounding.config import Settings
 from grounding.errors import ConfigError
 
 __all__ = ["ServiceSettings", "parse_api_keys"]
@@ -61,8 +61,6 @@ class ServiceSettings:
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceSettings:
         """Settings with API keys read from `GROUNDING_API_KEYS`, then `overrides`."""
-        values: dict[str, object] = {
-            "api_keys": parse_api_keys(os.environ.get("GROUNDING_API_KEYS"))
-        }
+        values: dict[str, object] = {"api_keys": Settings.from_env().api_keys}
         values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -12,12 +12,12 @@ The model folder may also come from GROUNDING_CROSS_ENCODER.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from grounding.checking.base import ClaimScore
+from grounding.config import Settings
 from grounding.errors import ConfigError, ModelError
 
 __all__ = ["CrossEncoderScorer"]
@@ -43,7 +43,7 @@ class CrossEncoderScorer:
         max_length: int = 512,
         threshold: float = 0.5,
     ) -> None:
-        folder = model or os.environ.get("GROUNDING_CROSS_ENCODER")
+        folder = model or Settings.from_env().cross_encoder
         if not folder:
             raise ConfigError(
                 "the cross-encoder scorer needs a local model folder: pass model=PATH "

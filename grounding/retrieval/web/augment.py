@@ -9,11 +9,11 @@ score and the reason go into RetrievalMetadata, and every fault into warnings.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from grounding.config import Settings
 from grounding.errors import ConfigError
 from grounding.retrieval.fusion import dedupe, reciprocal_rank_fusion
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
@@ -40,8 +40,13 @@ class WebAugmenter:
     """Adds web hits to local hits for one provider name, `auto` or `auto:<provider>`."""
 
     def __init__(
-        self, web: str | WebSearch, threshold: float | None = None, **options: Any
+        self,
+        web: str | WebSearch,
+        threshold: float | None = None,
+        settings: Settings | None = None,
+        **options: Any,
     ) -> None:
+        settings = settings or Settings.from_env()
         self.auto = False
         if isinstance(web, WebSearch):
             self.search = web
@@ -49,9 +54,10 @@ class WebAugmenter:
             name = web.strip().lower()
             if name == AUTO or name.startswith(f"{AUTO}:"):
                 self.auto = True
-                name = name.partition(":")[2] or auto_provider()
+                name = name.partition(":")[2] or auto_provider(settings)
+            options.setdefault("allow_private", settings.allow_private_urls)
             self.search = get_web_search(name, **options)
-        self.threshold = _threshold(threshold)
+        self.threshold = _threshold(threshold, settings)
 
     def augment(self, question: str, local_hits: Sequence[SearchHit], k: int) -> Augmented:
         """The best `k` of local and web hits fused; local hits alone when the web is skipped."""
@@ -75,13 +81,10 @@ class WebAugmenter:
         )
 
 
-def _threshold(value: float | None) -> float:
+def _threshold(value: float | None, settings: Settings) -> float:
     if value is None:
-        text = os.environ.get(THRESHOLD_ENV, "").strip()
-        try:
-            value = float(text) if text else DEFAULT_WEB_THRESHOLD
-        except ValueError as exc:
-            raise ConfigError(f"{THRESHOLD_ENV} must be a number in [0, 1], not {text!r}") from exc
+        configured = settings.web_threshold
+        value = DEFAULT_WEB_THRESHOLD if configured is None else configured
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"the web search threshold must be in [0, 1], not {value}")
     return value

@@ -7,15 +7,15 @@ each registered provider class which variable sets it up.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 from typing import Any
 
+from grounding.config import Settings
 from grounding.errors import ConfigError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.plugins import WEB_PROVIDERS
 from grounding.retrieval.web.fetch import Fetcher
-from grounding.retrieval.web.provider import SearchProvider
+from grounding.retrieval.web.provider import SearchProvider, env_or_option
 from grounding.retrieval.web.search import WebSearch
 
 __all__ = [
@@ -48,9 +48,9 @@ def get_provider(name: str, **options: Any) -> SearchProvider:
     return provider_class(name)(**options)
 
 
-def auto_provider() -> str:
+def auto_provider(settings: Settings | None = None) -> str:
     """The provider for `--web auto`: GROUNDING_WEB_PROVIDER, else the first one configured."""
-    chosen = os.environ.get(PROVIDER_ENV, "").strip()
+    chosen = (settings or Settings.from_env()).web_provider
     if chosen:
         return chosen
     classes = sorted(
@@ -59,7 +59,7 @@ def auto_provider() -> str:
     )
     for cls in classes:
         variable = cls.configured_by()
-        if variable and os.environ.get(variable, "").strip():
+        if variable and env_or_option(None, variable):
             return cls.name
     wanted = ", ".join(v for v in (cls.configured_by() for cls in classes) if v)
     raise ConfigError(f"--web auto needs a search provider: set {PROVIDER_ENV} or one of {wanted}")

@@ -19,7 +19,7 @@ import socket
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
-from grounding.config import env_flag
+from grounding.config import Settings
 from grounding.errors import FetchRefusedError, RetrievalError
 
 __all__ = [
@@ -68,7 +68,7 @@ def check_url(
     if not host:
         raise FetchRefusedError(f"refused {url!r}: the URL has no host")
     if allow_private is None:
-        allow_private = env_flag(ALLOW_PRIVATE_ENV)
+        allow_private = Settings.from_env().allow_private_urls
     if allow_private or host in {h.lower() for h in allowed_hosts}:
         return url
     for address in _resolve(url, host, parts.port or (443 if scheme == "https" else 80)):
