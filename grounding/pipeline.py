@@ -33,6 +33,7 @@ from grounding.schema import (
     Source,
     SupportReport,
 )
+from grounding.text import looks_like_instructions
 
 if TYPE_CHECKING:
     from grounding.retrieval.web import WebAugmenter
@@ -126,6 +127,7 @@ class Grounder:
             retrieved.warnings.append(
                 f"{prompt.dropped} source(s) left out to fit the decoder's token budget"
             )
+        retrieved.warnings.extend(_instruction_warnings(prompt.sources))
         started = time.perf_counter()
         pieces = []
         for piece in self.decoder.stream(prompt, max_tokens=self.max_tokens):
@@ -198,6 +200,19 @@ class Grounder:
             decoder=self.decoder.name,
             timings=timings,
         )
+
+
+def _instruction_warnings(sources: Sequence[Source]) -> list[str]:
+    """A warning for each local source that reads like orders to the model.
+
+    Web passages are flagged (and warned about) where they are fetched.
+    """
+    return [
+        f"source [{source.index}] ({source.uri}) contains text that reads like instructions "
+        "to the model; it is used only as quoted evidence"
+        for source in sources
+        if source.origin == "local" and looks_like_instructions(source.text)
+    ]
 
 
 def _number(hits: Sequence[SearchHit]) -> list[Source]:

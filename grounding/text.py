@@ -13,6 +13,8 @@ __all__ = [
     "STOPWORDS",
     "blank_citation_markers",
     "content_words",
+    "escape_for_prompt",
+    "looks_like_instructions",
     "sentence_spans",
     "word_spans",
 ]
@@ -95,3 +97,42 @@ def content_words(text: str) -> list[str]:
 def blank_citation_markers(text: str) -> str:
     """`text` with each citation marker replaced by spaces, so offsets stay the same."""
     return CITATION_MARKER.sub(lambda m: " " * len(m.group()), text)
+
+
+_INSTRUCTION_PATTERNS = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:instructions?|prompts?|rules|context)\b"
+    r"|\b(?:you are now|new instructions|system prompt|as an ai (?:language )?model)\b"
+    r"|\b(?:respond|reply|answer) (?:only )?with\b"
+    r"|\bdo not (?:cite|mention|tell)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instructions(text: str) -> bool:
+    """True when text reads like orders to a language model (a prompt injection).
+
+    A heuristic for flagging, not a filter: flagged text is still evidence,
+    fenced as data in the prompt; the flag lets users see who tried what.
+    """
+    return _INSTRUCTION_PATTERNS.search(text) is not None
+
+
+# & first, so the entities written for the others are not escaped twice.
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+# NFKC maps these to < or > (fullwidth, small form); the rest look like angle brackets.
+_LOOKALIKES = (
+    "\uff1c\uff1e\ufe64\ufe65"  # fullwidth, small form: NFKC gives < >
+    "\u2039\u203a\u2329\u232a\u3008\u3009\u27e8\u27e9\u276e\u276f\u02c2\u02c3\u1438\u1433"
+)
+_ESCAPED = re.compile("[" + re.escape("".join(_ESCAPES)) + _LOOKALIKES + "]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape_for_prompt(text: str) -> str:
+    """`text` safe to interpolate into a prompt: no character of it can form a tag.
+
+    `&<>"` become XML entities and angle-bracket look-alikes numeric character
+    references; control characters other than tab and newline are dropped.
+    """
+    text = _CONTROL.sub("", text)
+    return _ESCAPED.sub(lambda m: _ESCAPES.get(m.group(), f"&#x{ord(m.group()):X};"), text)

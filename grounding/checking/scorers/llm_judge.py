@@ -23,6 +23,7 @@ from grounding.checking.base import ClaimScore
 from grounding.errors import ScorerError
 from grounding.http import RetryPolicy
 from grounding.openai_compat import ChatEndpoint
+from grounding.text import escape_for_prompt
 
 __all__ = ["JudgeReply", "LLMJudgeScorer", "Verdict"]
 
@@ -119,7 +120,8 @@ class LLMJudgeScorer:
 
 def _prompt(claims: Sequence[str], sources: Sequence[str]) -> str:
     fenced = "\n".join(
-        f'<source number="{i}">\n{text.strip()}\n</source>' for i, text in enumerate(sources, 1)
+        f'<source number="{i}">\n{escape_for_prompt(text.strip())}\n</source>'
+        for i, text in enumerate(sources, 1)
     )
     numbered = "\n".join(f"{k}. {claim.strip()}" for k, claim in enumerate(claims, 1))
     return f"Sources:\n{fenced}\n\nClaims:\n{numbered}\n\nReply with the JSON object."

@@ -14,7 +14,7 @@ import numpy as np
 
 from grounding import models
 from grounding.generation.prompt import Prompt
-from grounding.text import content_words, sentence_spans
+from grounding.text import content_words, looks_like_instructions, sentence_spans
 
 __all__ = ["ExtractiveDecoder"]
 
@@ -55,6 +55,7 @@ class ExtractiveDecoder:
             for s, e in sentence_spans(source.text)
             if not source.text[s:e].lstrip().startswith("#")
             and len(content_words(source.text[s:e])) >= 2
+            and not looks_like_instructions(source.text[s:e])  # orders are never an answer
         ]
         if not candidates:
             return []

@@ -3,7 +3,8 @@
 Pages are fetched several at once by a bounded thread pool; each request has a
 timeout, each page a total time budget and a size cap (a bigger page is cut,
 not refused), redirects are followed by hand so that every hop passes the URL
-guard, and 429/5xx answers are retried politely (see `http.py`). Main text is
+guard, connections go only to the public addresses the guard checked
+(`transport.py`), and 429/5xx answers are retried politely (see `http.py`). Main text is
 extracted with trafilatura, which drops navigation, scripts and footers.
 """
 
@@ -22,9 +23,11 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
+from grounding.config import Settings
 from grounding.errors import FetchRefusedError, RetrievalError
 from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.retrieval.web.safety import check_url
+from grounding.retrieval.web.transport import guarded_session
 
 __all__ = ["FetchFailure", "FetchOutcome", "Fetcher", "Page", "extract_main_text"]
 
@@ -102,11 +105,17 @@ class Fetcher:
         """Fetch one page and extract its main text; raises FetchRefusedError or RetrievalError."""
         deadline = time.monotonic() + self.total_timeout
         current = url
-        with requests.Session() as session:
+        allow_private = (
+            Settings.from_env().allow_private_urls
+            if self.allow_private is None
+            else self.allow_private
+        )
+        session = requests.Session() if allow_private else guarded_session(self.allowed_hosts)
+        with session:
             session.headers["User-Agent"] = USER_AGENT
             session.headers["Accept"] = "text/html,application/xhtml+xml,text/plain;q=0.9"
             for _ in range(self.max_redirects + 1):
-                check_url(current, self.allow_private, self.allowed_hosts)
+                check_url(current, allow_private, self.allowed_hosts)
                 send = functools.partial(
                     session.get, current, allow_redirects=False, stream=True, timeout=self.timeout
                 )

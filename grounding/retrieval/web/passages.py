@@ -18,9 +18,8 @@ import numpy as np
 
 from grounding.models import DEFAULT_EMBEDDING_MODEL, embedder
 from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.web.safety import looks_like_instructions
 from grounding.schema import Chunk, SearchHit
-from grounding.text import content_words
+from grounding.text import content_words, looks_like_instructions
 
 __all__ = [
     "MAX_PAGE_CHARS",
