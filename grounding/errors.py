@@ -6,6 +6,7 @@ every message says what to do about it.
 
     GroundingError
     ├── ConfigError            bad or missing configuration (a key, a URL, a setting)
+    │   └── NotRegisteredError no decoder, scorer, provider... registered under a name
     ├── InputError             bad input from the caller (empty question, empty sources, bad file)
     ├── IndexStoreError        an index cannot be found, read, or used as asked
     │   ├── IndexNotFoundError
@@ -29,6 +30,7 @@ __all__ = [
     "IndexStoreError",
     "InputError",
     "ModelError",
+    "NotRegisteredError",
     "RetrievalError",
     "ScorerError",
 ]
@@ -40,6 +42,10 @@ class GroundingError(Exception):
 
 class ConfigError(GroundingError):
     """Configuration is missing or invalid."""
+
+
+class NotRegisteredError(ConfigError):
+    """No implementation is registered under the name asked for (a caller's choice)."""
 
 
 class InputError(GroundingError):

@@ -25,7 +25,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from grounding.errors import ConfigError
+from grounding.errors import ConfigError, NotRegisteredError
 
 __all__ = [
     "COMMANDS",
@@ -115,7 +115,7 @@ class Registry(Generic[T]):
         key = self._canonical(name)
         if key not in table:
             choices = ", ".join(sorted(table)) or "none installed"
-            raise ConfigError(f"unknown {self.kind} {name!r}; choose one of: {choices}")
+            raise NotRegisteredError(f"unknown {self.kind} {name!r}; choose one of: {choices}")
         return table[key]
 
     def _table(self) -> dict[str, _Entry]:

