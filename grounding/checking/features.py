@@ -273,30 +273,24 @@ def token_features(
         missing = [i for i in range(len(words)) if cont[i] and not sup[i]]
         matches = _match_lengths(words, evidence)
         alignment = _aligned(words, cont, evidence)
+        claim_context = _ClaimContext(
+            words=words,
+            claim=claim,
+            supported=sup,
+            content=cont,
+            matches=matches,
+            missing=missing,
+            claim_cover=claim_cover,
+            number_cover=number_cover,
+            position=k,
+            n_claims=len(claims),
+            alignment=alignment,
+        )
         for i, word in enumerate(words):
             start, end = per_claim[k][i]
-            rows.append(
-                _row(
-                    i,
-                    word,
-                    words,
-                    claim,
-                    start,
-                    sup,
-                    cont,
-                    matches,
-                    missing,
-                    evidence,
-                    claim_cover,
-                    number_cover,
-                    k,
-                    len(claims),
-                    answer_cover,
-                    log_source_words,
-                    prior.get(word, 0.0),
-                    alignment,
-                )
-            )
+            row = _row(i, start, claim_context, evidence, answer_cover, log_source_words)
+            row["word_prior"] = prior.get(word, 0.0)
+            rows.append([row[name] for name in TOKEN_FEATURES])
             claim_index.append(k)
             spans.append((start, end))
             words_out.append(word)
@@ -312,62 +306,71 @@ def _window_cover(i: int, radius: int, sup: list[bool], cont: list[bool]) -> flo
     )
 
 
+@dataclass
+class _ClaimContext:
+    """What every word row of one claim shares."""
+
+    words: list[str]
+    claim: str
+    supported: list[bool]
+    content: list[bool]
+    matches: list[int]
+    missing: list[int]
+    claim_cover: float
+    number_cover: float
+    position: int
+    n_claims: int
+    alignment: tuple[float, float, set[str], set[str]]
+
+
 def _row(
     i: int,
-    word: str,
-    words: list[str],
-    claim: str,
     start: int,
-    sup: list[bool],
-    cont: list[bool],
-    matches: list[int],
-    missing: list[int],
+    c: _ClaimContext,
     evidence: Evidence,
-    claim_cover: float,
-    number_cover: float,
-    k: int,
-    n_claims: int,
     answer_cover: float,
     log_source_words: float,
-    prior: float,
-    alignment: tuple[float, float, set[str], set[str]],
-) -> list[float]:
+) -> dict[str, float]:
+    """The features of word `i` of a claim, by name (all of TOKEN_FEATURES but word_prior)."""
+    words, word = c.words, c.words[i]
     number = normalize_number(word) if any(ch.isdigit() for ch in word) else None
-    distance = min((abs(i - j) for j in missing), default=50)
-    return [
-        float(word in STOPWORDS),
-        float(number is not None),
-        float(claim[start].isupper() and i > 0),
-        float(min(len(word), 20)),
-        float(word in evidence.counts),
-        float(stem(word) in evidence.stems),
-        float(word[:5] in evidence.prefixes) if len(word) >= 5 else float(word in evidence.counts),
-        math.log1p(evidence.counts.get(word, 0)),
-        float(number in evidence.numbers) if number is not None else -1.0,
-        float(i > 0 and (words[i - 1], word) in evidence.ngrams),
-        float(i + 1 < len(words) and (word, words[i + 1]) in evidence.ngrams),
-        float(0 < i < len(words) - 1 and (words[i - 1], word, words[i + 1]) in evidence.ngrams),
-        float(matches[i]),
-        _window_cover(i, 3, sup, cont),
-        _window_cover(i, 6, sup, cont),
-        claim_cover,
-        number_cover,
-        float(min(len(words), 80)),
-        k / max(n_claims - 1, 1),
-        float(k == 0),
-        answer_cover,
-        float(n_claims),
-        float(evidence.is_json),
-        float(evidence.n_sources),
-        log_source_words,
-        float(stem(word) in evidence.falsy_keys or word in evidence.falsy_keys),
-        float(stem(word) in evidence.truthy_keys or word in evidence.truthy_keys),
-        i / max(len(words) - 1, 1),
-        float(min(distance, 50)),
-        float(len(missing)),
-        prior,
-        alignment[0],
-        alignment[1],
-        float(stem(word) in alignment[2]),
-        float(stem(word) in alignment[3]),
-    ]
+    distance = min((abs(i - j) for j in c.missing), default=50)
+    ngrams = evidence.ngrams
+    return {
+        "is_stop": float(word in STOPWORDS),
+        "is_number": float(number is not None),
+        "is_capital": float(c.claim[start].isupper() and i > 0),
+        "word_length": float(min(len(word), 20)),
+        "in_source": float(word in evidence.counts),
+        "stem_in_source": float(stem(word) in evidence.stems),
+        "prefix_in_source": float(word[:5] in evidence.prefixes)
+        if len(word) >= 5
+        else float(word in evidence.counts),
+        "log_source_count": math.log1p(evidence.counts.get(word, 0)),
+        "number_in_source": float(number in evidence.numbers) if number is not None else -1.0,
+        "prev_bigram": float(i > 0 and (words[i - 1], word) in ngrams),
+        "next_bigram": float(i + 1 < len(words) and (word, words[i + 1]) in ngrams),
+        "trigram": float(0 < i < len(words) - 1 and (words[i - 1], word, words[i + 1]) in ngrams),
+        "match_length": float(c.matches[i]),
+        "window3_cover": _window_cover(i, 3, c.supported, c.content),
+        "window6_cover": _window_cover(i, 6, c.supported, c.content),
+        "claim_cover": c.claim_cover,
+        "claim_number_cover": c.number_cover,
+        "claim_words": float(min(len(words), 80)),
+        "claim_position": c.position / max(c.n_claims - 1, 1),
+        "claim_is_first": float(c.position == 0),
+        "answer_cover": answer_cover,
+        "answer_claims": float(c.n_claims),
+        "json_source": float(evidence.is_json),
+        "n_sources": float(evidence.n_sources),
+        "log_source_words": log_source_words,
+        "falsy_key": float(stem(word) in evidence.falsy_keys or word in evidence.falsy_keys),
+        "truthy_key": float(stem(word) in evidence.truthy_keys or word in evidence.truthy_keys),
+        "position_in_claim": i / max(len(words) - 1, 1),
+        "distance_to_missing": float(min(distance, 50)),
+        "claim_missing": float(len(c.missing)),
+        "best_sentence_cover": c.alignment[0],
+        "top3_sentence_cover": c.alignment[1],
+        "in_best_sentence": float(stem(word) in c.alignment[2]),
+        "in_top3_sentences": float(stem(word) in c.alignment[3]),
+    }
