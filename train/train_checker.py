@@ -11,6 +11,7 @@ The holdout files are never read here.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -255,6 +256,9 @@ def main() -> None:
     parser.add_argument(
         "--synthetic", action="store_true", help="add perturbed answers to the word stages"
     )
+    parser.add_argument(
+        "--oof", type=Path, default=None, help="also write out-of-fold answer scores (JSONL)"
+    )
     args = parser.parse_args()
     started = time.time()
     examples = [prepare(row) for row in load_rows(DATA / "ragtruth-tune.jsonl")]
@@ -288,6 +292,10 @@ def main() -> None:
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(answer_p, labels)
     calibrated = iso.predict(answer_p)
     n = len(examples)
+    if args.oof:
+        with args.oof.open("w", encoding="utf-8") as out:
+            for ex, p in zip(both, calibrated, strict=True):
+                out.write(json.dumps({"id": ex.row["id"], "p_unsupported": float(p)}) + "\n")
     f1, t = best_f1_threshold(calibrated[:n], labels[:n])
     print(f"oof RAGTruth answer F1 {f1:.3f} at P(unsupported) >= {t:.3f}")
     print("  " + _task_f1(examples, calibrated[:n], labels[:n], t))
