@@ -154,3 +154,8 @@ class GroundedAnswer(_Frozen):
     warnings: list[str] = []
     decoder: str = ""
     timings: dict[str, float] = {}  # seconds per stage: retrieval, generation, checking
+    # Does the answer address the question (grounding.checking.relevance)? None: not scored.
+    relevance: float | None = Field(default=None, ge=0.0, le=1.0)
+    # False when the sources do not answer the question; `reason` then says why.
+    answered: bool = True
+    reason: str = ""

@@ -100,6 +100,22 @@ class QuestionRow(BaseModel):
         default=None,
         validation_alias=AliasChoices("expected", "expected_answer", "answer", "answer_text"),
     )
+    # The document that holds the answer: a path its source URI or id ends with.
+    answer_doc: str | None = Field(
+        default=None, validation_alias=AliasChoices("answer_doc", "document", "expected_doc")
+    )
+    # False for a question the corpus cannot answer; None: answerable when `expected` is given.
+    answerable: bool | None = None
+
+    @property
+    def is_answerable(self) -> bool | None:
+        """Whether the sources hold an answer: `answerable`, else True when one is expected.
+
+        None when the row says neither (the question counts for no correctness figure).
+        """
+        if self.answerable is not None:
+            return self.answerable
+        return True if self.expected is not None else None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,11 @@
-"""Whole questions through the Grounder: support, citation quality and latency per stage.
+"""Whole questions through the Grounder: right answers first, then support, citations, latency.
 
+- correctness (first in metrics.json): over answerable questions with an expected answer,
+  exact match, contains-expected and token F1 (`evaluation/answers.py`); the share of
+  answerable questions whose cited sources include the expected document; the refusal rate
+  on unanswerable questions (and the false-refusal rate on answerable ones); and the count of
+  answers that are wrong (no expected answer in them, or an answer to an unanswerable
+  question) yet shown as supported and relevant;
 - fully supported rate: answers whose support report says `supported`;
 - citation precision: of all (answer segment, cited source) pairs in grounding_supports,
   the share where the scorer finds that one source supports the segment (ALCE-style,
@@ -23,7 +29,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from grounding.checking import Scorer
+from grounding.checking.relevance import RELEVANT_AT, is_refusal
 from grounding.errors import GroundingError
+from grounding.evaluation.answers import cites_document, match_answer
 from grounding.evaluation.data import QuestionRow, RowError, read_questions
 from grounding.evaluation.runner import progress_bar
 from grounding.evaluation.summary import write_json
@@ -51,6 +59,14 @@ class QuestionResult(BaseModel):
     by_origin: dict[str, tuple[int, int]]  # origin -> (citations, supporting)
     expected_recall: float | None
     seconds: float
+    answerable: bool | None = None  # None: the row does not say
+    answer_doc: str | None = None
+    exact: bool | None = None  # None: no expected answer to compare with
+    contains: bool | None = None
+    f1: float | None = None
+    right_document: bool | None = None  # None: no expected document
+    refused: bool = False
+    wrong_but_shown_right: bool = False  # wrong, yet shown as supported and relevant
 
 
 @dataclass
@@ -61,9 +77,13 @@ class PipelineResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def summary_line(self) -> str:
-        m, c = self.metrics, self.metrics["citation"]
+        m, c, r = self.metrics, self.metrics["citation"], self.metrics["correctness"]
         return (
-            f"{m['n']} questions: fully supported {m['fully_supported_rate']:.3f}, citation "
+            f"{m['n']} questions: contains expected {r['contains']:.3f}, right document "
+            f"{r['right_document']:.3f}, refused unanswerable {r['refusal_rate']:.3f}, "
+            f"wrong but shown supported {r['wrong_but_shown_right']} "
+            f"({r['wrong_but_shown_right_rate']:.3f}); fully supported "
+            f"{m['fully_supported_rate']:.3f}, citation "
             f"precision {c['precision']:.3f}, recall {c['recall']:.3f}, "
             f"{m['latency']['total']['mean']:.2f} s per question"
         )
@@ -113,6 +133,63 @@ def _expected_recall(expected: str | None, answer: str) -> float | None:
     return len(wanted & set(content_words(answer))) / len(wanted)
 
 
+def _correctness(
+    row: QuestionRow, answer: GroundedAnswer, threshold_relevant: float
+) -> dict[str, Any]:
+    refused = not answer.answered or is_refusal(answer.answer)
+    shown_right = (
+        not refused
+        and answer.support.supported
+        and (answer.relevance is None or answer.relevance >= threshold_relevant)
+    )
+    fields: dict[str, Any] = {
+        "answerable": row.is_answerable,
+        "answer_doc": row.answer_doc,
+        "refused": refused,
+    }
+    wrong = row.is_answerable is False
+    if row.is_answerable and row.expected is not None:
+        match = match_answer("" if refused else answer.answer, row.expected)
+        fields.update(exact=match.exact, contains=match.contains, f1=match.f1)
+        wrong = not match.contains
+    if row.is_answerable and row.answer_doc:
+        cited = {
+            index
+            for support in answer.grounding_metadata.grounding_supports
+            for index in support.grounding_chunk_indices
+        }
+        uris = [s.uri for s in answer.sources if s.index in cited and not refused]
+        fields["right_document"] = cites_document(uris, row.answer_doc)
+    fields["wrong_but_shown_right"] = wrong and shown_right
+    return fields
+
+
+def correctness_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
+    """The correctness block of metrics.json (see the module docstring)."""
+    answerable = [r for r in results if r.answerable is True]
+    unanswerable = [r for r in results if r.answerable is False]
+    matched = [r for r in answerable if r.contains is not None]
+    documents = [r for r in answerable if r.right_document is not None]
+    wrong = sum(r.wrong_but_shown_right for r in results)
+    return {
+        "questions": len(results),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "exact": _ratio(sum(bool(r.exact) for r in matched), len(matched)),
+        "contains": _ratio(sum(bool(r.contains) for r in matched), len(matched)),
+        "token_f1": _ratio(sum(r.f1 or 0.0 for r in matched), len(matched)),
+        "right_document": _ratio(sum(bool(r.right_document) for r in documents), len(documents)),
+        "refusal_rate": _ratio(sum(r.refused for r in unanswerable), len(unanswerable)),
+        "false_refusal_rate": _ratio(sum(r.refused for r in answerable), len(answerable)),
+        "wrong_but_shown_right": wrong,
+        "wrong_but_shown_right_rate": _ratio(wrong, len(results)),
+        "mean_relevance": _ratio(
+            sum(r.answer.relevance or 0.0 for r in results),
+            sum(r.answer.relevance is not None for r in results),
+        ),
+    }
+
+
 def _stats(values: Sequence[float]) -> dict[str, float]:
     array = np.asarray(values, dtype=float)
     if not len(array):
@@ -146,6 +223,7 @@ def pipeline_metrics(
     return {
         "mode": "pipeline",
         "n": len(results),
+        "correctness": correctness_metrics(results),
         "index": index or "demo",
         "decoder": decoder,
         "checker": checker,
@@ -193,6 +271,7 @@ def _answer(grounder: Any, row: QuestionRow, threshold: float) -> QuestionResult
         expected_recall=_expected_recall(row.expected, answer.answer),
         seconds=seconds,
         **judged,
+        **_correctness(row, answer, RELEVANT_AT),
     )
 
 

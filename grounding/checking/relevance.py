@@ -1,0 +1,172 @@
+"""Relevance: does the answer address the question? A score in [0, 1].
+
+Support says whether the sources back the answer; it says nothing about whether
+the answer answers. Relevance does, from the question and the answer alone:
+
+- coverage: the share of the question's key terms that the answer contains,
+  weighted so that identifiers (`os.EOL`, `ffi_prep_cif`, `--posix`) and
+  numbers count twice as much as plain words; words match on a shared stem;
+- answer type: a question that asks for a number, a date, a version, an option,
+  an environment variable, a function or a person needs one in the answer
+  ("When was 1.12 released?" is not answered without a date or version);
+- a refusal ("The sources do not answer this question.") scores 0.
+
+    relevance = coverage * (1 if the expected type is present or none is expected
+                            else TYPE_MISSING_FACTOR)
+
+Pure Python (no model, no torch), deterministic, a few microseconds per call.
+`RELEVANT_AT` is the cut below which an answer is shown as not addressing the
+question; it was chosen on the tune part of eval/realdocs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from grounding.text import CITATION_MARKER, STOPWORDS
+
+__all__ = ["RELEVANT_AT", "answer_type", "is_refusal", "relevance"]
+
+RELEVANT_AT = 0.4
+TYPE_MISSING_FACTOR = 0.3
+
+# Question words that say what kind of answer is wanted but are not its content.
+_CUE_WORDS = frozenset(
+    """version versions release releases option options flag flags variable variables
+    environment function functions command commands program value values name named called
+    number default kind kinds type way ways mean means stand stands happen happens
+    tell say says new""".split()
+)
+_REFUSALS = (
+    "the sources do not answer",
+    "no sources were found",
+    "i don't know",
+    "i do not know",
+    "cannot answer",
+)
+
+_TOKEN = re.compile(r"[A-Za-z0-9_$~][\w.$/~+-]*(?<![.\-/])|--?[A-Za-z][\w-]*")
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+_VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b|\bv\d+\b")
+_OPTION = re.compile(r"(?:^|\s|[\"'`(])--?[A-Za-z][\w-]*")
+_ENV_VAR = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\$[A-Z_]+|\b[A-Z]{3,}\b")
+_CODE = re.compile(r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`")
+_PERSON = re.compile(r"\b[A-Z][\w'’-]+ (?:[A-Z]\. )?[A-Z][\w'’-]+")
+
+_WHICH = r"\b(?:which|what) (?:[\w.+-]+ ){0,2}"  # "which", "which tar", "what dpkg-deb"
+
+
+def _asks(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# (question pattern, answer type, pattern the answer must hold), first match wins.
+_TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
+    (_asks(_WHICH + r"(?:version|release)\b|\bsince when\b"), "version", _VERSION),
+    (
+        _asks(r"\bwhen\b|\bwhat (?:year|date|day)\b|\bin which year\b"),
+        "date",
+        _asks(f"{_DATE.pattern}|{_VERSION.pattern}"),
+    ),
+    (
+        _asks(
+            r"\bhow (?:many|much|long|big|large|fast|often|old)\b|"
+            r"\bwhat (?:number|size|percentage|port)\b"
+        ),
+        "number",
+        _NUMBER,
+    ),
+    (_asks(_WHICH + r"(?:option|flag|switch)\b"), "option", _OPTION),
+    (_asks(_WHICH + r"(?:environment )?variable\b"), "variable", _ENV_VAR),
+    (_asks(_WHICH + r"(?:function|method|class|macro|command|program)\b"), "code", _CODE),
+    (_asks(r"^\s*who\b"), "person", _PERSON),
+)
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of answer `question` asks for (version, date, number, option, ...), or None."""
+    for pattern, name, _ in _TYPES:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def is_refusal(answer: str) -> bool:
+    """Whether `answer` says it cannot answer rather than answering."""
+    text = " ".join(CITATION_MARKER.sub(" ", answer).lower().split())
+    return not text or any(text.startswith(r) or text == r for r in _REFUSALS)
+
+
+def relevance(
+    question: str,
+    answer: str,
+    similarity: Callable[[str, str], float] | None = None,
+) -> float:
+    """How well `answer` addresses `question`, in [0, 1] (see the module docstring).
+
+    `similarity`, when given, is a semantic similarity in [0, 1] (e.g. embedding
+    cosine) averaged in with the lexical coverage, which helps paraphrases.
+    """
+    if is_refusal(answer):
+        return 0.0
+    terms = _key_terms(question)
+    answer_stems = _stems(CITATION_MARKER.sub(" ", answer))
+    total = sum(terms.values())
+    coverage = (
+        sum(w for term, w in terms.items() if _stem(term) in answer_stems) / total if total else 1.0
+    )
+    if similarity is not None:
+        coverage = 0.5 * coverage + 0.5 * min(max(similarity(question, answer), 0.0), 1.0)
+    return round(min(max(coverage * _type_factor(question, answer), 0.0), 1.0), 4)
+
+
+def _type_factor(question: str, answer: str) -> float:
+    for pattern, _, wanted in _TYPES:
+        if pattern.search(question):
+            return 1.0 if wanted.search(CITATION_MARKER.sub(" ", answer)) else TYPE_MISSING_FACTOR
+    return 1.0
+
+
+def _key_terms(question: str) -> dict[str, float]:
+    """The question's content terms with their weights (identifiers and numbers weigh 2)."""
+    terms: dict[str, float] = {}
+    for token in _tokens(question):
+        word = token.lower()
+        if word in STOPWORDS or word in _CUE_WORDS or len(word) < 2:
+            continue
+        identifier = bool(re.search(r"[\d_.$/-]", token)) or (
+            token != token.lower() and token != token.capitalize()
+        )
+        terms[word] = max(terms.get(word, 0.0), 2.0 if identifier else 1.0)
+    return terms
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _stems(text: str) -> set[str]:
+    """Stems of the words of `text`, and of the parts of its identifiers (`LIBFFI_TMPDIR`)."""
+    stems = set()
+    for token in _tokens(text):
+        stems.add(_stem(token))
+        stems.update(_stem(part) for part in re.split(r"[_./-]+", token) if len(part) > 1)
+    return stems
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to match "installs" with "installed"."""
+    word = word.lower().strip(".`'\"")
+    if re.search(r"[\d_.$/-]", word):
+        return word
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
