@@ -7,13 +7,13 @@ its markers, and flags markers the checker cannot support.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from grounding.attribution import attribute
 from grounding.checking import Scorer, check, get_scorer, scorer_threshold
 from grounding.config import Settings
 from grounding.generation.base import Decoder
@@ -25,11 +25,9 @@ from grounding.schema import (
     GroundedAnswer,
     GroundingChunk,
     GroundingMetadata,
-    GroundingSupport,
     Message,
     RetrievalMetadata,
     SearchHit,
-    Segment,
     Source,
     SupportReport,
 )
@@ -159,28 +157,21 @@ class Grounder:
             numbers = ", ".join(f"[{n}]" for n in parsed.dropped)
             warnings.append(f"dropped citation markers that point at no source: {numbers}")
         report = check(parsed.answer, texts, scorer=self.scorer, threshold=self.threshold)
-        answer, inserted = _add_checker_citations(parsed.answer, parsed.segments, report)
-        if inserted:
-            parsed = parse_citations(answer, len(sources))
-            report = check(answer, texts, scorer=self.scorer, threshold=self.threshold)
-        supports = [
-            _support(answer, segment.start, segment.end, segment.indices, report, inserted)
-            for segment in parsed.segments
-        ]
-        warnings += _flag_unsupported_markers(supports, self.threshold)
+        attributed = attribute(parsed, len(sources), report, self.threshold)  # no second check
+        warnings += attributed.warnings
         metadata = GroundingMetadata(
             web_search_queries=retrieved.queries,
             grounding_chunks=[
                 GroundingChunk(index=s.index, title=s.title, uri=s.uri) for s in sources
             ],
-            grounding_supports=supports,
+            grounding_supports=attributed.supports,
             retrieval_metadata=retrieved.retrieval,
         )
         return GroundedAnswer(
-            answer=answer,
+            answer=attributed.answer,
             sources=sources,
             grounding_metadata=metadata,
-            support=report,
+            support=attributed.report,
             warnings=warnings,
             decoder=self.decoder.name,
         )
@@ -226,73 +217,3 @@ def _number(hits: Sequence[SearchHit]) -> list[Source]:
         )
         for i, hit in enumerate(hits, start=1)
     ]
-
-
-_FINAL_PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*$")
-
-
-def _add_checker_citations(
-    answer: str, segments: Sequence, report: SupportReport
-) -> tuple[str, set[int]]:
-    """Insert the checker's best citation into supported claims that carry no marker.
-
-    Returns the new answer and the start offsets (in it) of the inserted markers.
-    """
-    cited = [(segment.start, segment.end) for segment in segments]
-    insertions: list[tuple[int, str]] = []
-    for claim in report.claims:
-        if not claim.supported or not claim.citations:
-            continue
-        if any(s < claim.end and claim.start < e for s, e in cited):
-            continue
-        text = answer[claim.start : claim.end]
-        punctuation = _FINAL_PUNCTUATION.search(text)
-        at = claim.start + (punctuation.start() if punctuation else len(text))
-        insertions.append((at, f" [{claim.citations[0]}]"))
-    inserted: set[int] = set()
-    shift = 0
-    for at, marker in sorted(insertions):
-        answer = answer[: at + shift] + marker + answer[at + shift :]
-        inserted.add(at + shift + 1)
-        shift += len(marker)
-    return answer, inserted
-
-
-def _support(
-    answer: str,
-    start: int,
-    end: int,
-    indices: tuple[int, ...],
-    report: SupportReport,
-    inserted: set[int],
-) -> GroundingSupport:
-    """A support whose confidence per source is the claim's score when the checker agrees."""
-    overlapping = [c for c in report.claims if c.start < end and start < c.end]
-    claim = max(overlapping, key=lambda c: min(c.end, end) - max(c.start, start), default=None)
-    confidences = [
-        round(claim.score, 4) if claim and index in claim.citations else 0.0 for index in indices
-    ]
-    marker_at = answer.find("[", end)
-    origin: Literal["decoder", "checker"] = (
-        "checker" if marker_at >= 0 and marker_at in inserted else "decoder"
-    )
-    return GroundingSupport(
-        segment=Segment(start_index=start, end_index=end, text=answer[start:end]),
-        grounding_chunk_indices=list(indices),
-        confidence_scores=confidences,
-        citation_origin=origin,
-    )
-
-
-def _flag_unsupported_markers(supports: Sequence[GroundingSupport], threshold: float) -> list[str]:
-    warnings = []
-    for support in supports:
-        for index, confidence in zip(
-            support.grounding_chunk_indices, support.confidence_scores, strict=True
-        ):
-            if confidence < threshold:
-                snippet = support.segment.text[:60]
-                warnings.append(
-                    f"citation [{index}] on {snippet!r} is not supported by source {index}"
-                )
-    return warnings
