@@ -48,6 +48,11 @@ class KeywordIndex:
     def load(cls, folder: Path, count: int) -> KeywordIndex:
         import bm25s
 
+        if count and not folder.is_dir():  # not a silent fall-back to dense-only search
+            raise IndexStoreError(
+                f"the keyword index {folder} is missing; "
+                "rebuild it with `grounding index build PATH... --force`"
+            )
         if count == 0 or not any(folder.glob("*.json")):
             return cls(None, count)  # saved without a vocabulary: nothing to search
         logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -34,8 +34,12 @@ from grounding.retrieval.storage import (
     now,
     read_chunks,
     read_manifest,
+    reading,
     replace_atomically,
+    verify_files,
     write_chunks,
+    write_manifest,
+    writing,
 )
 from grounding.schema import Chunk, SearchHit
 
@@ -82,17 +86,23 @@ class LocalIndex:
     def load(cls, name_or_path: str | Path, embedding_model: str | None = None) -> LocalIndex:
         """The saved index `name_or_path`; refuses one built with another embedding model."""
         folder = resolve_index_dir(name_or_path)
-        manifest = read_manifest(folder, str(name_or_path))
+        with reading(folder):  # no save swaps the folder while it is read
+            return cls._read(folder, str(name_or_path), embedding_model)
+
+    @classmethod
+    def _read(cls, folder: Path, shown_as: str, embedding_model: str | None) -> LocalIndex:
+        manifest = read_manifest(folder, shown_as)
+        verify_files(folder, manifest, shown_as)
         wanted = embedding_model or configured_embedding_model()
         if manifest.embedding_model != wanted:
             raise EmbeddingMismatchError(
-                f"index {str(name_or_path)!r} was built with embedding model "
+                f"index {shown_as!r} was built with embedding model "
                 f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
                 f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it with "
                 "`grounding index build PATH... --force`"
             )
         index = cls(folder, _settings_of(manifest))
-        index.name = folder.name if folder.name else str(name_or_path)
+        index.name = folder.name if folder.name else shown_as
         index.files = dict(manifest.files)
         index._chunks = read_chunks(folder / CHUNKS)
         index._dimension = manifest.dimension
@@ -107,10 +117,13 @@ class LocalIndex:
                 )
             if manifest.hybrid:
                 index._keywords = KeywordIndex.load(folder / BM25_DIR, len(index._chunks))
-        if index._store is not None and index._store.count != len(index._chunks):
+        if len(index._chunks) != manifest.chunks or (
+            index._store is not None and index._store.count != len(index._chunks)
+        ):
             raise IndexStoreError(
-                f"index {folder} is inconsistent ({index._store.count} vectors, "
-                f"{len(index._chunks)} chunks); rebuild it with --force"
+                f"index {folder} is damaged ({index._store.count if index._store else 0} "
+                f"vectors, {len(index._chunks)} chunks, {manifest.chunks} in its manifest); "
+                "rebuild it with `grounding index build PATH... --force`"
             )
         return index
 
@@ -143,10 +156,11 @@ class LocalIndex:
             chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
             hybrid=hybrid,
         )
-        index = cls._reusable(name_or_dir, settings) if not force else None
-        index = index or cls(name_or_dir, settings)
-        update_from_files(index, paths, tuple(tags), progress)
-        index.save()
+        with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
+            index = cls._reusable(name_or_dir, settings) if not force else None
+            index = index or cls(name_or_dir, settings)
+            update_from_files(index, paths, tuple(tags), progress)
+            index.save()
         return index
 
     @classmethod
@@ -274,7 +288,7 @@ class LocalIndex:
             store.write(folder / VECTORS)
             if keywords is not None:
                 keywords.save(folder / BM25_DIR)
-            (folder / "manifest.json").write_text(manifest.model_dump_json(indent=2), "utf-8")
+            write_manifest(folder, manifest)
 
         replace_atomically(self.directory, write)
 

@@ -10,6 +10,17 @@
 A save writes a complete copy into a temporary folder beside the target,
 fsyncs it, then swaps folders with two renames; a crash at any point leaves
 either the old or the new index whole. `recover` finishes an interrupted swap.
+
+Two lock files beside the folder (`.NAME.write.lock`, `.NAME.swap.lock`; flock,
+so a killed process lets go) keep readers and writers apart:
+- `writing(target)` is held by one writer at a time for a whole build or save,
+  so two builds of one index run one after the other, never over each other;
+  whoever takes it first puts back an interrupted swap and removes the
+  `.tmp-*`/`.old-*` copies that killed saves left behind;
+- `reading(target)` holds the swap lock shared while an index is loaded, and
+  the swap itself takes it exclusively, so a reader sees one whole version.
+The manifest, written last, records the size of every file; `verify_files`
+checks them, so a folder mixed from two versions is refused, not misread.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -34,9 +46,13 @@ __all__ = [
     "IndexManifest",
     "read_chunks",
     "read_manifest",
+    "reading",
     "recover",
     "replace_atomically",
+    "verify_files",
     "write_chunks",
+    "write_manifest",
+    "writing",
 ]
 
 FORMAT_VERSION = 1
@@ -75,6 +91,7 @@ class IndexManifest(BaseModel):
     chunks: int = 0
     files: dict[str, FileRecord] = {}
     updated_at: str = ""
+    file_sizes: dict[str, int] = {}  # every other file of the folder, in bytes
 
 
 def now() -> str:
@@ -83,7 +100,7 @@ def now() -> str:
 
 def read_manifest(folder: Path, shown_as: str) -> IndexManifest:
     """The manifest of the index in `folder`; IndexNotFoundError naming the fix if absent."""
-    recover(folder)
+    tidy(folder)
     path = folder / MANIFEST
     if not path.exists():
         raise IndexNotFoundError(
@@ -100,6 +117,33 @@ def read_manifest(folder: Path, shown_as: str) -> IndexManifest:
             f"grounding understands ({FORMAT_VERSION}); upgrade grounding or rebuild it"
         )
     return manifest
+
+
+def write_manifest(folder: Path, manifest: IndexManifest) -> None:
+    """Write `manifest` last, recording the size of every file already in `folder`."""
+    sizes = {
+        path.relative_to(folder).as_posix(): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
+    text = manifest.model_copy(update={"file_sizes": sizes}).model_dump_json(indent=2)
+    (folder / MANIFEST).write_text(text, encoding="utf-8")
+
+
+def verify_files(folder: Path, manifest: IndexManifest, shown_as: str) -> None:
+    """IndexStoreError unless every file the manifest records is there, at its size."""
+    for name, size in manifest.file_sizes.items():
+        path = folder / name
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            actual = -1
+        if actual != size:
+            found = "missing" if actual < 0 else f"{actual} bytes"
+            raise IndexStoreError(
+                f"index {shown_as!r} is damaged: {name} should be {size} bytes but is {found}; "
+                "rebuild it with `grounding index build PATH... --force`"
+            )
 
 
 def write_chunks(path: Path, chunks: list[Chunk]) -> None:
@@ -120,6 +164,11 @@ def read_chunks(path: Path) -> list[Chunk]:
 def replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
     """Run `write(folder)` into a fresh folder, fsync it, then swap it in for `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    with writing(target):
+        _replace(target, write)
+
+
+def _replace(target: Path, write: Callable[[Path], None]) -> None:
     token = uuid.uuid4().hex[:8]
     staging = target.with_name(f".{target.name}.tmp-{token}")
     staging.mkdir()
@@ -130,17 +179,11 @@ def replace_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     retired = target.with_name(f".{target.name}.old-{token}")
-    for attempt in range(3):  # another process may swap or recover the same index meanwhile
+    with _flock(_lock_file(target, "swap"), exclusive=True):  # waits for loads in progress
         if target.exists():
             os.replace(target, retired)
-        try:
-            os.replace(staging, target)
-            break
-        except OSError:
-            if attempt == 2 or not target.exists():
-                raise
-            shutil.rmtree(retired, ignore_errors=True)
-    _fsync_dir(target.parent)
+        os.replace(staging, target)
+        _fsync_dir(target.parent)
     shutil.rmtree(retired, ignore_errors=True)
 
 
@@ -155,6 +198,89 @@ def recover(target: Path) -> None:
                     target.rmdir()  # only ever an empty leftover
                 os.replace(retired, target)
                 return
+
+
+def tidy(target: Path) -> None:
+    """Recover an interrupted swap and remove leftover copies, unless a writer is at work."""
+    if not target.parent.is_dir():
+        return
+    with contextlib.suppress(IndexBusyError), writing(target, wait=False):
+        pass  # taking the writer lock does the work
+
+
+@contextlib.contextmanager
+def reading(target: Path) -> Iterator[None]:
+    """Hold off swaps of `target` while it is read, so the reader sees one version."""
+    with _flock(_lock_file(target, "swap"), exclusive=False):
+        yield
+
+
+class IndexBusyError(IndexStoreError):
+    """Another process is writing the index (raised only when not waiting for it)."""
+
+
+_held: dict[Path, int] = {}  # writer locks this process holds: path -> owning thread
+_held_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def writing(target: Path, wait: bool = True) -> Iterator[None]:
+    """The index's writer lock: one build or save at a time, across processes.
+
+    Re-entrant within a thread (a build holds it across its save). On taking
+    it: an interrupted swap is put back and leftover `.tmp-*`/`.old-*` copies
+    are removed. `wait=False` raises IndexBusyError instead of waiting.
+    """
+    key = target.absolute()
+    with _held_guard:
+        mine = _held.get(key) == threading.get_ident()
+    if mine:
+        yield
+        return
+    with _flock(_lock_file(target, "write"), exclusive=True, wait=wait) as locked:
+        with _held_guard:
+            _held[key] = threading.get_ident()
+        try:
+            if locked:
+                recover(target)
+                for leftover in [*_siblings(target, "tmp"), *_siblings(target, "old")]:
+                    shutil.rmtree(leftover, ignore_errors=True)
+            yield
+        finally:
+            with _held_guard:
+                _held.pop(key, None)
+
+
+def _lock_file(target: Path, kind: str) -> Path:
+    return target.with_name(f".{target.name}.{kind}.lock")
+
+
+@contextlib.contextmanager
+def _flock(path: Path, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+    """An flock on `path` (created if needed); yields False where no lock can be taken.
+
+    Where the folder is read-only or the platform has no flock, nothing can
+    write there either, so reading without the lock is safe.
+    """
+    try:
+        import fcntl
+
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except (ImportError, OSError):
+        yield False
+        return
+    try:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(descriptor, mode if wait else mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(
+                f"index {path.name[1:].rsplit('.', 2)[0]!r} is being written by another process; "
+                "try again when it has finished"
+            ) from None
+        yield True
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def _siblings(target: Path, kind: str) -> Iterator[Path]:
