@@ -3,9 +3,11 @@
 from grounding.checking import check, check_many, list_scorers
 from grounding.errors import GroundingError
 from grounding.pipeline import Grounder
-from grounding.schema import GroundedAnswer, Source, SupportReport
+from grounding.schema import Delta, Final, GroundedAnswer, Source, SupportReport
 
 __all__ = [
+    "Delta",
+    "Final",
     "GroundedAnswer",
     "Grounder",
     "GroundingError",

@@ -8,7 +8,7 @@ its markers, and flags markers the checker cannot support.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,8 @@ from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import build_prompt, require_question
 from grounding.retrieval.base import Retriever
 from grounding.schema import (
+    Delta,
+    Final,
     GroundedAnswer,
     GroundingChunk,
     GroundingMetadata,
@@ -36,7 +38,7 @@ from grounding.text import looks_like_instructions
 if TYPE_CHECKING:
     from grounding.retrieval.web import WebAugmenter
 
-__all__ = ["Grounder", "open_index"]
+__all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
 NO_SOURCES_ANSWER = "No sources were found for this question."
 
@@ -93,30 +95,33 @@ class Grounder:
         self.threshold = scorer_threshold(self.scorer) if threshold is None else threshold
         self.max_tokens = max_tokens
 
-    def ask(self, question: str, history: Sequence[Message] = ()) -> GroundedAnswer:
+    def ask(
+        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+    ) -> GroundedAnswer:
         """The grounded answer to `question`, with sources, supports and a support report."""
-        for item in self.stream(question, history):
-            if isinstance(item, GroundedAnswer):
-                return item
-        raise AssertionError("stream() always ends with the GroundedAnswer")
+        *_, final = self.stream(question, history, max_tokens)
+        assert isinstance(final, Final)  # stream() always ends with one Final
+        return final.answer
 
     def stream(
-        self, question: str, history: Sequence[Message] = ()
-    ) -> Iterator[str | GroundedAnswer]:
-        """Text pieces as the decoder writes them, then the final GroundedAnswer.
+        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+    ) -> Iterator[Delta | Final]:
+        """`Delta`s of text as the decoder writes them, then one `Final` with the answer.
 
         Citations are resolved once the answer is complete, so the final answer
         text may differ from the streamed text where markers were dropped or added.
+        `max_tokens` (default: the Grounder's) caps what the decoder writes.
         """
+        limit = self.max_tokens if max_tokens is None else max_tokens
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        budget = self.decoder.context_tokens - self.max_tokens
+        budget = self.decoder.context_tokens - limit
         require_question(question)  # before any retrieval work
         retrieved = self._retrieve(question)
         timings["retrieval"] = time.perf_counter() - started
         if not retrieved.sources:
-            yield NO_SOURCES_ANSWER
-            yield self._no_sources(retrieved, timings)
+            yield Delta(NO_SOURCES_ANSWER)
+            yield Final(self._no_sources(retrieved, timings))
             return
         prompt = build_prompt(
             question, retrieved.sources, self.decoder.count_tokens, budget, history
@@ -127,15 +132,16 @@ class Grounder:
             )
         retrieved.warnings.extend(_instruction_warnings(prompt.sources))
         started = time.perf_counter()
-        pieces = []
-        for piece in self.decoder.stream(prompt, max_tokens=self.max_tokens):
-            pieces.append(piece)
-            yield piece
+        pieces: list[str] = []
+        said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces)
+        raw = "".join(pieces)
+        cut = said == "length" or (said is None and self.decoder.count_tokens(raw) >= limit)
         timings["generation"] = time.perf_counter() - started
         started = time.perf_counter()
-        answer = self._finish("".join(pieces), list(prompt.sources), retrieved)
+        answer = self._finish(raw, list(prompt.sources), retrieved)
         timings["checking"] = time.perf_counter() - started
-        yield answer.model_copy(update={"timings": timings})
+        finish = "length" if cut else "stop"
+        yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
 
     def _retrieve(self, question: str) -> _Retrieved:
         hits = self.retriever.search(question, k=self.k)
@@ -204,6 +210,17 @@ def _instruction_warnings(sources: Sequence[Source]) -> list[str]:
         for source in sources
         if source.origin == "local" and looks_like_instructions(source.text)
     ]
+
+
+def _relay(pieces: Iterator[str], kept: list[str]) -> Generator[Delta, None, str | None]:
+    """Each decoder piece as a Delta; returns the finish reason the decoder returned, if any."""
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as end:
+            return end.value if end.value in ("stop", "length") else None
+        kept.append(piece)
+        yield Delta(piece)
 
 
 def _number(hits: Sequence[SearchHit]) -> list[Source]:

@@ -8,6 +8,7 @@ Offsets are Python `str` indices (code points), not UTF-8 bytes as in Gemini.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Chunk",
     "Claim",
+    "Delta",
+    "Final",
     "GroundedAnswer",
     "GroundingChunk",
     "GroundingMetadata",
@@ -159,3 +162,19 @@ class GroundedAnswer(_Frozen):
     # False when the sources do not answer the question; `reason` then says why.
     answered: bool = True
     reason: str = ""
+    # "length" when the decoder stopped at its token limit, as OpenAI's finish_reason says it.
+    finish_reason: Literal["stop", "length"] = "stop"
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A stream event: a piece of answer text, as the decoder wrote it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The last stream event: the grounded answer, citations resolved and checked."""
+
+    answer: GroundedAnswer

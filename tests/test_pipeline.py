@@ -6,14 +6,14 @@ the real index, decoders and CLI are exercised in test_ask_cli.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
 from grounding.errors import InputError
 from grounding.generation.prompt import Prompt
 from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
-from grounding.schema import Chunk, GroundedAnswer, SearchHit
+from grounding.schema import Chunk, Delta, Final, GroundedAnswer, SearchHit
 
 TEXTS = {
     "lighthouse": "The Varnholt lighthouse was first lit on 3 March 1874 by Ingrid Sollberg.",
@@ -115,10 +115,34 @@ def test_stream_yields_text_then_the_final_answer() -> None:
         decoder=ScriptedDecoder("It opened in 1874 [1]."),
         scorer="overlap",
     )
-    items = list(grounder.stream("When?"))
-    assert all(isinstance(item, str) for item in items[:-1])
-    assert "".join(items[:-1]) == "It opened in 1874 [1]."
-    assert isinstance(items[-1], GroundedAnswer)
+    *deltas, final = grounder.stream("When?")
+    assert all(isinstance(item, Delta) for item in deltas)
+    assert "".join(item.text for item in deltas) == "It opened in 1874 [1]."
+    assert isinstance(final, Final) and isinstance(final.answer, GroundedAnswer)
+    assert final.answer.finish_reason == "stop"
+
+
+def test_max_tokens_reaches_the_decoder_and_a_cut_answer_says_length() -> None:
+    decoder = CappedDecoder("The lighthouse was first lit on 3 March 1874 [1].")
+    grounder = Grounder(index=ListRetriever(TEXTS), decoder=decoder, scorer="overlap")
+    assert grounder.ask("When?").finish_reason == "stop"
+    cut = grounder.ask("When?", max_tokens=4)
+    assert decoder.limits == [256, 4]
+    assert cut.answer.startswith("The lighthouse was first") and cut.finish_reason == "length"
+
+
+class CappedDecoder(ScriptedDecoder):
+    """Writes at most `max_tokens` words and says "length" when it had to stop there."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.limits: list[int] = []
+
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, str]:
+        self.limits.append(max_tokens)
+        words = self.text.split(" ")
+        yield " ".join(words[:max_tokens])
+        return "length" if len(words) > max_tokens else "stop"
 
 
 def test_no_sources_gives_an_unsupported_answer_not_a_crash() -> None:

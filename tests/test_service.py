@@ -76,6 +76,19 @@ def test_openai_client_gets_a_grounded_answer(client: openai.OpenAI) -> None:
     assert all(content[c.start : c.end] == c.text for c in support.claims)
 
 
+def test_max_tokens_is_honoured_and_a_cut_answer_says_length(client: openai.OpenAI) -> None:
+    full = client.chat.completions.create(model="grounding", messages=_user())
+    cut = client.chat.completions.create(model="grounding", messages=_user(), max_tokens=3)
+    assert full.choices[0].finish_reason == "stop"
+    assert cut.choices[0].finish_reason == "length"
+    assert len(cut.choices[0].message.content or "") <= len(full.choices[0].message.content or "")
+    stream = client.chat.completions.create(
+        model="grounding", messages=_user(), max_tokens=3, stream=True
+    )
+    reasons = [chunk.choices[0].finish_reason for chunk in stream if chunk.choices]
+    assert reasons[-1] == "length"
+
+
 def test_openai_streaming_matches_the_sync_answer(client: openai.OpenAI) -> None:
     sync = client.chat.completions.create(model="grounding", messages=_user())
     chunks = list(client.chat.completions.create(model="grounding", messages=_user(), stream=True))

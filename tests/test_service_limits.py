@@ -18,7 +18,7 @@ import requests
 
 from grounding.checking import check
 from grounding.errors import DecoderError, InputError
-from grounding.schema import GroundedAnswer, GroundingMetadata, Message, Source
+from grounding.schema import Delta, Final, GroundedAnswer, GroundingMetadata, Message, Source
 from grounding.service import GrounderKey, ServiceSettings, create_app, parse_api_keys
 from tests.service_server import thread_server
 
@@ -39,28 +39,32 @@ class ScriptedGrounder:
         self.fail = fail
         self.fail_after = fail_after
 
-    def ask(self, question: str, history: Sequence[Message] = ()) -> GroundedAnswer:
-        *_, answer = self.stream(question, history)
-        assert isinstance(answer, GroundedAnswer)
-        return answer
+    def ask(
+        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+    ) -> GroundedAnswer:
+        *_, final = self.stream(question, history)
+        assert isinstance(final, Final)
+        return final.answer
 
     def stream(
-        self, question: str, history: Sequence[Message] = ()
-    ) -> Iterator[str | GroundedAnswer]:
+        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+    ) -> Iterator[Delta | Final]:
         if self.gate is not None:
             self.gate.wait(timeout=30)
         for number, word in enumerate(ANSWER.split(" ")):
             if self.fail is not None and number == self.fail_after:
                 raise self.fail
-            yield word if number == 0 else f" {word}"
+            yield Delta(word if number == 0 else f" {word}")
         source = Source(
             index=1, title="Lighthouse", uri="demo://lighthouse", text=SOURCE, origin="local"
         )
-        yield GroundedAnswer(
-            answer=ANSWER,
-            sources=[source],
-            grounding_metadata=GroundingMetadata(),
-            support=check(ANSWER, [SOURCE]),
+        yield Final(
+            GroundedAnswer(
+                answer=ANSWER,
+                sources=[source],
+                grounding_metadata=GroundingMetadata(),
+                support=check(ANSWER, [SOURCE]),
+            )
         )
 
 
@@ -125,7 +129,7 @@ def test_a_failure_mid_stream_reaches_the_openai_client_as_an_error() -> None:
             model="grounding", messages=[{"role": "user", "content": "When?"}], stream=True
         )
         pieces: list[str] = []
-        with pytest.raises(openai.APIError, match="the endpoint hung up"):
+        with pytest.raises(openai.APIError, match="upstream failed"):
             for chunk in stream:
                 pieces.append(chunk.choices[0].delta.content or "")
         assert "".join(pieces) == "The lighthouse was"

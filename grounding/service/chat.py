@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from grounding.errors import GroundingError
-from grounding.schema import GroundedAnswer, Message
+from grounding.schema import Delta, Final, GroundedAnswer, Message
 from grounding.service.engine import Engine
 from grounding.service.errors import ERROR_RESPONSES, ServiceError, from_grounding_error
 from grounding.service.settings import ServiceSettings
@@ -32,8 +32,10 @@ from grounding.service.wire import (
     ChatMessage,
     Choice,
     ChunkChoice,
-    Delta,
     ErrorResponse,
+)
+from grounding.service.wire import (
+    Delta as WireDelta,
 )
 
 __all__ = ["router", "to_conversation"]
@@ -168,11 +170,14 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
     engine: Engine = request.app.state.engine
     question, history = to_conversation(body, engine.settings)
     grounder_key = engine.default_key
+    max_tokens = body.max_completion_tokens or body.max_tokens  # checked against the limit
     created = int(time.time())
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         request.state.stream = True
-        items = engine.stream(lambda: engine.grounder(grounder_key).stream(question, history))
+        items = engine.stream(
+            lambda: engine.grounder(grounder_key).stream(question, history, max_tokens)
+        )
         try:
             first = await anext(items)  # errors before the first piece are plain 4xx/5xx
         except StopAsyncIteration:
@@ -183,13 +188,20 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    answer = await engine.run(lambda: engine.grounder(grounder_key).ask(question, history))
+    answer = await engine.run(
+        lambda: engine.grounder(grounder_key).ask(question, history, max_tokens)
+    )
     _record(request, answer)
     return ChatCompletion(
         id=completion_id,
         created=created,
         model=engine.settings.model_name,
-        choices=[Choice(message=AssistantMessage(content=answer.answer))],
+        choices=[
+            Choice(
+                message=AssistantMessage(content=answer.answer),
+                finish_reason=answer.finish_reason,
+            )
+        ],
         grounding_metadata=answer.grounding_metadata,
         support=answer.support,
         sources=answer.sources,
@@ -202,7 +214,7 @@ def _sse(payload: dict[str, Any] | str) -> bytes:
     return f"data: {data}\n\n".encode()
 
 
-def _chunk(envelope: dict[str, Any], delta: Delta, **extra: Any) -> bytes:
+def _chunk(envelope: dict[str, Any], delta: WireDelta, **extra: Any) -> bytes:
     finish = extra.pop("finish_reason", None)
     choice = ChunkChoice(delta=delta, finish_reason=finish)
     chunk = ChatCompletionChunk(**envelope, choices=[choice], **extra)
@@ -212,18 +224,18 @@ def _chunk(envelope: dict[str, Any], delta: Delta, **extra: Any) -> bytes:
 async def _events(
     request: Request,
     envelope: dict[str, Any],
-    first: str | GroundedAnswer,
-    rest: AsyncGenerator[str | GroundedAnswer, None],
+    first: Delta | Final,
+    rest: AsyncGenerator[Delta | Final, None],
 ) -> AsyncIterator[bytes]:
     """Role chunk, text deltas, the last chunk with the grounding fields, `[DONE]`."""
-    yield _chunk(envelope, Delta(role="assistant", content=""))
+    yield _chunk(envelope, WireDelta(role="assistant", content=""))
     streamed = ""
     try:
         item = first
-        while not isinstance(item, GroundedAnswer):
-            if item:
-                streamed += item
-                yield _chunk(envelope, Delta(content=item))
+        while isinstance(item, Delta):
+            if item.text:
+                streamed += item.text
+                yield _chunk(envelope, WireDelta(content=item.text))
             item = await anext(rest)
     except (ServiceError, GroundingError) as exc:
         error = exc if isinstance(exc, ServiceError) else from_grounding_error(exc)
@@ -235,14 +247,14 @@ async def _events(
         return
     finally:
         await rest.aclose()
-    answer = item
+    answer = item.answer
     if answer.answer.startswith(streamed) and len(answer.answer) > len(streamed):
-        yield _chunk(envelope, Delta(content=answer.answer[len(streamed) :]))
+        yield _chunk(envelope, WireDelta(content=answer.answer[len(streamed) :]))
     _record(request, answer)
     yield _chunk(
         envelope,
-        Delta(),
-        finish_reason="stop",
+        WireDelta(),
+        finish_reason=answer.finish_reason,
         answer=answer.answer,
         grounding_metadata=answer.grounding_metadata,
         support=answer.support,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from grounding.checking import Scorer, get_scorer
-from grounding.schema import GroundedAnswer, Message
+from grounding.schema import Delta, Final, GroundedAnswer, Message
 from grounding.service.errors import ServiceError
 from grounding.service.settings import ServiceSettings
 
@@ -30,11 +30,13 @@ T = TypeVar("T")
 class GrounderLike(Protocol):
     """What the service needs of `grounding.pipeline.Grounder`."""
 
-    def ask(self, question: str, history: Sequence[Message] = ()) -> GroundedAnswer: ...
+    def ask(
+        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+    ) -> GroundedAnswer: ...
 
     def stream(
-        self, question: str, history: Sequence[Message] = ()
-    ) -> Iterator[str | GroundedAnswer]: ...
+        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+    ) -> Iterator[Delta | Final]: ...
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ server. Configured by OPENAI_BASE_URL, GROUNDING_MODEL and OPENAI_API_KEY.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from grounding.errors import DecoderError
 from grounding.generation.prompt import Prompt
@@ -43,20 +43,25 @@ class OpenAIDecoder:
         """About four characters a token: the endpoint's tokenizer is not available here."""
         return len(text) // 4 + 1
 
-    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]:
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, str | None]:
+        """The endpoint's text pieces; returns its finish_reason ("length" when cut)."""
         body = {
             "messages": [m.model_dump() for m in prompt.messages],
             "max_tokens": max_tokens,
             "temperature": 0,
             "stream": True,
         }
+        reason: str | None = None
         with self.endpoint.post(body, DecoderError, stream=True) as response:
             for line in response.iter_lines(decode_unicode=True):
-                piece = _delta(line.decode() if isinstance(line, bytes) else line)
+                text = line.decode() if isinstance(line, bytes) else line
+                piece = _delta(text)
                 if piece is None:
                     break
+                reason = _finish_reason(text) or reason
                 if piece:
                     yield piece
+        return reason
 
 
 def _delta(line: str | None) -> str | None:
@@ -73,3 +78,13 @@ def _delta(line: str | None) -> str | None:
         raise DecoderError(f"the endpoint sent an invalid stream event: {data[:200]}") from exc
     content = (choice.get("delta") or {}).get("content")
     return content if isinstance(content, str) else ""
+
+
+def _finish_reason(line: str) -> str | None:
+    """The finish_reason an event carries, if any (the last event before `[DONE]` has it)."""
+    try:
+        choices = json.loads(line[5:])["choices"]
+        reason = choices[0].get("finish_reason") if choices else None
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+    return reason if isinstance(reason, str) else None
