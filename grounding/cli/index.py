@@ -30,6 +30,21 @@ def index() -> None:
 @click.option("--chunk-overlap", type=click.IntRange(0, 5_000), help="Characters of overlap.")
 @click.option("--no-hybrid", is_flag=True, help="Dense search only (no BM25 keyword index).")
 @click.option("--embedding-model", help="Sentence-transformers model folder (default: MiniLM).")
+@click.option(
+    "--store",
+    help="Where chunks and vectors go: faiss (a folder), or milvus ($MILVUS_URI, else a "
+    "Milvus Lite file in the index folder). Default: the index's current store, else faiss.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    metavar="[ADDRESS]",
+    help="Load, chunk and embed on Ray workers: alone, a local Ray for the run; or auto, "
+    "ray://HOST:10001, HOST:6379 for a running cluster. Put it after PATHS.",
+)
+@click.option("--workers", type=click.IntRange(1), help="Ray workers (default: every CPU).")
 def build(
     paths: tuple[str, ...],
     name: str,
@@ -40,16 +55,20 @@ def build(
     chunk_overlap: int | None,
     no_hybrid: bool,
     embedding_model: str | None,
+    store: str | None,
+    ray_address: str | None,
+    workers: int | None,
 ) -> None:
     """Index the .txt, .md, .html and .pdf files under PATHS as NAME.
 
     Re-running over a changed folder embeds only new and changed files.
     """
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.stores import build_index, current_store
 
-    built = LocalIndex.build(
+    built = build_index(
         paths,
         name,
+        store or current_store(name),
         tags=tags,
         embedding_model=embedding_model,
         index_type=index_type,
@@ -57,11 +76,20 @@ def build(
         chunk_overlap=chunk_overlap,
         hybrid=not no_hybrid,
         force=force,
+        ray=_ray_option(ray_address),
+        workers=workers,
     )
     report = built.last_build
     click.echo(f"index {name!r} at {built.directory}")
     if report is not None:
         click.echo(report.summary())
+
+
+def _ray_option(address: str | None) -> bool | str:
+    """--ray's value for the library: False (no Ray), True (a local Ray) or an address."""
+    if address is None:
+        return False
+    return True if address in ("", "local") else address
 
 
 @index.command(name="list")
@@ -81,6 +109,7 @@ def list_command(as_json: bool) -> None:
                 "documents": manifest.documents,
                 "chunks": manifest.chunks,
                 "index_type": manifest.index_type,
+                "store": manifest.store,
                 "embedding_model": manifest.embedding_model,
                 "updated_at": manifest.updated_at,
             }
@@ -93,7 +122,8 @@ def list_command(as_json: bool) -> None:
         for row in rows:
             click.echo(
                 f"{row['name']:<20} {row['documents']:>6} docs {row['chunks']:>8} chunks  "
-                f"{row['index_type']:<5} {row['embedding_model']}  {row['updated_at']}"
+                f"{row['store']:<6} {row['index_type']:<5} {row['embedding_model']}  "
+                f"{row['updated_at']}"
             )
 
 
@@ -115,6 +145,9 @@ def info(name: str, as_json: bool) -> None:
     search = "hybrid (dense + BM25)" if manifest.hybrid else "dense"
     ef = f", efSearch {manifest.ef_search}" if manifest.index_type == "hnsw" else ""
     click.echo(f"type        {manifest.index_type}{ef}; search {search}")
+    if manifest.milvus is not None:
+        where = manifest.milvus.uri or "Milvus Lite file in the index folder"
+        click.echo(f"store       milvus, collection {manifest.milvus.collection} at {where}")
     click.echo(f"chunks      {manifest.chunks} from {manifest.documents} documents")
     click.echo(f"chunking    {manifest.chunk_size} chars, {manifest.chunk_overlap} overlap")
     click.echo(f"updated     {manifest.updated_at}")

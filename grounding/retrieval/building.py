@@ -7,13 +7,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from grounding.errors import InputError
-from grounding.retrieval.loaders import discover, file_hash, load_document
+from grounding.retrieval.chunking import chunk_text
+from grounding.retrieval.embedding import embed_texts
+from grounding.retrieval.loaders import Document, SourceFile, discover, file_hash, load_document
+from grounding.retrieval.storage import FileRecord
+from grounding.schema import Chunk
 
 if TYPE_CHECKING:
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.stores import Index
 
-__all__ = ["BuildReport", "update_from_files"]
+__all__ = [
+    "BuildReport",
+    "UpdatePlan",
+    "document_chunks",
+    "finish_update",
+    "plan_update",
+    "prepare_files",
+    "start_update",
+    "update",
+    "update_from_files",
+]
 
 
 @dataclass(frozen=True)
@@ -35,43 +51,145 @@ class BuildReport:
         )
 
 
-def update_from_files(
-    index: LocalIndex,
-    paths: Sequence[str | Path],
-    tags: tuple[str, ...] = (),
-    progress: bool | None = None,
-) -> BuildReport:
-    """Make `index` hold exactly the files under `paths`; the report goes to `index.last_build`."""
+def document_chunks(
+    document: Document, chunk_size: int, chunk_overlap: int
+) -> tuple[FileRecord, list[Chunk]]:
+    """A document's chunks and the record an index keeps of it (one stage, any store)."""
+    chunks = chunk_text(
+        document.text,
+        document.doc_id,
+        document.title,
+        document.uri,
+        document.tags,
+        chunk_size,
+        chunk_overlap,
+    )
+    record = FileRecord(
+        sha256=document.sha256,
+        title=document.title,
+        uri=document.uri,
+        tags=document.tags,
+        chunks=len(chunks),
+    )
+    return record, chunks
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """What bringing an index up to date with some files takes: which files to load."""
+
+    paths: tuple[str, ...]
+    tags: tuple[str, ...]
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    to_load: tuple[tuple[SourceFile, str], ...]  # (file, its sha256), in doc-id order
+
+
+def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]) -> UpdatePlan:
+    """Compare the files under `paths` with what `index` holds (by content hash)."""
     sources = discover(paths)
     known = dict(index.files)
     added: list[str] = []
     changed: list[str] = []
     unchanged: list[str] = []
-    documents = []
+    to_load: list[tuple[SourceFile, str]] = []
     for source in sources:
         digest = file_hash(source.path)
         record = known.get(source.doc_id)
         if record is not None and record.sha256 == digest:
             unchanged.append(source.doc_id)
-            if record.tags != tags:
-                index.retag(source.doc_id, tags)
             continue
         (changed if record is not None else added).append(source.doc_id)
-        documents.append(load_document(source, tags, digest))
+        to_load.append((source, digest))
     seen = {source.doc_id for source in sources}
     removed = sorted(doc_id for doc_id in known if doc_id not in seen)
-    index.remove(removed)
-    index.add(documents, progress=progress)
-    if not len(index):
-        listed = ", ".join(str(path) for path in paths)
-        raise InputError(f"no text found in {listed}: the files are empty")
-    report = BuildReport(
+    return UpdatePlan(
+        paths=tuple(str(path) for path in paths),
+        tags=tags,
         added=tuple(added),
         changed=tuple(changed),
         removed=tuple(removed),
         unchanged=tuple(unchanged),
-        embedded_chunks=index.last_embedded,
+        to_load=tuple(to_load),
+    )
+
+
+def prepare_files(
+    files: Sequence[tuple[SourceFile, str]],
+    tags: tuple[str, ...],
+    settings: tuple[int, int, str],
+) -> list[tuple[str, FileRecord, list[Chunk], np.ndarray]]:
+    """Load, chunk and embed files: each file's doc id, record, chunks and their vectors.
+
+    `settings` is (chunk_size, chunk_overlap, embedding_model). The stages are the
+    ones `update_from_files` runs in-process; a Ray worker runs this on its share.
+    """
+    prepared = [
+        (source.doc_id, *document_chunks(load_document(source, tags, digest), *settings[:2]))
+        for source, digest in files
+    ]
+    texts = [chunk.text for _, _, chunks in prepared for chunk in chunks]
+    vectors = embed_texts(texts, settings[2], progress=False)
+    out = []
+    begin = 0
+    for doc_id, record, chunks in prepared:
+        out.append((doc_id, record, chunks, vectors[begin : begin + len(chunks)]))
+        begin += len(chunks)
+    return out
+
+
+def start_update(index: Index, plan: UpdatePlan) -> None:
+    """The cheap part of a plan: new tags on unchanged files, removed files dropped."""
+    for doc_id in plan.unchanged:
+        if index.files[doc_id].tags != plan.tags:
+            index.retag(doc_id, plan.tags)
+    index.remove(plan.removed)
+
+
+def finish_update(index: Index, plan: UpdatePlan, embedded: int) -> BuildReport:
+    """The report of an applied plan (also kept as `index.last_build`)."""
+    if not len(index):
+        raise InputError(f"no text found in {', '.join(plan.paths)}: the files are empty")
+    report = BuildReport(
+        added=plan.added,
+        changed=plan.changed,
+        removed=plan.removed,
+        unchanged=plan.unchanged,
+        embedded_chunks=embedded,
         total_chunks=len(index),
     )
     index.last_build = report
     return report
+
+
+def update_from_files(
+    index: Index,
+    paths: Sequence[str | Path],
+    tags: tuple[str, ...] = (),
+    progress: bool | None = None,
+) -> BuildReport:
+    """Make `index` hold exactly the files under `paths`; the report goes to `index.last_build`."""
+    plan = plan_update(index, paths, tags)
+    start_update(index, plan)
+    documents = [load_document(source, tags, digest) for source, digest in plan.to_load]
+    index.add(documents, progress=progress)
+    return finish_update(index, plan, index.last_embedded)
+
+
+def update(
+    index: Index,
+    paths: Sequence[str | Path],
+    tags: tuple[str, ...] = (),
+    progress: bool | None = None,
+    ray: bool | str = False,
+    workers: int | None = None,
+) -> BuildReport:
+    """`update_from_files` in this process, or on Ray (`ray`: True = a local Ray, or an address)."""
+    if ray is False:
+        return update_from_files(index, paths, tags, progress)
+    from grounding.retrieval.ray_build import update_with_ray
+
+    address = None if ray is True else ray
+    return update_with_ray(index, paths, tags, progress, address or None, workers)

@@ -18,7 +18,8 @@ import numpy as np
 
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.retrieval.bm25 import KeywordIndex
-from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_text
+from grounding.retrieval.building import document_chunks
+from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
 from grounding.retrieval.faiss_store import VectorStore
 from grounding.retrieval.filters import Filter, as_filter
@@ -84,8 +85,18 @@ class LocalIndex:
 
     @classmethod
     def load(cls, name_or_path: str | Path, embedding_model: str | None = None) -> LocalIndex:
-        """The saved index `name_or_path`; refuses one built with another embedding model."""
+        """The saved index `name_or_path`; refuses one built with another embedding model.
+
+        An index kept in another store (its manifest says, e.g. `milvus`) opens as
+        that store's index class, which has the same members.
+        """
         folder = resolve_index_dir(name_or_path)
+        store = read_manifest(folder, str(name_or_path)).store
+        if store != "faiss":  # another store's index class, with the same members
+            from grounding.retrieval.stores import store_class
+
+            other: LocalIndex = store_class(store).load(name_or_path, embedding_model)
+            return other
         with reading(folder):  # no save swaps the folder while it is read
             return cls._read(folder, str(name_or_path), embedding_model)
 
@@ -141,13 +152,17 @@ class LocalIndex:
         hybrid: bool = True,
         force: bool = False,
         progress: bool | None = None,
+        ray: bool | str = False,
+        workers: int | None = None,
     ) -> LocalIndex:
         """Index the files under `paths` and save; unchanged files keep their vectors.
 
         Re-running over a changed folder embeds only new and changed files (by
         content hash) and drops files that are gone. `force` starts from nothing.
+        `ray` loads, chunks and embeds on Ray workers (True: a local Ray for the
+        run; or an address such as "auto" or "ray://host:10001"), `workers` of them.
         """
-        from grounding.retrieval.building import update_from_files
+        from grounding.retrieval.building import update
 
         settings = IndexSettings(
             embedding_model=embedding_model or configured_embedding_model(),
@@ -159,7 +174,7 @@ class LocalIndex:
         with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
             index = cls._reusable(name_or_dir, settings) if not force else None
             index = index or cls(name_or_dir, settings)
-            update_from_files(index, paths, tuple(tags), progress)
+            update(index, paths, tuple(tags), progress, ray, workers)
             index.save()
         return index
 
@@ -169,6 +184,8 @@ class LocalIndex:
         try:
             old = cls.load(index_dir_for_write(name_or_dir), settings.embedding_model)
         except IndexStoreError:
+            return None
+        if not isinstance(old, LocalIndex):  # kept in another store: start afresh in FAISS
             return None
         same = (old.settings.chunk_size, old.settings.chunk_overlap) == (
             settings.chunk_size,
@@ -225,22 +242,10 @@ class LocalIndex:
     def _chunk_document(self, document: Document) -> list[Chunk]:
         """The document's chunks, replacing any earlier version of it."""
         self.remove([document.doc_id])
-        chunks = chunk_text(
-            document.text,
-            document.doc_id,
-            document.title,
-            document.uri,
-            document.tags,
-            self.settings.chunk_size,
-            self.settings.chunk_overlap,
+        record, chunks = document_chunks(
+            document, self.settings.chunk_size, self.settings.chunk_overlap
         )
-        self.files[document.doc_id] = FileRecord(
-            sha256=document.sha256,
-            title=document.title,
-            uri=document.uri,
-            tags=document.tags,
-            chunks=len(chunks),
-        )
+        self.files[document.doc_id] = record
         return chunks
 
     def remove(self, doc_ids: Iterable[str]) -> int:

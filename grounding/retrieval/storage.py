@@ -44,6 +44,7 @@ __all__ = [
     "FORMAT_VERSION",
     "FileRecord",
     "IndexManifest",
+    "MilvusLocation",
     "read_chunks",
     "read_manifest",
     "reading",
@@ -73,12 +74,23 @@ class FileRecord(BaseModel):
     chunks: int = 0
 
 
+class MilvusLocation(BaseModel):
+    """Where a Milvus-stored index lives: a server (`uri`) or, when empty, a Milvus Lite file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str = ""  # "" = the Milvus Lite file under the index folder; never holds a token
+    collection: str  # the alias searches and writes go through
+
+
 class IndexManifest(BaseModel):
     """Everything needed to read an index back and to refuse using it wrongly."""
 
     model_config = ConfigDict(extra="ignore")
 
     format_version: int = FORMAT_VERSION
+    store: str = "faiss"  # which store holds the vectors: "faiss" or "milvus"
+    milvus: MilvusLocation | None = None  # set when store == "milvus"
     embedding_model: str
     dimension: int
     index_type: str  # what is stored: "flat" or "hnsw"

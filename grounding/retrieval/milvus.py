@@ -1,0 +1,525 @@
+"""An index kept in Milvus: a server, a cluster, Zilliz Cloud, or a Milvus Lite file.
+
+    index = MilvusIndex.build(["./docs"], "big")   # MILVUS_URI unset: NAME/milvus.db
+    hits = index.search("when was the lighthouse lit?", k=5, filters={"tags": ["history"]})
+
+Each chunk is one row: its fields, its unit vector, and (hybrid indexes) a sparse
+vector that Milvus's own BM25 function derives from the text, so keyword search
+runs inside Milvus and no side index has to fit on the client. Hybrid search is one
+`hybrid_search` call, dense and BM25 fused by Milvus's RRF ranker. Filters become
+Milvus expressions (`doc_id in [...] and array_contains_all(tags, [...])`).
+
+The index folder holds the manifest (file hashes for incremental rebuilds, the
+embedding model, where the collection is) and, for Milvus Lite, the database.
+Searches and writes go through an alias; a fresh build fills a new collection and
+then moves the alias onto it, so readers (and other replicas) switch at once and a
+failed fresh build leaves the previous collection serving. Incremental rebuilds
+change the collection in place; the manifest, written last, records what is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from grounding.errors import ConfigError, EmbeddingMismatchError, IndexStoreError, InputError
+from grounding.retrieval.building import document_chunks
+from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
+from grounding.retrieval.filters import Filter, as_filter
+from grounding.retrieval.index import IndexSettings, SearchMode
+from grounding.retrieval.loaders import Document
+from grounding.retrieval.milvus_schema import (
+    FIELDS,
+    create_collection,
+    expression,
+    hit_chunk,
+    hybrid_hits,
+    keyword_hits,
+    row_of,
+)
+from grounding.retrieval.registry import MANIFEST, index_dir_for_write, resolve_index_dir
+from grounding.retrieval.storage import (
+    FileRecord,
+    IndexManifest,
+    MilvusLocation,
+    now,
+    read_manifest,
+)
+from grounding.schema import Chunk, SearchHit
+
+if TYPE_CHECKING:
+    from grounding.retrieval.building import BuildReport
+
+__all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]
+
+MILVUS_URI_ENV = "MILVUS_URI"
+MILVUS_TOKEN_ENV = "MILVUS_TOKEN"
+LITE_FILE = "milvus.db"
+_WRITE_BATCH = 512
+_STALE_FILES = ("chunks.jsonl", "vectors.faiss")  # a FAISS index this one replaced
+
+
+def connect(location: MilvusLocation, folder: Path) -> Any:
+    """A MilvusClient for `location`; one-line IndexStoreError when Milvus cannot be reached.
+
+    A server index uses $MILVUS_URI when set (replicas may reach the server by
+    another name), else the URI recorded at build time; $MILVUS_TOKEN is the token.
+    """
+    try:
+        from pymilvus import MilvusClient, MilvusException
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"the milvus store needs {exc.name}: pip install 'grounding[milvus]'"
+        ) from exc
+    if location.uri:
+        uri = os.environ.get(MILVUS_URI_ENV, "").strip() or location.uri
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        uri = str(folder / LITE_FILE)
+    token = os.environ.get(MILVUS_TOKEN_ENV, "")
+    try:
+        with _quiet("pymilvus", "milvus_lite"):  # they log tracebacks; we say it in one line
+            client = MilvusClient(uri=uri, token=token, timeout=30)
+        if not location.uri:
+            key = os.path.abspath(uri)
+            _LITE_USERS[key] = _LITE_USERS.get(key, 0) + 1
+        return client
+    except MilvusException as exc:
+        if not location.uri:
+            raise IndexStoreError(
+                f"cannot open the Milvus Lite file {uri}: {exc.message}; Milvus Lite lets one "
+                "process at a time open it (stop the other one, or use a Milvus server: "
+                f"{MILVUS_URI_ENV})"
+            ) from exc
+        raise IndexStoreError(
+            f"cannot reach Milvus at {uri}: {exc.message}; check {MILVUS_URI_ENV} "
+            f"(and {MILVUS_TOKEN_ENV}), or unset {MILVUS_URI_ENV} for a Milvus Lite file"
+        ) from exc
+
+
+_LITE_USERS: dict[str, int] = {}  # Lite file -> open MilvusIndex clients in this process
+
+
+def _release_lite(path: Path) -> None:
+    """Stop this process's Milvus Lite server for `path` once its last user closed."""
+    key = os.path.abspath(path)
+    _LITE_USERS[key] = _LITE_USERS.get(key, 1) - 1
+    if _LITE_USERS[key] <= 0:
+        del _LITE_USERS[key]
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(key)
+
+
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Silence these loggers for the block."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _base_name(folder: Path) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", folder.resolve().name or "index")
+    return f"grounding_{cleaned}"[:200]
+
+
+class MilvusIndex:
+    """A searchable, saveable set of chunks in a Milvus collection (same members as LocalIndex)."""
+
+    store = "milvus"
+
+    def __init__(
+        self,
+        directory: str | Path,
+        settings: IndexSettings | None = None,
+        location: MilvusLocation | None = None,
+    ) -> None:
+        """An empty index saved to `directory`; its rows go to $MILVUS_URI or a Lite file."""
+        self.directory = index_dir_for_write(directory)
+        self.name = self.directory.name
+        self.settings = settings or IndexSettings()
+        uri = os.environ.get(MILVUS_URI_ENV, "").strip()
+        self.location = location or MilvusLocation(uri=uri, collection=_base_name(self.directory))
+        self.files: dict[str, FileRecord] = {}
+        self.last_embedded = 0
+        self.last_build: BuildReport | None = None
+        self._client: Any = None
+        self._dimension = 0
+        self._count = 0
+        self._fresh: str | None = None  # a new collection the alias moves to on save()
+        self._live = False  # writes go to the aliased collection (a loaded index)
+
+    # ---- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, embedding_model: str | None = None) -> MilvusIndex:
+        """The saved Milvus index `name_or_path`; refuses one built with another model."""
+        folder = resolve_index_dir(name_or_path)
+        manifest = read_manifest(folder, str(name_or_path))
+        if manifest.store != "milvus" or manifest.milvus is None:
+            raise IndexStoreError(f"index {str(name_or_path)!r} is not kept in Milvus")
+        wanted = embedding_model or configured_embedding_model()
+        if manifest.embedding_model != wanted:
+            raise EmbeddingMismatchError(
+                f"index {str(name_or_path)!r} was built with embedding model "
+                f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
+                f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it"
+            )
+        settings = IndexSettings(
+            embedding_model=manifest.embedding_model,
+            index_type=manifest.requested_index_type,
+            chunk_size=manifest.chunk_size,
+            chunk_overlap=manifest.chunk_overlap,
+            hybrid=manifest.hybrid,
+        )
+        index = cls(folder, settings, manifest.milvus)
+        index.name = folder.name or str(name_or_path)
+        index.files = dict(manifest.files)
+        index._dimension = manifest.dimension
+        client = index._connect()
+        if not client.has_collection(index.location.collection):
+            raise IndexStoreError(
+                f"index {str(name_or_path)!r}: Milvus has no collection "
+                f"{index.location.collection!r}; rebuild it with --force"
+            )
+        client.load_collection(index.location.collection)
+        index._live = True
+        index._count = index._stored_count()
+        return index
+
+    @classmethod
+    def build(
+        cls,
+        paths: Sequence[str | Path],
+        name_or_dir: str | Path,
+        *,
+        tags: Iterable[str] = (),
+        embedding_model: str | None = None,
+        index_type: str = "auto",
+        chunk_size: int | None = None,
+        chunk_overlap: int | None = None,
+        hybrid: bool = True,
+        force: bool = False,
+        progress: bool | None = None,
+        ray: bool | str = False,
+        workers: int | None = None,
+    ) -> MilvusIndex:
+        """Index the files under `paths` into Milvus; unchanged files keep their rows."""
+        from grounding.retrieval.building import update
+
+        index = cls.open_for_update(
+            name_or_dir,
+            IndexSettings(
+                embedding_model=embedding_model or configured_embedding_model(),
+                index_type=index_type,
+                chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+                chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
+                hybrid=hybrid,
+            ),
+            force,
+        )
+        update(index, paths, tuple(tags), progress, ray, workers)
+        index.save()
+        return index
+
+    @classmethod
+    def open_for_update(
+        cls, name_or_dir: str | Path, settings: IndexSettings, force: bool = False
+    ) -> MilvusIndex:
+        """The saved index if it was built the same way (rows carry over), else a fresh one."""
+        folder = index_dir_for_write(name_or_dir)
+        if not force and (folder / MANIFEST).exists():
+            try:
+                old = cls.load(folder, settings.embedding_model)
+            except EmbeddingMismatchError:
+                old = None
+            except IndexStoreError as exc:
+                if "cannot reach" in str(exc):
+                    raise
+                old = None
+            wanted_server = bool(os.environ.get(MILVUS_URI_ENV, "").strip())
+            if (
+                old is not None
+                and _same_layout(old.settings, settings)
+                and bool(old.location.uri) == wanted_server  # not moving Lite <-> server
+            ):
+                return old
+        fresh = cls(folder, settings)
+        fresh._connect()  # fail now, before anything is embedded, if Milvus is unreachable
+        return fresh
+
+    # ---- changing ----------------------------------------------------------------------
+
+    def add(
+        self,
+        items: Iterable[Document | Chunk],
+        progress: bool | None = None,
+        vectors: np.ndarray | None = None,
+    ) -> list[Chunk]:
+        """Chunk (documents), embed and write; a document replaces one with the same id."""
+        items = list(items)
+        if vectors is not None and (
+            len(vectors) != len(items) or any(isinstance(item, Document) for item in items)
+        ):
+            raise InputError("with `vectors`, pass chunks (not documents), one vector per chunk")
+        new_chunks: list[Chunk] = []
+        for item in items:
+            if isinstance(item, Document):
+                self.remove([item.doc_id])
+                record, chunks = document_chunks(
+                    item, self.settings.chunk_size, self.settings.chunk_overlap
+                )
+                self.files[item.doc_id] = record
+                new_chunks += chunks
+            else:
+                new_chunks.append(item)
+        self.last_embedded = 0 if vectors is not None else len(new_chunks)
+        if not new_chunks:
+            return new_chunks
+        if vectors is None:
+            texts = [chunk.text for chunk in new_chunks]
+            vectors = embed_texts(texts, self.settings.embedding_model, progress=progress)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self._dimension and vectors.shape[1] != self._dimension:
+            raise EmbeddingMismatchError(
+                f"{vectors.shape[1]}-d vectors do not fit index {self.name!r} ({self._dimension}-d)"
+            )
+        self._dimension = vectors.shape[1]
+        collection = self._writable()
+        for begin in range(0, len(new_chunks), _WRITE_BATCH):
+            rows = [
+                row_of(chunk, vector)
+                for chunk, vector in zip(
+                    new_chunks[begin : begin + _WRITE_BATCH],
+                    vectors[begin : begin + _WRITE_BATCH],
+                    strict=True,
+                )
+            ]
+            self._client.upsert(collection, rows)
+        self._count += len(new_chunks)
+        return new_chunks
+
+    def remove(self, doc_ids: Iterable[str]) -> int:
+        """Delete every chunk of these documents; returns how many chunks went."""
+        gone = sorted(set(doc_ids))
+        for doc_id in gone:
+            self.files.pop(doc_id, None)
+        if not gone or (not self._live and self._fresh is None):
+            return 0
+        collection = self._writable()
+        before = self._count
+        for begin in range(0, len(gone), _WRITE_BATCH):
+            where = expression(Filter(), gone[begin : begin + _WRITE_BATCH])
+            self._client.delete(collection, filter=where)
+        self._count = self._stored_count()
+        return before - self._count
+
+    def retag(self, doc_id: str, tags: tuple[str, ...]) -> None:
+        """Give a document's chunks new tags without embedding them again."""
+        collection = self._writable()
+        where = expression(Filter(), [doc_id])
+        rows = self._client.query(collection, filter=where, output_fields=[*FIELDS, "vector"])
+        if rows:
+            for row in rows:
+                row["tags"] = list(tags)
+            self._client.upsert(collection, rows)
+        self.files[doc_id] = self.files[doc_id].model_copy(update={"tags": tags})
+
+    def save(self) -> None:
+        """Point the alias at the rows (a fresh build's new collection) and write the manifest."""
+        if not self._dimension:
+            raise InputError("the index is empty: add documents before saving")
+        client = self._connect()
+        if self._fresh is not None:
+            client.flush(self._fresh)
+            old = self._aliased()
+            if old is None:
+                client.create_alias(self._fresh, self.location.collection)
+            else:
+                client.alter_alias(self._fresh, self.location.collection)
+            self._fresh, self._live = None, True
+            if old is not None:
+                client.drop_collection(old)
+        else:
+            client.flush(self.location.collection)
+        manifest = IndexManifest(
+            store="milvus",
+            milvus=self.location,
+            embedding_model=self.settings.embedding_model,
+            dimension=self._dimension,
+            index_type=self.settings.index_type,
+            requested_index_type=self.settings.index_type,
+            chunk_size=self.settings.chunk_size,
+            chunk_overlap=self.settings.chunk_overlap,
+            hybrid=self.settings.hybrid,
+            documents=len(self.files),
+            chunks=self._count,
+            files=self.files,
+            updated_at=now(),
+        )
+        staging = self.directory / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
+        staging.write_text(manifest.model_dump_json(indent=2), "utf-8")
+        os.replace(staging, self.directory / MANIFEST)
+        for stale in _STALE_FILES:
+            (self.directory / stale).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Release the connection and, when no other index here uses it, the Lite file's lock."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+            if not self.location.uri:
+                _release_lite(self.directory / LITE_FILE)
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every chunk, by document and position (read from Milvus)."""
+        return [chunk for chunk, _ in self._all_rows()]
+
+    def vectors(self) -> np.ndarray:
+        """Every chunk's vector, in the order of `chunks`."""
+        rows = [vector for _, vector in self._all_rows()]
+        if not rows:
+            return np.empty((0, self._dimension), dtype=np.float32)
+        return np.asarray(rows, dtype=np.float32)
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        filters: Filter | Mapping[str, Any] | None = None,
+        mode: SearchMode | None = None,
+    ) -> list[SearchHit]:
+        """The `k` chunks best matching `query`, best first (hybrid: Milvus BM25 + RRF)."""
+        mode = mode or ("hybrid" if self.settings.hybrid else "dense")
+        if not query.strip():
+            raise InputError("empty query: ask something")
+        if mode != "dense" and not self.settings.hybrid:
+            raise InputError(
+                f"index {self.name!r} was built without BM25 (--no-hybrid): search it dense"
+            )
+        if not self._count or k <= 0:
+            return []
+        where = self._where(as_filter(filters))
+        if where is None:
+            return []
+        if mode == "keyword":
+            collection = self.location.collection
+            return keyword_hits(self._client, collection, query, k, where, self._tag())
+        vector = embed_query(query, self.settings.embedding_model)[0]
+        if mode == "dense":
+            return self._dense(vector, k, where)
+        depth = max(k * 4, 20)  # as deep as the local index fuses
+        return hybrid_hits(
+            self._client, self.location.collection, vector, query, (k, depth), where, self._tag()
+        )
+
+    def search_by_vector(
+        self, vector: np.ndarray, k: int = 5, filters: Filter | Mapping[str, Any] | None = None
+    ) -> list[SearchHit]:
+        """The `k` chunks nearest to a unit `vector` by inner product, best first."""
+        if not self._count or k <= 0:
+            return []
+        where = self._where(as_filter(filters))
+        return [] if where is None else self._dense(np.asarray(vector).reshape(-1), k, where)
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _dense(self, vector: np.ndarray, k: int, where: str) -> list[SearchHit]:
+        found = self._client.search(
+            self.location.collection,
+            data=[vector.astype(np.float32).tolist()],
+            anns_field="vector",
+            limit=k,
+            filter=where,
+            output_fields=list(FIELDS),
+            search_params={"metric_type": "IP", "params": {"ef": max(64, k)}},
+        )
+        return [
+            SearchHit(chunk=hit_chunk(hit), score=float(hit["distance"]), retriever=self._tag())
+            for hit in found[0]
+        ]
+
+    def _tag(self) -> str:
+        return f"milvus:{self.name}"
+
+    def _where(self, chosen: Filter | None) -> str | None:
+        """The Milvus expression for a filter ("" = all); None when no document can match."""
+        if chosen is None:
+            return ""
+        doc_ids = None
+        if chosen.doc_ids:
+            doc_ids = [doc_id for doc_id in self.files if chosen.matches_doc(doc_id)]
+            if not doc_ids:
+                return None
+        return expression(chosen, doc_ids)
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            self._client = connect(self.location, self.directory)
+        return self._client
+
+    def _aliased(self) -> str | None:
+        """The collection the alias points at now, if any."""
+        client = self._connect()
+        if not client.has_collection(self.location.collection):  # true for an alias too
+            return None
+        return str(client.describe_alias(self.location.collection)["collection_name"])
+
+    def _writable(self) -> str:
+        """The collection to write to: the live one, or a fresh one (created on first write)."""
+        client = self._connect()
+        if self._live:
+            return self.location.collection
+        if self._fresh is None:
+            self._fresh = f"{self.location.collection}_{uuid.uuid4().hex[:8]}"
+            create_collection(
+                client, self._fresh, self._dimension, self.settings.index_type, self.settings.hybrid
+            )
+        return self._fresh
+
+    def _stored_count(self) -> int:
+        name = self._fresh or self.location.collection
+        result = self._client.query(name, filter="", output_fields=["count(*)"])
+        return int(result[0]["count(*)"])
+
+    def _all_rows(self) -> list[tuple[Chunk, list[float]]]:
+        with _quiet("pymilvus"):  # Milvus Lite: "failed to get mvccTs", harmless
+            iterator = self._client.query_iterator(
+                self.location.collection, batch_size=1000, output_fields=[*FIELDS, "vector"]
+            )
+            rows: list[tuple[Chunk, list[float]]] = []
+            while batch := iterator.next():
+                rows += [(hit_chunk(row), row["vector"]) for row in batch]
+            iterator.close()
+        rows.sort(key=lambda pair: (pair[0].doc_id, pair[0].start, pair[0].id))
+        return rows
+
+    def __repr__(self) -> str:
+        return f"MilvusIndex({str(self.directory)!r}, chunks={len(self)})"
+
+
+def _same_layout(old: IndexSettings, new: IndexSettings) -> bool:
+    keys = ("chunk_size", "chunk_overlap", "hybrid", "index_type")
+    return all(getattr(old, key) == getattr(new, key) for key in keys)
