@@ -53,6 +53,7 @@ from grounding.retrieval.storage import (
     MilvusLocation,
     now,
     read_manifest,
+    writing,
 )
 from grounding.schema import Chunk, SearchHit
 
@@ -223,19 +224,17 @@ class MilvusIndex:
         """Index the files under `paths` into Milvus; unchanged files keep their rows."""
         from grounding.retrieval.building import update
 
-        index = cls.open_for_update(
-            name_or_dir,
-            IndexSettings(
-                embedding_model=embedding_model or configured_embedding_model(),
-                index_type=index_type,
-                chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
-                chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-                hybrid=hybrid,
-            ),
-            force,
+        settings = IndexSettings(
+            embedding_model=embedding_model or configured_embedding_model(),
+            index_type=index_type,
+            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+            chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
+            hybrid=hybrid,
         )
-        update(index, paths, tuple(tags), progress, ray, workers)
-        index.save()
+        with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
+            index = cls.open_for_update(name_or_dir, settings, force)
+            update(index, paths, tuple(tags), progress, ray, workers)
+            index.save()
         return index
 
     @classmethod
