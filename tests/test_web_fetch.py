@@ -180,3 +180,43 @@ def test_pages_are_fetched_in_parallel_in_the_order_asked() -> None:
     assert isinstance(outcomes[3], FetchFailure)
     assert sum(isinstance(outcome, Page) for outcome in outcomes) == 7
     assert elapsed < 7 * 0.4 / 2  # one after another would take 2.8 s
+
+
+def test_headers_sent_a_byte_at_a_time_hit_the_total_time_budget(server: FixtureServer) -> None:
+    """Each byte comes well within the read timeout; only a wall-clock deadline stops it."""
+    fetcher = Fetcher(allowed_hosts={"127.0.0.1"}, timeout=1.0, total_timeout=1.5)
+    started = time.monotonic()
+    outcome = fetcher.try_fetch(f"{server.base}/drip-headers")
+    assert isinstance(outcome, FetchFailure) and "took longer than 1.5 s" in outcome.reason
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_retry_wait_past_the_deadline_is_not_slept(server: FixtureServer) -> None:
+    fetcher = Fetcher(
+        allowed_hosts={"127.0.0.1"},
+        total_timeout=1.5,
+        retry=RetryPolicy(retries=2, max_wait=10.0),
+    )
+    started = time.monotonic()
+    outcome = fetcher.try_fetch(f"{server.base}/retry-after/3")
+    assert isinstance(outcome, FetchFailure) and "took longer than 1.5 s" in outcome.reason
+    assert time.monotonic() - started < 1.0  # it did not wait the 3 s asked for
+
+
+def test_fetch_many_has_one_overall_deadline(server: FixtureServer) -> None:
+    fetcher = Fetcher(
+        allowed_hosts={"127.0.0.1"}, timeout=5.0, total_timeout=10.0, batch_timeout=1.5,
+        max_workers=2,
+    )  # fmt: skip
+    urls = [
+        f"{server.base}/pages/quillmere.html",
+        f"{server.base}/drip-headers",
+        f"{server.base}/slow/pages/notes.txt?delay=4",
+        f"{server.base}/pages/notes.txt",
+    ]
+    started = time.monotonic()
+    outcomes = fetcher.fetch_many(urls)
+    assert time.monotonic() - started < 2.5
+    assert isinstance(outcomes[0], Page)
+    assert isinstance(outcomes[1], FetchFailure) and "1.5 s allowed" in outcomes[1].reason
+    assert isinstance(outcomes[2], FetchFailure) and "1.5 s allowed" in outcomes[2].reason

@@ -14,6 +14,8 @@ HTML under tests/web_fixtures/pages plus hostile cases built on the fly.
     /redirect-loop/<n>        302 to /redirect-loop/<n+1>, forever
     /huge                     20 MB of HTML, streamed
     /drip                     a byte every 0.2 s for 30 s
+    /drip-headers             the status line, then one header byte every 0.2 s for 30 s
+    /retry-after/<seconds>    503 with that Retry-After, every time
     /status/<code>            an empty answer with that status
     /flaky/<429|503>/<token>  fails the first time per token, then serves quillmere.html
     /binary                   a PDF
@@ -255,6 +257,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._huge()
         if first == "drip":
             return self._drip()
+        if first == "drip-headers":
+            return self._drip_headers()
+        if first == "retry-after":
+            return self._send(503, b"busy", "text/plain", headers={"Retry-After": rest})
         if first == "binary":
             return self._send(200, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "application/pdf")
         self._send(404, b"<h1>Not found</h1>", "text/html")
@@ -283,6 +289,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for _ in range(150):
             self.wfile.write(b"<p>.</p>")
+            self.wfile.flush()
+            time.sleep(0.2)
+
+    def _drip_headers(self) -> None:
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for byte in b"X-Slow: " + b"z" * 149:
+            self.wfile.write(bytes([byte]))
             self.wfile.flush()
             time.sleep(0.2)
 

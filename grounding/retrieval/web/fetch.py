@@ -1,11 +1,13 @@
 """Fetching result pages and pulling out their main text.
 
-Pages are fetched several at once by a bounded thread pool; each request has a
-timeout, each page a total time budget and a size cap (a bigger page is cut,
-not refused), redirects are followed by hand so that every hop passes the URL
-guard, connections go only to the public addresses the guard checked
-(`transport.py`), and 429/5xx answers are retried politely (see `http.py`). Main text is
-extracted with trafilatura, which drops navigation, scripts and footers.
+Pages are fetched several at once by a bounded thread pool. Each request has a
+timeout; each page a wall-clock budget that covers everything (slow headers,
+retries and their waits, redirects, the body) and a size cap (a bigger page is
+cut, not refused); a batch has one overall deadline. Redirects are followed by
+hand so that every hop passes the URL guard, connections go only to the public
+addresses the guard checked (`transport.py`), and 429/5xx answers are retried
+politely (see `http.py`). Main text is extracted with trafilatura, which drops
+navigation, scripts and footers.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from grounding.config import Settings
 from grounding.errors import FetchRefusedError, RetrievalError
 from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.retrieval.web.safety import check_url
-from grounding.retrieval.web.transport import guarded_session
+from grounding.retrieval.web.transport import Deadline, guarded_session
 
 __all__ = ["FetchFailure", "FetchOutcome", "Fetcher", "Page", "extract_main_text"]
 
@@ -71,6 +73,7 @@ class Fetcher:
         max_bytes: int = 2_000_000,
         max_redirects: int = 3,
         max_workers: int = 8,
+        batch_timeout: float = 20.0,
         retry: RetryPolicy | None = None,
         allow_private: bool | None = None,
         allowed_hosts: Collection[str] = (),
@@ -80,60 +83,95 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.max_workers = max(1, max_workers)
+        self.batch_timeout = batch_timeout
         self.retry = retry or RetryPolicy()
         self.allow_private = allow_private
         self.allowed_hosts = frozenset(host.lower() for host in allowed_hosts)
 
     def fetch_many(self, urls: Sequence[str]) -> list[FetchOutcome]:
-        """Fetch every URL (in parallel, at most `max_workers` at once); same order as `urls`."""
+        """Fetch every URL (in parallel, at most `max_workers` at once); same order as `urls`.
+
+        All within `batch_timeout` seconds: a page still loading then is cut off,
+        and one not started is not, both reported as a FetchFailure.
+        """
         if not urls:
             return []
         workers = min(self.max_workers, len(urls))
+        not_after = time.monotonic() + self.batch_timeout
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-            return list(pool.map(self.try_fetch, urls))
+            return list(pool.map(lambda url: self.try_fetch(url, not_after), urls))
 
-    def try_fetch(self, url: str) -> FetchOutcome:
+    def try_fetch(self, url: str, not_after: float | None = None) -> FetchOutcome:
         """`fetch`, with its failure returned as a value instead of raised."""
         try:
-            return self.fetch(url)
+            return self.fetch(url, not_after)
         except FetchRefusedError as exc:
             return FetchFailure(url, str(exc), refused=True)
         except RetrievalError as exc:
             return FetchFailure(url, str(exc))
 
-    def fetch(self, url: str) -> Page:
-        """Fetch one page and extract its main text; raises FetchRefusedError or RetrievalError."""
-        deadline = time.monotonic() + self.total_timeout
-        current = url
+    def fetch(self, url: str, not_after: float | None = None) -> Page:
+        """Fetch one page and extract its main text; raises FetchRefusedError or RetrievalError.
+
+        The whole fetch (connecting, headers, retries and their waits, redirects,
+        the body) ends within `total_timeout` seconds, or by `not_after` (a
+        `time.monotonic()` value) if that comes first.
+        """
+        at = time.monotonic() + self.total_timeout
+        what = f"{url} took longer than {self.total_timeout:g} s"
+        if not_after is not None and not_after < at:
+            at = not_after
+            what = f"{url} was not fetched within the {self.batch_timeout:g} s allowed"
+        deadline = Deadline(at, what)
         allow_private = (
             Settings.from_env().allow_private_urls
             if self.allow_private is None
             else self.allow_private
         )
-        session = requests.Session() if allow_private else guarded_session(self.allowed_hosts)
-        with session:
-            session.headers["User-Agent"] = USER_AGENT
-            session.headers["Accept"] = "text/html,application/xhtml+xml,text/plain;q=0.9"
-            for _ in range(self.max_redirects + 1):
-                check_url(current, allow_private, self.allowed_hosts)
-                send = functools.partial(
-                    session.get, current, allow_redirects=False, stream=True, timeout=self.timeout
-                )
-                try:
-                    response = send_with_retries(send, self.retry)
-                except requests.Timeout as exc:
+        session = guarded_session(
+            self.allowed_hosts, check_addresses=not allow_private, deadline=deadline
+        )
+        try:
+            with session:
+                return self._follow(url, session, deadline, allow_private)
+        finally:
+            deadline.cancel()
+
+    def _follow(
+        self, url: str, session: requests.Session, deadline: Deadline, allow_private: bool
+    ) -> Page:
+        """Request `url`, following redirects by hand (each hop checked), and read the page."""
+        session.headers["User-Agent"] = USER_AGENT
+        session.headers["Accept"] = "text/html,application/xhtml+xml,text/plain;q=0.9"
+        current = url
+        for _ in range(self.max_redirects + 1):
+            check_url(current, allow_private, self.allowed_hosts)
+            deadline.check()
+            send = functools.partial(
+                session.get,
+                current,
+                allow_redirects=False,
+                stream=True,
+                timeout=min(self.timeout, deadline.remaining()),
+            )
+            try:
+                response = send_with_retries(send, self.retry, sleep=deadline.sleep)
+            except requests.RequestException as exc:
+                deadline.check()  # a socket shut by the deadline ends up here
+                if isinstance(exc, requests.Timeout):
                     raise RetrievalError(f"{current} timed out after {self.timeout:g} s") from exc
-                except requests.RequestException as exc:
-                    raise RetrievalError(f"cannot fetch {current}: {exc}") from exc
-                with response:
-                    location = response.headers.get("Location")
-                    if response.status_code in _REDIRECTS and location:
-                        current = urljoin(current, location)
-                        continue
-                    return self._page(url, current, response, deadline)
+                raise RetrievalError(f"cannot fetch {current}: {exc}") from exc
+            with response:
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECTS and location:
+                    current = urljoin(current, location)
+                    continue
+                return self._page(url, current, response, deadline)
         raise RetrievalError(f"{url} redirected more than {self.max_redirects} times")
 
-    def _page(self, url: str, final_url: str, response: requests.Response, deadline: float) -> Page:
+    def _page(
+        self, url: str, final_url: str, response: requests.Response, deadline: Deadline
+    ) -> Page:
         if response.status_code >= 400:
             raise RetrievalError(f"{final_url} answered HTTP {response.status_code}")
         content_type = response.headers.get("Content-Type", "text/html").lower()
@@ -148,7 +186,9 @@ class Fetcher:
             raise RetrievalError(f"cannot read the text of {final_url}: {exc}") from exc
         return Page(url=url, final_url=final_url, title=title, text=text, truncated=truncated)
 
-    def _read(self, url: str, response: requests.Response, deadline: float) -> tuple[bytes, bool]:
+    def _read(
+        self, url: str, response: requests.Response, deadline: Deadline
+    ) -> tuple[bytes, bool]:
         """The body up to `max_bytes` (True when cut), within the page's time budget.
 
         `read1` returns whatever has arrived, so a server that drips a byte at a
@@ -160,14 +200,15 @@ class Fetcher:
             while True:
                 part = response.raw.read1(65536, decode_content=True)
                 if not part:
+                    deadline.check()  # a socket the deadline shut reads as the end
                     return b"".join(parts), False
                 parts.append(part)
                 size += len(part)
                 if size >= self.max_bytes:
                     return b"".join(parts)[: self.max_bytes], True
-                if time.monotonic() > deadline:
-                    raise RetrievalError(f"{url} took longer than {self.total_timeout:g} s")
+                deadline.check()
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            deadline.check()  # a socket shut by the deadline ends up here
             raise RetrievalError(f"cannot read {url}: {exc}") from exc
 
 
