@@ -56,6 +56,17 @@ def _keys(raw: str, name: str) -> frozenset[str]:
     return frozenset(key.strip() for key in raw.split(",") if key.strip())
 
 
+def _backend(raw: str, name: str) -> str:
+    chosen = raw.lower() or "onnx"
+    if chosen not in ("onnx", "torch"):
+        raise ConfigError(f"{name} must be onnx or torch, not {raw!r}")
+    return chosen
+
+
+def _path(raw: str, name: str) -> Path | None:
+    return Path(raw).expanduser() if raw else None
+
+
 def _home(raw: str, name: str) -> Path:
     return Path(raw).expanduser() if raw else Path.home() / ".grounding"
 
@@ -77,6 +88,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GROUNDING_EMBEDDING_MODEL", "embedding_model",
              "a local sentence-transformers folder to embed new indexes with",
              "`all-MiniLM-L6-v2`", _text),
+    Variable("GROUNDING_EMBEDDING_BACKEND", "embedding_backend",
+             "embed with `onnx` (int8 ONNX Runtime, no torch) or `torch` (sentence-transformers)",
+             "`onnx`", _backend),
+    Variable("GROUNDING_MODEL_CACHE", "model_cache",
+             "where models exported to ONNX are cached", "`$GROUNDING_HOME/models`", _path),
     Variable("GROUNDING_CROSS_ENCODER", "cross_encoder",
              "the local model folder of the `cross-encoder` scorer", "none", _text),
     Variable("OPENAI_BASE_URL", "openai_base_url",
@@ -106,6 +122,8 @@ class Settings:
 
     home: Path = field(default_factory=lambda: Path.home() / ".grounding")
     embedding_model: str | None = None
+    embedding_backend: str = "onnx"
+    model_cache: Path | None = None
     cross_encoder: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None

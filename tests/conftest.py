@@ -27,12 +27,21 @@ def settings_variables() -> set[str]:
     return {v.name for v in VARIABLES} | set(_CLEARED)
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of exported ONNX models for the whole run, so the embedder is exported once,
+    not once per test's GROUNDING_HOME; `$GROUNDING_MODEL_CACHE` when the caller set one."""
+    given = os.environ.get("GROUNDING_MODEL_CACHE")
+    return Path(given) if given else tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("GROUNDING_") or name in settings_variables():
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GROUNDING_HOME", str(tmp_path / "grounding-home"))
+    monkeypatch.setenv("GROUNDING_MODEL_CACHE", str(model_cache))  # subprocesses inherit it
     yield
 
 

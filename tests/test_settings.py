@@ -81,4 +81,5 @@ def test_importing_the_library_changes_no_variable() -> None:
 
 def test_the_hermetic_fixture_cleared_every_variable() -> None:
     present = {v.name for v in VARIABLES if v.name in os.environ}
-    assert present == {"GROUNDING_HOME"}  # set by the fixture to a temp folder
+    # set by the fixture: a temp folder, and the run's one cache of exported models
+    assert present == {"GROUNDING_HOME", "GROUNDING_MODEL_CACHE"}

@@ -141,7 +141,10 @@ def info(name: str, as_json: bool) -> None:
         click.echo(manifest.model_dump_json(indent=2))
         return
     click.echo(f"index       {name} ({folder})")
-    click.echo(f"model       {manifest.embedding_model} ({manifest.dimension}-d)")
+    click.echo(
+        f"model       {manifest.embedding_model} ({manifest.dimension}-d, "
+        f"{manifest.embedding_backend} backend)"
+    )
     search = "hybrid (dense + BM25)" if manifest.hybrid else "dense"
     ef = f", efSearch {manifest.ef_search}" if manifest.index_type == "hnsw" else ""
     click.echo(f"type        {manifest.index_type}{ef}; search {search}")

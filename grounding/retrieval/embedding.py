@@ -13,7 +13,7 @@ import numpy as np
 
 from grounding.config import Settings
 from grounding.errors import ModelError
-from grounding.models import DEFAULT_EMBEDDING_MODEL, embedder
+from grounding.models import DEFAULT_EMBEDDING_MODEL, configured_embedding_backend, embed, embedder
 
 __all__ = [
     "EMBEDDING_MODEL_ENV",
@@ -33,8 +33,12 @@ def configured_embedding_model() -> str:
     return Settings.from_env().embedding_model or DEFAULT_EMBEDDING_MODEL
 
 
-def embedding_dimension(model_name: str) -> int:
+def embedding_dimension(model_name: str, backend: str | None = None) -> int:
     """The width of the model's vectors."""
+    if (backend or configured_embedding_backend()) == "onnx":
+        from grounding.models import onnx_embedder
+
+        return onnx_embedder(model_name).dimension
     model = embedder(model_name)
     read = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     dimension = read()
@@ -48,16 +52,18 @@ def embed_texts(
     model_name: str = DEFAULT_EMBEDDING_MODEL,
     batch_size: int = _BATCH,
     progress: bool | None = None,
+    backend: str | None = None,
 ) -> np.ndarray:
     """Unit vectors for `texts`, shape (len(texts), dim), float32.
 
     Texts are encoded longest first so each batch pads little, then put back in
-    order. `progress=None` shows a bar only when stderr is a terminal.
+    order. `progress=None` shows a bar only when stderr is a terminal. `backend`
+    (onnx or torch) defaults to `$GROUNDING_EMBEDDING_BACKEND`, else onnx.
     """
     from tqdm.auto import tqdm
 
-    model = embedder(model_name)
-    dimension = embedding_dimension(model_name)
+    backend = backend or configured_embedding_backend()
+    dimension = embedding_dimension(model_name, backend)
     vectors = np.empty((len(texts), dimension), dtype=np.float32)
     if not texts:
         return vectors
@@ -67,18 +73,13 @@ def embed_texts(
     with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not show) as bar:
         for begin in range(0, len(order), step):
             rows = order[begin : begin + step]
-            encoded = model.encode(
-                [texts[i] for i in rows],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            vectors[rows] = np.asarray(encoded, dtype=np.float32)
+            vectors[rows] = embed([texts[i] for i in rows], model_name, backend, batch_size)
             bar.update(len(rows))
     return vectors
 
 
-def embed_query(query: str, model_name: str = DEFAULT_EMBEDDING_MODEL) -> np.ndarray:
+def embed_query(
+    query: str, model_name: str = DEFAULT_EMBEDDING_MODEL, backend: str | None = None
+) -> np.ndarray:
     """One query's unit vector, shape (1, dim)."""
-    return embed_texts([query], model_name, progress=False)
+    return embed([query], model_name, backend)

@@ -1,7 +1,7 @@
 """The on-disk form of a local index, and replacing it atomically.
 
     NAME/
-      manifest.json   embedding model, dimension, index type, chunk settings,
+      manifest.json   embedding model and backend, dimension, index type, chunk settings,
                       file hashes, counts, format version (written last)
       chunks.jsonl    one Chunk per line, in FAISS row order
       vectors.faiss   faiss.write_index
@@ -92,6 +92,7 @@ class IndexManifest(BaseModel):
     store: str = "faiss"  # which store holds the vectors: "faiss" or "milvus"
     milvus: MilvusLocation | None = None  # set when store == "milvus"
     embedding_model: str
+    embedding_backend: str = "torch"  # what made the vectors; indexes before it was recorded
     dimension: int
     index_type: str  # what is stored: "flat" or "hnsw"
     requested_index_type: str = "auto"

@@ -91,8 +91,7 @@ class ExtractiveDecoder:
         self, question: str, sentences: list[str], words: list[set[str]], weight: dict[str, float]
     ) -> np.ndarray:
         """0.6 * cosine similarity + 0.4 * idf-weighted share of the question's words present."""
-        encoder = models.embedder()
-        vectors = encoder.encode([question, *sentences], normalize_embeddings=True)
+        vectors = models.embed([question, *sentences])
         cosine = vectors[1:] @ vectors[0]
         total = sum(weight.values()) or 1.0
         lexical = np.array([sum(weight.get(w, 0.0) for w in ws) / total for ws in words])

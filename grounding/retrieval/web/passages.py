@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grounding.models import DEFAULT_EMBEDDING_MODEL, embedder
+from grounding.models import DEFAULT_EMBEDDING_MODEL, embed
 from grounding.retrieval.chunking import chunk_text
 from grounding.schema import Chunk, SearchHit
 from grounding.text import content_words, looks_like_instructions
@@ -46,10 +46,7 @@ class WebDocument:
 
 def embed_texts(texts: Sequence[str], model: str = DEFAULT_EMBEDDING_MODEL) -> np.ndarray:
     """Unit-length embeddings, one row per text."""
-    vectors = embedder(model).encode(
-        list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
-    )
-    return np.asarray(vectors, dtype=np.float32)
+    return embed(texts, model)
 
 
 def select_passages(

@@ -1,0 +1,153 @@
+"""Exporting a model folder to ONNX once, offline, and caching the file.
+
+The export needs torch and transformers (the packaged weights are PyTorch
+safetensors); running the file afterwards needs neither (`grounding/encoder.py`).
+The graph is traced with torch's TorchScript exporter, then its weights are
+dynamically quantised to int8 by onnxruntime (`quantize_dynamic`: unsigned
+8-bit weights, one scale per output channel; on CPUs without VNNI the signed
+form saturates and agrees less with float32). Nothing is downloaded.
+
+sentence-transformers has `export_dynamic_quantized_onnx_model` and
+`backend="onnx"`, but both need optimum, and its ONNX model runs through
+transformers and torch at inference; exporting here keeps inference torch-free.
+
+Files live in `$GROUNDING_MODEL_CACHE` (default `$GROUNDING_HOME/models`) under
+`onnx/<folder name>-<key>/model[_int8].onnx`; the key hashes the model's config
+and weight files (name, size, modification time) and the exporter version, so a
+changed model is exported again. Writes go to a temporary file renamed into place,
+so an interrupted export leaves nothing half-written and concurrent exports agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+from grounding.config import Settings
+from grounding.errors import ModelError
+
+__all__ = ["cached_export", "export_onnx", "model_cache_dir"]
+
+_EXPORTER_VERSION = "1"  # bump when the export or quantisation settings change
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+
+
+def model_cache_dir() -> Path:
+    """`$GROUNDING_MODEL_CACHE`, else `$GROUNDING_HOME/models`: exported model files."""
+    settings = Settings.from_env()
+    return settings.model_cache or settings.home / "models"
+
+
+def cached_export(folder: Path, quantize: bool = True) -> Path:
+    """The ONNX file for `folder`, exported on the first call and reused after."""
+    if not (folder / "config.json").exists():
+        raise ModelError(f"{folder} is not a model folder (no config.json)")
+    target_dir = model_cache_dir() / "onnx" / f"{folder.name}-{_key(folder, quantize)}"
+    target = target_dir / ("model_int8.onnx" if quantize else "model.onnx")
+    if target.exists():
+        return target
+    target_dir.mkdir(parents=True, exist_ok=True)
+    export_onnx(folder, target, quantize)
+    return target
+
+
+def export_onnx(folder: Path, target: Path, quantize: bool = True) -> None:
+    """Export the model in `folder` to `target` (int8 when `quantize`), atomically."""
+    token = uuid.uuid4().hex[:8]
+    plain = target.with_name(f".{target.stem}.f32-{token}.onnx")
+    staging = target.with_name(f".{target.stem}.tmp-{token}.onnx")
+    try:
+        _export_float(folder, plain)
+        if quantize:
+            _quantize(plain, staging)
+        else:
+            os.replace(plain, staging)
+        os.replace(staging, target)
+    except ModelError:
+        raise
+    except Exception as exc:  # torch, onnx and onnxruntime raise many types
+        raise ModelError(f"cannot export {folder} to ONNX: {exc}") from exc
+    finally:
+        for leftover in (plain, staging):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _export_float(folder: Path, target: Path) -> None:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise ModelError(
+            f"exporting {folder} to ONNX needs torch and transformers: pip install grounding"
+        ) from exc
+    config = transformers.AutoConfig.from_pretrained(str(folder), local_files_only=True)
+    architecture = (getattr(config, "architectures", None) or ["AutoModel"])[0]
+    model_class = getattr(transformers, architecture, transformers.AutoModel)
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    model = model_class.from_pretrained(str(folder), local_files_only=True).eval()
+
+    class FirstOutput(torch.nn.Module):
+        """The model's logits when it has a head, else its last hidden state."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.logits if getattr(out, "logits", None) is not None else out[0]
+
+    token_level = "SequenceClassification" not in architecture
+    axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
+    axes["output"] = {0: "batch", 1: "tokens"} if token_level else {0: "batch"}
+    dummy = tuple(torch.ones((2, 16), dtype=torch.long) for _ in _INPUTS)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            FirstOutput(model),
+            dummy,
+            str(target),
+            dynamo=False,  # the TorchScript exporter: no onnxscript needed
+            input_names=list(_INPUTS),
+            output_names=["output"],
+            dynamic_axes=axes,
+            opset_version=17,
+        )
+
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _quantize(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger()
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # it logs a suggestion to pre-process at WARNING
+    try:
+        quantize_dynamic(source, target, weight_type=QuantType.QUInt8, per_channel=True)
+    finally:
+        quiet.setLevel(level)
+
+
+def _key(folder: Path, quantize: bool) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{_EXPORTER_VERSION}:{quantize}".encode())
+    digest.update((folder / "config.json").read_bytes())
+    for name in _WEIGHTS:
+        path = folder / name
+        if path.exists():
+            stat = path.stat()
+            digest.update(json.dumps([name, stat.st_size, stat.st_mtime_ns]).encode())
+    return digest.hexdigest()[:16]

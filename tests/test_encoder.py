@@ -1,0 +1,93 @@
+"""The ONNX Runtime encoder: int8 embeddings against the torch backend, raw outputs, export."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grounding import models
+from grounding.encoder import OnnxEncoder
+from grounding.errors import ConfigError, ModelError
+from grounding.retrieval.chunking import chunk_text
+
+pytestmark = pytest.mark.slow
+
+DEMO = Path(__file__).resolve().parents[1] / "indexes" / "demo" / "docs"
+TOLERANCE = 0.97  # least cosine between int8 ONNX and torch vectors of one text (documented)
+
+
+def _texts() -> list[str]:
+    texts = []
+    for path in sorted(DEMO.glob("*.md"))[:6]:
+        texts += [c.text for c in chunk_text(path.read_text(encoding="utf-8"), path.name)]
+    return [*texts, "When was the lighthouse first lit?", "x"]
+
+
+def test_int8_and_torch_embeddings_agree_within_the_stated_tolerance() -> None:
+    texts = _texts()
+    onnx = models.embed(texts, backend="onnx")
+    torch = models.embed(texts, backend="torch")
+    assert onnx.shape == torch.shape == (len(texts), 384)
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+    cosine = (onnx * torch).sum(axis=1)
+    assert cosine.min() >= TOLERANCE, cosine.min()
+    assert cosine.mean() >= 0.985, cosine.mean()
+    # similarities between texts, what retrieval ranks by, move little
+    assert np.abs(onnx @ onnx.T - torch @ torch.T).max() <= 0.06
+
+
+def test_outputs_are_token_level_without_padding_and_take_pairs() -> None:
+    encoder = models.onnx_embedder()
+    short, long = "A lighthouse.", "The keeper lit the lamp every evening at dusk for forty years."
+    rows = encoder.outputs([short, long])
+    batch = encoder.run_batch([short, long])
+    tokens = [len(e.ids) for e in batch.encodings]
+    assert [row.shape for row in rows] == [(tokens[0], 384), (tokens[1], 384)]
+    assert batch.output.shape == (2, max(tokens), 384)
+    np.testing.assert_allclose(rows[1], batch.output[1], atol=1e-4)
+    # order does not change results: each input is run in a length-sorted batch
+    np.testing.assert_allclose(encoder.outputs([long, short])[1], rows[0], atol=1e-4)
+    paired = encoder.run_batch(["claim one"], ["the source text"])
+    assert paired.encodings[0].sequence_ids.count(1) > 0  # the pair is a second segment
+    with pytest.raises(ModelError):
+        encoder.run_batch(["a", "b"], ["only one"])
+
+
+def test_an_unusable_model_folder_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"no config\.json"):
+        OnnxEncoder.from_folder(tmp_path)
+
+
+def test_unknown_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROUNDING_EMBEDDING_BACKEND", "tpu")
+    with pytest.raises(ConfigError, match="GROUNDING_EMBEDDING_BACKEND"):
+        models.embed(["text"])
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_export_works_without_a_network(tmp_path: Path) -> None:
+    if subprocess.run(["unshare", "-n", "true"], check=False).returncode != 0:
+        pytest.skip("no permission to make a network namespace")
+    code = (
+        "from grounding.models import embedding_model_path\n"
+        "from grounding.encoder import OnnxEncoder\n"
+        "encoder = OnnxEncoder.from_folder(embedding_model_path())\n"
+        "print(encoder.onnx_path)\n"
+        "print(encoder.embed(['offline']).shape)\n"
+    )
+    env = {**os.environ, "GROUNDING_MODEL_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", code],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    path, shape = done.stdout.split()[:1][0], done.stdout.strip().splitlines()[-1]
+    assert Path(path).is_file() and path.startswith(str(tmp_path / "cache"))
+    assert path.endswith("model_int8.onnx") and shape == "(1, 384)"
+    assert not [p for p in Path(path).parent.iterdir() if p.name.startswith(".")]  # no leftovers
