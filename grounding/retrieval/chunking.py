@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from grounding.schema import Chunk
 
 __all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "chunk_id", "chunk_text"]
@@ -34,6 +32,8 @@ def chunk_text(
 
     Each chunk keeps its character offsets: `text[chunk.start:chunk.end] == chunk.text`.
     """
+    from langchain_text_splitters import RecursiveCharacterTextSplitter  # slow import: on use
+
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
