@@ -38,7 +38,7 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(log_path: Path, grounding_exe: str) -> Iterator[str]:
     """`grounding serve` on the demo index, with two API keys configured."""
     env = {"GROUNDING_API_KEYS": f"other-key, {KEY}", "TOKENIZERS_PARALLELISM": "false"}
-    args = ["--decoder", "extractive", "--max-concurrent", "2"]
+    args = ["--decoder", "extractive", "--max-concurrent", "2", "--allow-scorers", "overlap"]
     with cli_server(grounding_exe, log_path.parent / "home", log_path, args, env) as url:
         yield url
 
@@ -161,9 +161,9 @@ def test_ground_returns_the_answer_json(server: str) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "param"),
     [
-        ({"question": QUESTION, "index": "no-such-index"}, 404, "index"),
+        ({"question": QUESTION, "index": "no-such-index"}, 400, "index"),
         ({"question": QUESTION, "index": "../../etc"}, 400, "index"),
-        ({"question": QUESTION, "decoder": "no-such-decoder"}, 400, None),
+        ({"question": QUESTION, "decoder": "no-such-decoder"}, 400, "decoder"),
         ({"question": "   "}, 400, "question"),
         ({"question": "x" * 20_000}, 400, "question"),
         ({"index": "demo"}, 400, "question"),
@@ -176,13 +176,13 @@ def test_ground_rejects_bad_input(server: str, body: dict, status: int, param: s
     assert error["message"] and error["type"] and error["param"] == param
 
 
-def test_a_server_without_its_configuration_is_a_500_without_internals(server: str) -> None:
-    body = {"question": QUESTION, "decoder": "openai"}  # the server has no OPENAI_BASE_URL
+def test_a_decoder_the_operator_did_not_allow_is_refused_before_any_work(server: str) -> None:
+    body = {"question": QUESTION, "decoder": "openai"}  # a registered decoder, not allowed here
     response = requests.post(f"{server}/v1/ground", json=body, headers=AUTH, timeout=60)
-    assert response.status_code == 500, response.text
+    assert response.status_code == 400, response.text
     error = response.json()["error"]
-    assert error["type"] == "server_error" and error["code"] == "ConfigError"
-    assert error["message"] == "the server is not configured for this request"
+    assert error["code"] == "decoder_not_allowed"
+    assert error["message"] == "decoder 'openai' is not served here; this server serves: extractive"
 
 
 def test_check_scores_supported_above_unsupported(server: str) -> None:
@@ -209,7 +209,8 @@ def test_check_scores_supported_above_unsupported(server: str) -> None:
     [
         ({"answer": "", "sources": ["text"]}, "InputError"),
         ({"answer": "Something.", "sources": []}, "InputError"),
-        ({"answer": "Something.", "sources": ["text"], "scorer": "nope"}, "ConfigError"),
+        ({"answer": "Something.", "sources": ["text"], "scorer": "nope"}, "scorer_not_allowed"),
+        ({"answer": "S.", "sources": ["t"], "scorer": "cross-encoder"}, "scorer_not_allowed"),
         ({"answer": "Something.", "sources": ["t"] * 101}, "too_many_sources"),
         ({"answer": "Something."}, "invalid_request"),
     ],

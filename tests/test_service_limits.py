@@ -179,19 +179,22 @@ def test_a_chunked_body_over_the_limit_is_413_and_no_keys_means_no_auth(pieces: 
         assert small.status_code == 200 and small.json()["supported"] is True
 
 
-def test_grounders_are_built_once_per_configuration() -> None:
+def test_allowed_grounders_are_built_at_start_and_once() -> None:
     built: list[GrounderKey] = []
 
     def factory(key: GrounderKey) -> ScriptedGrounder:
         built.append(key)
         return ScriptedGrounder()
 
-    app = create_app(ServiceSettings(index="demo", max_cached_grounders=3), factory=factory)
-    with thread_server(app) as url:
+    settings = ServiceSettings(
+        index="demo", max_cached_grounders=2, allowed_decoders=frozenset({"a", "b", "c"})
+    )
+    with thread_server(create_app(settings, factory=factory)) as url:
+        assert [key.decoder for key in built] == ["extractive", "a", "b", "c"]  # before any request
         for decoder in ("a", "b", "a", "c", "a"):
             body = {"question": "When?", "decoder": decoder}
             assert requests.post(f"{url}/v1/ground", json=body, timeout=60).status_code == 200
-    assert [key.decoder for key in built] == ["extractive", "a", "b", "c"]
+    assert len(built) == 4  # all four kept, though max_cached_grounders is 2
     assert all(key.index == "demo" for key in built)
 
 

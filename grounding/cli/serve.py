@@ -1,7 +1,10 @@
 """`grounding serve`: the OpenAI-compatible HTTP service, on uvicorn.
 
 Models and the index are loaded before the port opens, so the first request
-is as fast as the rest.
+is as fast as the rest. Clients get only what the operator allowed: the
+decoder, index and scorer the server was started with, plus those named in
+`--allow-decoders`, `--allow-indexes` and `--allow-scorers` (all loaded at start);
+web search only if the server was started with `--web`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,24 @@ __all__ = ["serve"]
     help="Seconds a request may take, waiting included (504/503 past it).",
 )
 @click.option(
+    "--allow-decoders",
+    default="",
+    metavar="NAME,...",
+    help="Other decoders clients may ask for (default: only --decoder).",
+)
+@click.option(
+    "--allow-indexes",
+    default="",
+    metavar="NAME,...",
+    help="Other index names clients may ask for (default: only --index).",
+)
+@click.option(
+    "--allow-scorers",
+    default="",
+    metavar="NAME,...",
+    help="Other scorers /v1/check clients may ask for (default: only --scorer).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -52,6 +73,9 @@ def serve(
     port: int,
     max_concurrent: int,
     timeout_s: float,
+    allow_decoders: str,
+    allow_indexes: str,
+    allow_scorers: str,
     log_level: str,
 ) -> None:
     """Serve grounded answers over HTTP: POST /v1/chat/completions, /v1/ground, /v1/check.
@@ -69,6 +93,9 @@ def serve(
         scorer=scorer,
         max_concurrent=max_concurrent,
         request_timeout_s=timeout_s,
+        allowed_decoders=_names(allow_decoders),
+        allowed_indexes=_names(allow_indexes),
+        allowed_scorers=_names(allow_scorers),
     )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("grounding").setLevel(log_level.upper())
@@ -77,3 +104,7 @@ def serve(
     app = create_app(engine=engine)
     # uvicorn's own access log would repeat ours without the request id and stages.
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _names(listed: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in listed.split(",") if name.strip())

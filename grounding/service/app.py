@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from grounding.checking import check
 from grounding.schema import GroundedAnswer, SupportReport
 from grounding.service import chat, errors
-from grounding.service.engine import Engine, GrounderFactory, GrounderKey
+from grounding.service.engine import Engine, GrounderFactory
 from grounding.service.errors import ERROR_RESPONSES, ServiceError
 from grounding.service.middleware import AccessLog, ApiKeyAuth, BodyLimit
 from grounding.service.settings import ServiceSettings
@@ -151,12 +151,12 @@ def _router_routes() -> chat.APIRouter:
                 code="message_too_long",
                 param="question",
             )
-        key = GrounderKey(
-            index=_name(body.index, "index") if body.index is not None else settings.index,
-            web=_name(body.web, "web") if body.web is not None else settings.web,
-            decoder=_name(body.decoder, "decoder") or settings.decoder,
+        key = engine.key_for(
+            _name(body.index, "index"), _name(body.web, "web"), _name(body.decoder, "decoder")
         )
-        answer = await engine.run(lambda: engine.grounder(key).ask(body.question))
+        answer = await engine.run(
+            lambda: engine.grounder(key).ask(body.question), request.is_disconnected
+        )
         request.state.timings = dict(answer.timings)
         request.state.support = answer.support.score
         return answer
@@ -181,7 +181,7 @@ def _router_routes() -> chat.APIRouter:
                 code="message_too_long",
                 param="answer",
             )
-        scorer_name = _name(body.scorer, "scorer")
+        scorer_name = engine.scorer_name(_name(body.scorer, "scorer"))
 
         def work() -> SupportReport:
             started = time.perf_counter()
@@ -189,7 +189,7 @@ def _router_routes() -> chat.APIRouter:
             request.state.timings = {"checking": time.perf_counter() - started}
             return report
 
-        report = await engine.run(work)
+        report = await engine.run(work, request.is_disconnected)
         request.state.support = report.score
         return report
 

@@ -176,7 +176,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
     if body.stream:
         request.state.stream = True
         items = engine.stream(
-            lambda: engine.grounder(grounder_key).stream(question, history, max_tokens)
+            lambda: engine.grounder(grounder_key).stream(question, history, max_tokens),
+            request.is_disconnected,
         )
         try:
             first = await anext(items)  # errors before the first piece are plain 4xx/5xx
@@ -189,7 +190,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     answer = await engine.run(
-        lambda: engine.grounder(grounder_key).ask(question, history, max_tokens)
+        lambda: engine.grounder(grounder_key).ask(question, history, max_tokens),
+        request.is_disconnected,
     )
     _record(request, answer)
     return ChatCompletion(

@@ -4,7 +4,12 @@ The event loop never runs model code. At most `max_concurrent` generations run
 at once (the pool's size) and at most `max_queue` more wait; past that a
 request gets 429 at once. A request that waits past its deadline gets 503 and
 never starts; one that runs past it gets 504, and its worker finishes in the
-background still counted, so the bound stays true.
+background still counted, so the bound stays true. A request whose client has
+gone is taken out of the queue before it starts.
+
+The server serves only what its operator allowed (`ServiceSettings.allowed_*`):
+every allowed grounder and scorer is built and warmed at start-up, and no lock
+shared by all requests is held while one of them is built.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -47,6 +52,8 @@ class GrounderKey:
 
 
 GrounderFactory = Callable[[GrounderKey], GrounderLike]
+Disconnected = Callable[[], Awaitable[bool]]  # Starlette's Request.is_disconnected
+_POLL_S = 0.25  # how often a waiting request looks whether its client is still there
 
 
 def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
@@ -55,9 +62,13 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
     def build(key: GrounderKey) -> GrounderLike:
         from grounding.pipeline import Grounder
 
-        grounder: GrounderLike = Grounder(
+        grounder = Grounder(
             index=key.index, web=key.web, decoder=key.decoder, scorer=settings.scorer, k=settings.k
         )
+        # One tiny question through every stage loads every model now, not on the first
+        # request; a twin without the web, so that start-up sends nothing out.
+        twin = Grounder(index=grounder.retriever, decoder=grounder.decoder, scorer=grounder.scorer)
+        twin.ask("Which models are loaded?", max_tokens=4)
         return grounder
 
     return build
@@ -72,8 +83,8 @@ class Engine:
         self._factory = factory or pipeline_factory(settings)
         self._grounders: OrderedDict[GrounderKey, GrounderLike] = OrderedDict()
         self._scorers: dict[str, Scorer] = {}
-        self._lock = threading.Lock()
-        self._build_lock = threading.Lock()
+        self._lock = threading.Lock()  # held for bookkeeping only, never across a build
+        self._build_locks: dict[object, threading.Lock] = {}  # one per grounder or scorer
         self._in_flight = 0
         self._executor = ThreadPoolExecutor(settings.max_concurrent, "grounding-worker")
 
@@ -86,32 +97,83 @@ class Engine:
     def capacity(self) -> int:
         return self.settings.max_concurrent + self.settings.max_queue
 
+    def allowed_keys(self) -> list[GrounderKey]:
+        """Every grounder a client may ask for, the default first."""
+        settings = self.settings
+        decoders = [settings.decoder, *sorted(settings.allowed_decoders - {settings.decoder})]
+        indexes = [settings.index, *sorted(settings.allowed_indexes - {settings.index or ""})]
+        return [GrounderKey(i, settings.web, d) for d in decoders for i in indexes]
+
+    def key_for(self, index: str | None, web: str | None, decoder: str | None) -> GrounderKey:
+        """The grounder a request asks for; a 400 unless the operator allowed it.
+
+        The answer is the same for a name that exists and one that does not, so
+        a client cannot probe the server for indexes or models.
+        """
+        settings = self.settings
+        key = GrounderKey(
+            index=settings.index if index is None else index,
+            web=settings.web if web is None else web,
+            decoder=decoder or settings.decoder,
+        )
+        decoders = {settings.decoder, *settings.allowed_decoders}
+        if key.decoder not in decoders:
+            raise _not_allowed("decoder", key.decoder, decoders)
+        if key.index != settings.index and key.index not in settings.allowed_indexes:
+            served = {settings.index or "demo", *settings.allowed_indexes}
+            raise _not_allowed("index", key.index or "", served)
+        if key.web != settings.web:
+            served = {settings.web} if settings.web else set()
+            raise _not_allowed("web", key.web or "", served)
+        return key
+
+    def scorer_name(self, name: str | None) -> str | None:
+        """The scorer a /v1/check request asks for; a 400 unless the operator allowed it."""
+        settings = self.settings
+        allowed = {settings.scorer or "", *settings.allowed_scorers}
+        if name is not None and name not in allowed:
+            raise _not_allowed("scorer", name, allowed - {""} or {"the default"})
+        return name or settings.scorer
+
     def load(self) -> None:
-        """Load the default grounder (models, index) now, in this thread."""
-        self.grounder(self.default_key)
+        """Build and warm every allowed grounder and scorer now, in this thread."""
+        for key in self.allowed_keys():
+            self.grounder(key)
+        from grounding.checking import check
+
+        for name in {self.settings.scorer, *self.settings.allowed_scorers}:
+            check("The lamp was lit.", ["The lamp was lit."], scorer=self.scorer(name))
 
     async def start(self) -> None:
-        """Load the default grounder (models, index) before the first request."""
+        """Load every allowed grounder and scorer before the first request."""
         if self.settings.preload:
             await asyncio.get_running_loop().run_in_executor(self._executor, self.load)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    def _build_lock(self, what: object) -> threading.Lock:
+        with self._lock:
+            return self._build_locks.setdefault(what, threading.Lock())
+
     def grounder(self, key: GrounderKey) -> GrounderLike:
-        """The grounder for `key`, built once and kept (least recently used ones are dropped)."""
+        """The grounder for `key`, built once and kept (least recently used ones are dropped).
+
+        Only a request for the same key waits while one is built.
+        """
         with self._lock:
             if key in self._grounders:
                 self._grounders.move_to_end(key)
                 return self._grounders[key]
-        with self._build_lock:
+        with self._build_lock(key):
             with self._lock:
                 if key in self._grounders:
                     return self._grounders[key]
             built = self._factory(key)
+            keep = max(self.settings.max_cached_grounders, len(self.allowed_keys()))
             with self._lock:
                 self._grounders[key] = built
-                while len(self._grounders) > self.settings.max_cached_grounders:
+                while len(self._grounders) > keep:
                     oldest = next(iter(self._grounders))
                     if oldest == self.default_key:
                         self._grounders.move_to_end(oldest)
@@ -122,9 +184,14 @@ class Engine:
     def scorer(self, name: str | None) -> Scorer:
         """The scorer called `name` (the default when None), loaded once."""
         key = name or ""
-        with self._build_lock:
+        with self._lock:
+            if key in self._scorers:
+                return self._scorers[key]
+        with self._build_lock(("scorer", key)):
             if key not in self._scorers:
-                self._scorers[key] = get_scorer(name)
+                built = get_scorer(name)
+                with self._lock:
+                    self._scorers[key] = built
             return self._scorers[key]
 
     def _submit(self, fn: Callable[[], T]) -> Future[T]:
@@ -160,18 +227,35 @@ class Engine:
             504, f"the request ran past its {limit:g} s limit", type_="server_error", code="timeout"
         )
 
-    async def run(self, fn: Callable[[], T]) -> T:
-        """Run `fn` on a worker, within the request deadline."""
+    async def run(self, fn: Callable[[], T], disconnected: Disconnected | None = None) -> T:
+        """Run `fn` on a worker, within the request deadline.
+
+        `disconnected` (the request's `is_disconnected`) is polled while waiting:
+        when the client has gone, work still queued is cancelled.
+        """
+        loop = asyncio.get_running_loop()
         future = self._submit(fn)
         waiter = asyncio.wrap_future(future)
         waiter.add_done_callback(_consume)
-        try:
-            return await asyncio.wait_for(asyncio.shield(waiter), self.settings.request_timeout_s)
-        except TimeoutError:
-            raise self._timed_out(future) from None
+        deadline = loop.time() + self.settings.request_timeout_s
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise self._timed_out(future)
+            await asyncio.wait([waiter], timeout=min(_POLL_S, remaining))
+            if waiter.done():
+                return waiter.result()
+            if disconnected is not None and await disconnected():
+                raise _client_gone(future)
 
-    async def stream(self, make: Callable[[], Iterator[T]]) -> AsyncGenerator[T, None]:
-        """Items of `make()`, produced on one worker and handed to the loop as they come."""
+    async def stream(
+        self, make: Callable[[], Iterator[T]], disconnected: Disconnected | None = None
+    ) -> AsyncGenerator[T, None]:
+        """Items of `make()`, produced on one worker and handed to the loop as they come.
+
+        Stops the worker (and takes queued work out of the queue) when the
+        consumer stops, or when `disconnected()` says the client has gone.
+        """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         stop = threading.Event()
@@ -202,10 +286,15 @@ class Engine:
         deadline = loop.time() + self.settings.request_timeout_s
         try:
             while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise self._timed_out(future)
                 try:
-                    kind, value = await asyncio.wait_for(queue.get(), deadline - loop.time())
+                    kind, value = await asyncio.wait_for(queue.get(), min(_POLL_S, remaining))
                 except TimeoutError:
-                    raise self._timed_out(future) from None
+                    if disconnected is not None and await disconnected():
+                        raise _client_gone(future) from None
+                    continue
                 if kind == "end":
                     return
                 if kind == "error":
@@ -214,6 +303,22 @@ class Engine:
         finally:
             stop.set()
             future.cancel()
+
+
+def _not_allowed(field: str, name: str, served: set[str]) -> ServiceError:
+    listed = ", ".join(sorted(served)) or "none"
+    return ServiceError(
+        400,
+        f"{field} {name!r} is not served here; this server serves: {listed}",
+        code=f"{field}_not_allowed",
+        param=field,
+    )
+
+
+def _client_gone(future: Future[Any]) -> ServiceError:
+    """The client closed the connection: drop its queued work (running work cannot stop)."""
+    future.cancel()
+    return ServiceError(499, "the client closed the request", code="client_closed")
 
 
 def _consume(waiter: asyncio.Future[Any]) -> None:

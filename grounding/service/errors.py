@@ -103,7 +103,10 @@ class ErrorFace:
 
 # Library error -> HTTP. The first class that matches wins, so subclasses come first.
 ERROR_TABLE: tuple[tuple[type[GroundingError], ErrorFace], ...] = (
-    (IndexNotFoundError, ErrorFace(404, _CLIENT, code="index_not_found", param="index")),
+    (
+        IndexNotFoundError,  # its own message names the folder on the server
+        ErrorFace(404, _CLIENT, "no such index on this server", "index_not_found", "index"),
+    ),
     (NotRegisteredError, ErrorFace(400, _CLIENT, code="ConfigError")),
     (InputError, ErrorFace(400, _CLIENT)),
     (ConfigError, ErrorFace(500, _SERVER, "the server is not configured for this request")),

@@ -23,6 +23,11 @@ __all__ = ["AccessLog", "ApiKeyAuth", "BodyLimit"]
 
 access_log = logging.getLogger("grounding.service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# C0/C1 controls, DEL, line and paragraph separators, bidi and other format characters,
+# and the backslash, so that an escaped "\\n" cannot pass for a real one
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\\]"
+)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -69,7 +74,7 @@ def _line(request_id: str, scope: Scope, status: int, ms: float, state: dict[str
     parts = [
         f"request_id={request_id}",
         f"method={scope.get('method', '')}",
-        f"path={scope.get('path', '')}",
+        f"path={_printable(scope.get('path', ''))}",
         f"status={status}",
         f"ms={ms:.1f}",
     ]
@@ -80,6 +85,11 @@ def _line(request_id: str, scope: Scope, status: int, ms: float, state: dict[str
     if state.get("stream"):
         parts.append("stream=true")
     return " ".join(parts)
+
+
+def _printable(text: str) -> str:
+    """`text` with control and line-breaking characters escaped: one request, one log line."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class ApiKeyAuth:

@@ -20,7 +20,10 @@ class ServiceSettings:
     """Everything `create_app` needs; limits are per request unless said otherwise.
 
     `model_name` is the id clients put in `model`; `index`, `web`, `decoder` and
-    `scorer` configure the default Grounder, loaded once at start-up.
+    `scorer` configure the default Grounder, loaded once at start-up. A client may
+    ask for another decoder, index or scorer only if it is in `allowed_decoders`,
+    `allowed_indexes` or `allowed_scorers` (all loaded at start-up too), and for
+    web search only as the server was started: with `web`, or not at all.
     """
 
     index: str | None = None
@@ -40,6 +43,9 @@ class ServiceSettings:
     max_queue: int = 64
     request_timeout_s: float = 120.0
     max_cached_grounders: int = 4
+    allowed_decoders: frozenset[str] = field(default_factory=frozenset)
+    allowed_indexes: frozenset[str] = field(default_factory=frozenset)
+    allowed_scorers: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         positive = {

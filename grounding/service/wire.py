@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from grounding.schema import GroundingMetadata, Source, SupportReport
 
@@ -34,6 +34,27 @@ __all__ = [
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid_unicode(cls, value: object) -> object:
+        """JSON can escape a lone UTF-16 surrogate ("\\ud800"); no model can read one: a 400."""
+        _refuse_surrogates(value)
+        return value
+
+
+def _refuse_surrogates(value: object) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                "the text holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a "
+                "character; send valid Unicode"
+            ) from None
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_surrogates(item)
 
 
 class ContentPart(_Request):
