@@ -66,7 +66,10 @@ class OnnxEncoder:
         tokenizer_folder: str | Path,
         max_length: int | None = None,
         threads: int | None = None,
+        optimized: bool = False,
     ) -> None:
+        """`optimized`: the file already holds ONNX Runtime's graph optimisations (as
+        `ensure_onnx` writes it), so opening it skips them."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -83,7 +86,13 @@ class OnnxEncoder:
         self._pad_id = _pad_id(folder, self._tokenizer)
         self.pooling, self.normalize = _pooling(folder)
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.graph_optimization_level = (
+            ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            if optimized
+            else ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        )
+        # idle threads sleep instead of spinning: on shared cores spinning costs a third
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         try:
@@ -100,7 +109,7 @@ class OnnxEncoder:
         cls, folder: str | Path, quantize: bool = True, max_length: int | None = None
     ) -> OnnxEncoder:
         """The encoder for a model folder, its ONNX file exported once and cached."""
-        return cls(ensure_onnx(folder, quantize), folder, max_length)
+        return cls(ensure_onnx(folder, quantize), folder, max_length, optimized=True)
 
     @property
     def dimension(self) -> int:

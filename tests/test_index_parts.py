@@ -205,3 +205,30 @@ def test_keyword_index_ranks_rare_words_and_survives_chunks_without_words(tmp_pa
     assert empty.search("a", k=2) == []
     empty.save(tmp_path / "empty")
     assert KeywordIndex.load(tmp_path / "empty", 2).search("a", k=2) == []
+
+
+def test_keyword_scores_without_bm25s_equal_bm25s_own(tmp_path: Path) -> None:
+    """Searching reads bm25s's saved arrays with numpy alone; the scores must be bm25s's."""
+    import json
+
+    import bm25s
+
+    from grounding.retrieval.bm25 import KeywordIndex
+    from grounding.retrieval.chunking import chunk_text
+
+    demo = Path(__file__).resolve().parents[1] / "indexes" / "demo"
+    texts = [
+        chunk.text
+        for path in sorted((demo / "docs").glob("*.md"))
+        for chunk in chunk_text(path.read_text(encoding="utf-8"), path.name)
+    ]
+    KeywordIndex.build(texts).save(tmp_path / "bm25")
+    ours = KeywordIndex.load(tmp_path / "bm25", len(texts))
+    theirs = bm25s.BM25.load(str(tmp_path / "bm25"), allow_pickle=False)
+    questions = [json.loads(line)["question"] for line in (demo / "questions.jsonl").open()]
+    for query in [*questions, "Elias Brandt 1874 lighthouse lighthouse", "Über naïve café"]:
+        tokens = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+        expected = theirs.get_scores(tokens) if tokens else np.zeros(len(texts))
+        np.testing.assert_allclose(ours.scores(query), expected, atol=1e-5, err_msg=query)
+    top = ours.search(questions[0], k=5)
+    assert [score for _, score in top] == sorted((score for _, score in top), reverse=True)

@@ -3,14 +3,16 @@
 Pages are chunked exactly as the local index chunks documents, so web and
 local hits are the same size and fuse fairly. Embedding every chunk of every
 page would cost more than fetching them (on a CPU, embedding is the slowest
-step of a web search), so each page's chunks are first narrowed by word
-overlap with the question to `candidates_per_page` (2 by default), then
-ranked by cosine similarity with the embedder the local index uses, in one
-batch for all pages.
+step of a web search), so each page's chunks are first narrowed by BM25
+against the question (term statistics over the chunks of all pages together)
+to `candidates_per_page` (2 by default), then ranked by cosine similarity
+with the embedder the local index uses, in one batch for all pages.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,9 +63,8 @@ def select_passages(
 
     Passages that read like instructions to the model are ranked after all others.
     """
-    candidates: list[Chunk] = []
-    for document in documents:
-        candidates.extend(_candidates(question, document, candidates_per_page))
+    pages = [_chunks(document) for document in documents]
+    candidates = _prefilter(question, pages, candidates_per_page)
     if not candidates:
         return []
     vectors = embed_texts([question, *(chunk.text for chunk in candidates)], model)
@@ -80,20 +81,43 @@ def select_passages(
     return sorted(hits, key=lambda hit: (SUSPECT_TAG in hit.chunk.tags, -hit.score))
 
 
-def _candidates(question: str, document: WebDocument, limit: int) -> list[Chunk]:
-    """The document's chunks sharing the most words with the question, at most `limit`."""
+def _chunks(document: WebDocument) -> list[Chunk]:
+    """The document's chunks, cut as the local index cuts, instruction-like ones flagged."""
     tags = ("web", "snippet") if document.is_snippet else ("web",)
     text = document.text[:MAX_PAGE_CHARS]
     chunks = chunk_text(
         text, doc_id=document.url, title=document.title, uri=document.url, tags=tags
     )
-    chunks = [_flag(chunk) for chunk in chunks if chunk.text.strip()]
-    if len(chunks) <= limit:
-        return chunks
+    return [_flag(chunk) for chunk in chunks if chunk.text.strip()]
+
+
+def _prefilter(question: str, pages: list[list[Chunk]], limit: int) -> list[Chunk]:
+    """Each page's `limit` chunks with the best BM25 score for the question (ties: earlier
+    first), scored with document frequencies over all pages' chunks, in page order."""
     wanted = set(content_words(question))
-    overlap = [len(wanted & set(content_words(chunk.text))) for chunk in chunks]
-    order = sorted(range(len(chunks)), key=lambda i: (-overlap[i], i))[:limit]
-    return [chunks[i] for i in sorted(order)]
+    bags = [[Counter(content_words(chunk.text)) for chunk in chunks] for chunks in pages]
+    every = [bag for page in bags for bag in page]
+    if not every:
+        return []
+    average = sum(sum(bag.values()) for bag in every) / len(every) or 1.0
+    frequency = {word: sum(word in bag for bag in every) for word in wanted}
+    idf = {
+        word: math.log(1 + (len(every) - count + 0.5) / (count + 0.5))
+        for word, count in frequency.items()
+    }
+    chosen: list[Chunk] = []
+    for chunks, page in zip(pages, bags, strict=True):
+        scores = [_bm25(bag, idf, average) for bag in page]
+        order = sorted(range(len(chunks)), key=lambda i: (-scores[i], i))[:limit]
+        chosen += [chunks[i] for i in sorted(order)]
+    return chosen
+
+
+def _bm25(bag: Counter[str], idf: dict[str, float], average: float) -> float:
+    """Okapi BM25 (k1 1.5, b 0.75) of one chunk's word counts for the question's words."""
+    length = sum(bag.values())
+    norm = 1.5 * (0.25 + 0.75 * length / average)
+    return sum(weight * bag[w] * 2.5 / (bag[w] + norm) for w, weight in idf.items() if bag[w])
 
 
 def _flag(chunk: Chunk) -> Chunk:
