@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install into .venv (CPU torch, pinned so no CUDA build is pulled), lint, and run every test.
+# Install into .venv (CPU torch, pinned so no CUDA build is pulled), lint, type-check, and run
+# every test (tests/test_import_contract.py checks the layering).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -7,4 +8,5 @@ python3 -m venv .venv
 pip install -q torch==2.13.0 -e ".[dev]"
 ruff check .
 ruff format --check .
+mypy grounding/
 python -m pytest -q -p no:cacheprovider "$@"

@@ -232,3 +232,13 @@ def test_hnsw_index_type_round_trips(tmp_path: Path) -> None:
 def test_empty_query_is_an_input_error(built: LocalIndex) -> None:
     with pytest.raises(InputError, match="empty query"):
         built.search("   ")
+
+
+def test_update_returns_its_report(tmp_path: Path) -> None:
+    notes = write_notes(tmp_path / "notes")
+    index = LocalIndex(tmp_path / "idx")
+    first = index.update([notes], progress=False)
+    assert first.embedded_chunks == first.total_chunks == len(index) > 0
+    assert first.added and not first.changed and not first.removed
+    again = index.update([notes], progress=False)
+    assert again.embedded_chunks == 0 and set(again.unchanged) == set(first.added)

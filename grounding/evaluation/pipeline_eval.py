@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from grounding.checking import Scorer
 from grounding.checking.relevance import RELEVANT_AT, is_refusal
 from grounding.errors import GroundingError
 from grounding.evaluation.answers import cites_document, match_answer
 from grounding.evaluation.data import QuestionRow, RowError, read_questions
+from grounding.evaluation.pipeline_report import write_pipeline_reports
+from grounding.evaluation.pipeline_results import PipelineResult, QuestionResult
 from grounding.evaluation.runner import progress_bar
 from grounding.evaluation.summary import write_json
 from grounding.schema import GroundedAnswer
@@ -41,52 +41,6 @@ from grounding.text import blank_citation_markers, content_words
 __all__ = ["PipelineResult", "QuestionResult", "evaluate_pipeline", "judge_citations"]
 
 MATCH_AT = 0.8
-
-
-class QuestionResult(BaseModel):
-    """One question's answer and how its citations fared, as stored in predictions.jsonl."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    question: str
-    expected: str | None
-    answer: GroundedAnswer
-    citations: int  # (segment, source) pairs
-    supporting_citations: int
-    claims: int
-    covered_claims: int
-    by_origin: dict[str, tuple[int, int]]  # origin -> (citations, supporting)
-    expected_recall: float | None
-    seconds: float
-    answerable: bool | None = None  # None: the row does not say
-    answer_doc: str | None = None
-    exact: bool | None = None  # None: no expected answer to compare with
-    contains: bool | None = None
-    f1: float | None = None
-    right_document: bool | None = None  # None: no expected document
-    refused: bool = False
-    wrong_but_shown_right: bool = False  # wrong, yet shown as supported and relevant
-
-
-@dataclass
-class PipelineResult:
-    out_dir: Path
-    results: list[QuestionResult]
-    skipped: list[RowError] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-    def summary_line(self) -> str:
-        m, c, r = self.metrics, self.metrics["citation"], self.metrics["correctness"]
-        return (
-            f"{m['n']} questions: contains expected {r['contains']:.3f}, right document "
-            f"{r['right_document']:.3f}, refused unanswerable {r['refusal_rate']:.3f}, "
-            f"wrong but shown supported {r['wrong_but_shown_right']} "
-            f"({r['wrong_but_shown_right_rate']:.3f}); fully supported "
-            f"{m['fully_supported_rate']:.3f}, citation "
-            f"precision {c['precision']:.3f}, recall {c['recall']:.3f}, "
-            f"{m['latency']['total']['mean']:.2f} s per question"
-        )
 
 
 def judge_citations(answer: GroundedAnswer, scorer: Scorer, threshold: float) -> dict[str, Any]:
@@ -285,7 +239,6 @@ def evaluate_pipeline(
     progress: bool | None = None,
 ) -> PipelineResult:
     """Ask every question of `data_path` and write metrics.json, reports and predictions."""
-    from grounding.evaluation.pipeline_report import write_pipeline_reports
     from grounding.pipeline import Grounder
 
     data = read_questions(data_path)

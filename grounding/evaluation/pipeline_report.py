@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grounding.evaluation.html_report import page, table_html
 from grounding.evaluation.markdown_report import table_markdown
+from grounding.evaluation.pipeline_results import PipelineResult
 from grounding.evaluation.tables import Table, fmt
-
-if TYPE_CHECKING:
-    from grounding.evaluation.pipeline_eval import PipelineResult
 
 __all__ = ["write_pipeline_reports"]
 

@@ -14,6 +14,7 @@ from grounding.retrieval.chunking import chunk_text
 from grounding.retrieval.embedding import embed_texts
 from grounding.retrieval.loaders import Document, SourceFile, discover, file_hash, load_document
 from grounding.retrieval.storage import FileRecord
+from grounding.retrieval.stores import BuildReport
 from grounding.schema import Chunk
 
 if TYPE_CHECKING:
@@ -27,28 +28,8 @@ __all__ = [
     "plan_update",
     "prepare_files",
     "start_update",
-    "update",
     "update_from_files",
 ]
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What a build did: which files it read, kept and dropped, and how many chunks it embedded."""
-
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: tuple[str, ...]
-    embedded_chunks: int
-    total_chunks: int
-
-    def summary(self) -> str:
-        return (
-            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{len(self.unchanged)} unchanged files; embedded {self.embedded_chunks} of "
-            f"{self.total_chunks} chunks"
-        )
 
 
 def document_chunks(
@@ -176,20 +157,3 @@ def update_from_files(
     documents = [load_document(source, tags, digest) for source, digest in plan.to_load]
     index.add(documents, progress=progress)
     return finish_update(index, plan, index.last_embedded)
-
-
-def update(
-    index: Index,
-    paths: Sequence[str | Path],
-    tags: tuple[str, ...] = (),
-    progress: bool | None = None,
-    ray: bool | str = False,
-    workers: int | None = None,
-) -> BuildReport:
-    """`update_from_files` in this process, or on Ray (`ray`: True = a local Ray, or an address)."""
-    if ray is False:
-        return update_from_files(index, paths, tags, progress)
-    from grounding.retrieval.ray_build import update_with_ray
-
-    address = None if ray is True else ray
-    return update_with_ray(index, paths, tags, progress, address or None, workers)

@@ -17,9 +17,8 @@ refuses with EmbeddingMismatchError.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -50,27 +49,13 @@ from grounding.retrieval.storage import (
     write_manifest,
     writing,
 )
+from grounding.retrieval.stores import BuildReport, IndexSettings
 from grounding.schema import Chunk, SearchHit
-
-if TYPE_CHECKING:
-    from grounding.retrieval.building import BuildReport
 
 __all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
 _DEPTH = 4  # candidates per ranking, as a multiple of k, before fusion
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """How an index is built; recorded in its manifest."""
-
-    embedding_model: str = field(default_factory=configured_embedding_model)
-    embedding_backend: str = field(default_factory=configured_embedding_backend)
-    index_type: str = "auto"  # "auto" | "flat" | "hnsw"
-    chunk_size: int = DEFAULT_CHUNK_SIZE
-    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
-    hybrid: bool = True
 
 
 class LocalIndex:
@@ -174,8 +159,6 @@ class LocalIndex:
         `ray` loads, chunks and embeds on Ray workers (True: a local Ray for the
         run; or an address such as "auto" or "ray://host:10001"), `workers` of them.
         """
-        from grounding.retrieval.building import update
-
         settings = IndexSettings(
             embedding_model=embedding_model or configured_embedding_model(),
             embedding_backend=embedding_backend or configured_embedding_backend(),
@@ -187,7 +170,7 @@ class LocalIndex:
         with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
             index = cls._reusable(name_or_dir, settings) if not force else None
             index = index or cls(name_or_dir, settings)
-            update(index, paths, tuple(tags), progress, ray, workers)
+            index.update(paths, tuple(tags), progress, ray, workers)
             index.save()
         return index
 
@@ -270,6 +253,22 @@ class LocalIndex:
         )
         self.files[document.doc_id] = record
         return chunks
+
+    def update(
+        self,
+        paths: Sequence[str | Path],
+        tags: Iterable[str] = (),
+        progress: bool | None = None,
+        ray: bool | str = False,
+        workers: int | None = None,
+    ) -> BuildReport:
+        """Make this index hold exactly the files under `paths`; embeds only what changed.
+
+        Returns what was added, changed, removed and embedded. Call `save()` to keep it.
+        """
+        from grounding.retrieval.updating import update
+
+        return update(self, paths, tuple(tags), progress, ray, workers)
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Drop every chunk of these documents; returns how many chunks went."""

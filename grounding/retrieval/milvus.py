@@ -222,7 +222,7 @@ class MilvusIndex:
         workers: int | None = None,
     ) -> MilvusIndex:
         """Index the files under `paths` into Milvus; unchanged files keep their rows."""
-        from grounding.retrieval.building import update
+        from grounding.retrieval.updating import update
 
         settings = IndexSettings(
             embedding_model=embedding_model or configured_embedding_model(),

@@ -13,23 +13,64 @@ the CLI and the service never ask which one they hold.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from grounding.errors import ConfigError, IndexStoreError
+from grounding.models import configured_embedding_backend
+from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from grounding.retrieval.embedding import configured_embedding_model
 from grounding.retrieval.registry import index_dir_for_write, resolve_index_dir
 from grounding.retrieval.storage import FileRecord, read_manifest
 from grounding.schema import Chunk, SearchHit
 
 if TYPE_CHECKING:
-    from grounding.retrieval.building import BuildReport
     from grounding.retrieval.filters import Filter
-    from grounding.retrieval.index import IndexSettings
     from grounding.retrieval.loaders import Document
 
-__all__ = ["Index", "build_index", "current_store", "load_index", "store_class"]
+__all__ = [
+    "BuildReport",
+    "Index",
+    "IndexSettings",
+    "build_index",
+    "current_store",
+    "load_index",
+    "store_class",
+]
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How an index is built; recorded in its manifest."""
+
+    embedding_model: str = field(default_factory=configured_embedding_model)
+    embedding_backend: str = field(default_factory=configured_embedding_backend)
+    index_type: str = "auto"  # "auto" | "flat" | "hnsw"
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    hybrid: bool = True
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: which files it read, kept and dropped, and how many chunks it embedded."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    embedded_chunks: int
+    total_chunks: int
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged files; embedded {self.embedded_chunks} of "
+            f"{self.total_chunks} chunks"
+        )
 
 
 @runtime_checkable
