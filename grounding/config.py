@@ -93,6 +93,11 @@ VARIABLES: tuple[Variable, ...] = (
              "`onnx`", _backend),
     Variable("GROUNDING_MODEL_CACHE", "model_cache",
              "where models exported to ONNX are cached", "`$GROUNDING_HOME/models`", _path),
+    Variable("MILVUS_URI", "milvus_uri",
+             "the Milvus server (or Zilliz Cloud) the `milvus` store writes new indexes to",
+             "a Milvus Lite file in the index folder", _text),
+    Variable("MILVUS_TOKEN", "milvus_token", "the token sent to that Milvus server", "none",
+             _text),
     Variable("GROUNDING_CROSS_ENCODER", "cross_encoder",
              "the local model folder of the `cross-encoder` scorer", "none", _text),
     Variable("OPENAI_BASE_URL", "openai_base_url",
@@ -124,6 +129,8 @@ class Settings:
     embedding_model: str | None = None
     embedding_backend: str = "onnx"
     model_cache: Path | None = None
+    milvus_uri: str | None = None
+    milvus_token: str | None = None
     cross_encoder: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None

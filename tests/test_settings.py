@@ -16,9 +16,10 @@ from grounding.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "grounding"
-# Modules allowed to read the environment: the settings table, and the web providers'
-# own credentials (each provider class declares its variables).
-ENV_READERS = {"config.py", "retrieval/web/provider.py"}
+# Modules allowed to read the environment: the settings table, the web providers' own
+# credentials (each provider class declares its variables), and the Ray support that
+# forwards this process's environment to its workers unread.
+ENV_READERS = {"config.py", "retrieval/web/provider.py", "ray_support.py"}
 
 
 def test_the_table_and_the_dataclass_agree() -> None:

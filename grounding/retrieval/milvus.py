@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from grounding.config import Settings
 from grounding.errors import ConfigError, EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.retrieval.building import document_chunks
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
@@ -82,11 +83,11 @@ def connect(location: MilvusLocation, folder: Path) -> Any:
             f"the milvus store needs {exc.name}: pip install 'grounding[milvus]'"
         ) from exc
     if location.uri:
-        uri = os.environ.get(MILVUS_URI_ENV, "").strip() or location.uri
+        uri = Settings.from_env().milvus_uri or location.uri
     else:
         folder.mkdir(parents=True, exist_ok=True)
         uri = str(folder / LITE_FILE)
-    token = os.environ.get(MILVUS_TOKEN_ENV, "")
+    token = Settings.from_env().milvus_token or ""
     try:
         with _quiet("pymilvus", "milvus_lite"):  # they log tracebacks; we say it in one line
             client = MilvusClient(uri=uri, token=token, timeout=30)
@@ -155,7 +156,7 @@ class MilvusIndex:
         self.directory = index_dir_for_write(directory)
         self.name = self.directory.name
         self.settings = settings or IndexSettings()
-        uri = os.environ.get(MILVUS_URI_ENV, "").strip()
+        uri = Settings.from_env().milvus_uri or ""
         self.location = location or MilvusLocation(uri=uri, collection=_base_name(self.directory))
         self.files: dict[str, FileRecord] = {}
         self.last_embedded = 0
@@ -252,7 +253,7 @@ class MilvusIndex:
                 if "cannot reach" in str(exc):
                     raise
                 old = None
-            wanted_server = bool(os.environ.get(MILVUS_URI_ENV, "").strip())
+            wanted_server = bool(Settings.from_env().milvus_uri)
             if (
                 old is not None
                 and _same_layout(old.settings, settings)
