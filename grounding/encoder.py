@@ -21,12 +21,13 @@ classification) is exported with that head, and its output is the logits.
 
 `OnnxEncoder(onnx_path, tokenizer_folder)` opens a file made elsewhere. Inputs are
 sorted by length and batched so each batch pads little; results come back in input order.
+One encoder may be used from many threads at once (ONNX Runtime sessions and the
+tokenizer are thread-safe; nothing here changes after construction).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,6 @@ class OnnxEncoder:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"cannot open ONNX model {self.onnx_path}: {exc}") from exc
         self._inputs = [item.name for item in self._session.get_inputs()]
-        self._lock = threading.Lock()  # the tokenizer's truncation state is shared
 
     @classmethod
     def from_folder(
@@ -119,12 +119,17 @@ class OnnxEncoder:
             raise ModelError(f"{self.onnx_path} does not declare its output width")
         return width
 
-    def run_batch(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> EncoderBatch:
-        """Tokenise `texts` (with `pairs` as second segments) and run them as one batch."""
+    def tokenize(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> list[Any]:
+        """The tokenizers Encodings the model sees (truncated to `max_length`): ids, offsets,
+        word_ids, sequence_ids."""
         if pairs is not None and len(pairs) != len(texts):
             raise ModelError(f"{len(texts)} texts but {len(pairs)} pairs")
         items: list[Any] = list(texts) if pairs is None else list(zip(texts, pairs, strict=True))
-        encodings = self._tokenizer.encode_batch(items, add_special_tokens=True)
+        return list(self._tokenizer.encode_batch(items, add_special_tokens=True))
+
+    def run_batch(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> EncoderBatch:
+        """Tokenise `texts` (with `pairs` as second segments) and run them as one batch."""
+        encodings = self.tokenize(texts, pairs)
         width = max((len(e.ids) for e in encodings), default=0)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -177,9 +182,7 @@ class OnnxEncoder:
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
             chosen_pairs = [pairs[i] for i in rows] if pairs is not None else None
-            with self._lock:
-                batch = self.run_batch([texts[i] for i in rows], chosen_pairs)
-            done.append((rows, batch))
+            done.append((rows, self.run_batch([texts[i] for i in rows], chosen_pairs)))
         return done
 
 

@@ -48,6 +48,8 @@ def test_outputs_are_token_level_without_padding_and_take_pairs() -> None:
     rows = encoder.outputs([short, long])
     batch = encoder.run_batch([short, long])
     tokens = [len(e.ids) for e in batch.encodings]
+    assert tokens == [len(e.ids) for e in encoder.tokenize([short, long])]
+    assert len(encoder.tokenize(["word " * 1000])[0].ids) == encoder.max_length == 256
     assert [row.shape for row in rows] == [(tokens[0], 384), (tokens[1], 384)]
     assert batch.output.shape == (2, max(tokens), 384)
     np.testing.assert_allclose(rows[1], batch.output[1], atol=1e-4)
