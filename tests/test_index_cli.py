@@ -69,3 +69,22 @@ def test_missing_name_is_a_usage_error(grounding_exe: str, tmp_path: Path) -> No
     done = _run(grounding_exe, "build", ".", home=tmp_path / "home", cwd=tmp_path)
     assert done.returncode == 2
     assert "--name" in done.stderr
+
+
+def test_list_shows_every_index_when_one_manifest_is_unreadable(
+    grounding_exe: str, tmp_path: Path
+) -> None:
+    from tests.index_races import make_version
+
+    home = tmp_path / "home"
+    make_version(home / "indexes" / "good", 5, seed=1)
+    make_version(home / "indexes" / "broken", 5, seed=2)
+    (home / "indexes" / "broken" / "manifest.json").write_text("{not json", encoding="utf-8")
+    done = _run(grounding_exe, "list", "--json", home=home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert rows["good"]["chunks"] == 5
+    assert "unreadable manifest" in rows["broken"]["error"]
+    assert "warning: broken:" in done.stderr
+    plain = _run(grounding_exe, "list", home=home, cwd=tmp_path)
+    assert "good" in plain.stdout and "broken" in plain.stdout and "unreadable" in plain.stdout

@@ -85,3 +85,15 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
         get_scorer("cross-encoder")
     with pytest.raises(ModelError, match="not a local folder"):
         get_scorer("cross-encoder", model=str(tmp_path / "nowhere"))
+
+
+def test_pickled_bin_weights_are_never_loaded(tmp_path: Path) -> None:
+    folder = _tiny_model(tmp_path / "safe", {0: "no", 1: "yes"}, [0.0, 1.0])
+    from transformers import BertForSequenceClassification
+
+    model = BertForSequenceClassification.from_pretrained(str(folder), use_safetensors=True)
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")  # a pickle
+    with pytest.raises(ModelError, match="safetensors"):
+        get_scorer("cross-encoder", model=str(folder))

@@ -97,12 +97,18 @@ def _ray_option(address: str | None) -> bool | str:
 def list_command(as_json: bool) -> None:
     """List the indexes under $GROUNDING_HOME/indexes."""
     from grounding.config import indexes_dir
+    from grounding.errors import IndexStoreError
     from grounding.retrieval.registry import list_index_dirs
     from grounding.retrieval.storage import read_manifest
 
-    rows = []
+    rows: list[dict[str, object]] = []
     for folder in list_index_dirs():
-        manifest = read_manifest(folder, folder.name)
+        try:
+            manifest = read_manifest(folder, folder.name)
+        except IndexStoreError as exc:  # one broken index does not hide the others
+            click.echo(f"warning: {folder.name}: {exc}", err=True)
+            rows.append({"name": folder.name, "error": str(exc)})
+            continue
         rows.append(
             {
                 "name": folder.name,
@@ -120,8 +126,11 @@ def list_command(as_json: bool) -> None:
         click.echo(f"no indexes in {indexes_dir()}; make one with `grounding index build`")
     else:
         for row in rows:
+            if "error" in row:
+                click.echo(f"{row['name']:<20} unreadable (rebuild it with --force)")
+                continue
             click.echo(
-                f"{row['name']:<20} {row['documents']:>6} docs {row['chunks']:>8} chunks  "
+                f"{row['name']!s:<20} {row['documents']!s:>6} docs {row['chunks']!s:>8} chunks  "
                 f"{row['store']:<6} {row['index_type']:<5} {row['embedding_model']}  "
                 f"{row['updated_at']}"
             )

@@ -113,11 +113,18 @@ def _load(folder: Path) -> tuple[Any, Any]:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        if not any(folder.glob("*.safetensors")):  # .bin weights are pickles: never loaded
+            raise ModelError(
+                f"{folder} has no .safetensors weights; the cross-encoder loads only those "
+                "(convert a .bin checkpoint with save_pretrained(safe_serialization=True))"
+            )
         model = AutoModelForSequenceClassification.from_pretrained(
-            str(folder), local_files_only=True
+            str(folder), local_files_only=True, use_safetensors=True
         )
     except ImportError as exc:
         raise ModelError("the cross-encoder scorer needs: pip install transformers") from exc
+    except ModelError:
+        raise
     except Exception as exc:
         raise ModelError(
             f"cannot load a sequence-classification model from {folder}: {exc}"
