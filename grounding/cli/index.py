@@ -98,7 +98,7 @@ def list_command(as_json: bool) -> None:
     """List the indexes under $GROUNDING_HOME/indexes."""
     from grounding.config import indexes_dir
     from grounding.errors import IndexStoreError
-    from grounding.retrieval.registry import list_index_dirs
+    from grounding.retrieval.locations import list_index_dirs
     from grounding.retrieval.storage import read_manifest
 
     rows: list[dict[str, object]] = []
@@ -141,7 +141,7 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def info(name: str, as_json: bool) -> None:
     """Show an index's settings and files."""
-    from grounding.retrieval.registry import resolve_index_dir
+    from grounding.retrieval.locations import resolve_index_dir
     from grounding.retrieval.storage import read_manifest
 
     folder = resolve_index_dir(name)

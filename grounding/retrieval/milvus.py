@@ -38,6 +38,7 @@ from grounding.retrieval.embedding import configured_embedding_model, embed_quer
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.index import IndexSettings, SearchMode
 from grounding.retrieval.loaders import Document
+from grounding.retrieval.locations import MANIFEST, index_dir_for_write, resolve_index_dir
 from grounding.retrieval.milvus_schema import (
     FIELDS,
     create_collection,
@@ -47,7 +48,6 @@ from grounding.retrieval.milvus_schema import (
     keyword_hits,
     row_of,
 )
-from grounding.retrieval.registry import MANIFEST, index_dir_for_write, resolve_index_dir
 from grounding.retrieval.storage import (
     FileRecord,
     IndexManifest,

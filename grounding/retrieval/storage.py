@@ -37,7 +37,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from grounding.errors import IndexNotFoundError, IndexStoreError
-from grounding.retrieval.registry import MANIFEST
+from grounding.retrieval.locations import MANIFEST
 from grounding.schema import Chunk
 
 __all__ = [

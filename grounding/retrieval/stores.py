@@ -23,7 +23,7 @@ from grounding.errors import ConfigError, IndexStoreError
 from grounding.models import configured_embedding_backend
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model
-from grounding.retrieval.registry import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
 from grounding.retrieval.storage import FileRecord, read_manifest
 from grounding.schema import Chunk, SearchHit
 
