@@ -116,6 +116,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GROUNDING_API_KEYS", "api_keys",
              "comma-separated keys the service requires as `Authorization: Bearer`",
              "none (no auth)", _keys),
+    Variable("GROUNDING_RECORD", "record",
+             "a folder: record every outbound HTTP call of the run there (like `--record`)",
+             "none", _text),
+    Variable("GROUNDING_REPLAY", "replay",
+             "a folder: answer HTTP calls from its recording, no network (like `--replay`)",
+             "none", _text),
     Variable("GROUNDING_DEBUG", "debug",
              "`1` shows the CLI's tracebacks instead of one-line errors", "0", _flag),
 )  # fmt: skip
@@ -139,6 +145,8 @@ class Settings:
     web_threshold: float | None = None
     allow_private_urls: bool = False
     api_keys: frozenset[str] = frozenset()
+    record: str | None = None
+    replay: str | None = None
     debug: bool = False
 
     @classmethod

@@ -13,8 +13,11 @@ by sentence-transformers). Their unit vectors agree to a cosine of at least
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,28 +143,85 @@ def gemma_gguf_path() -> Path:
         raise ModelError(f"cannot write the Gemma model file to {target}: {exc}") from exc
 
 
+GEMMA_CACHE_NAME = "gemma-3-270m-converted"
+
+
 @functools.cache
 def gemma() -> tuple[Any, Any]:
-    """(tokenizer, model) of Gemma 3 270M, converted from GGUF once per process."""
-    path = gemma_gguf_path()
+    """(tokenizer, model) of Gemma 3 270M.
+
+    The GGUF file is de-quantised once into safetensors under GROUNDING_HOME/models/, and
+    every later process loads that copy (seconds, not minutes).
+    """
+    cache = grounding_home() / "models" / GEMMA_CACHE_NAME
     with _LOCK:
         _quiet_transformers()
         try:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
+            if not (cache / "config.json").is_file():
+                _convert_gemma(cache)
+            tokenizer = AutoTokenizer.from_pretrained(str(cache), local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(str(cache), local_files_only=True)
+        except ImportError as exc:
+            raise ModelError(
+                "the local Gemma decoder needs: pip install 'grounding[gemma]'"
+            ) from exc
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load Gemma from {cache}: {exc}; delete that folder to convert again"
+            ) from exc
+    model.eval()
+    return tokenizer, model
+
+
+def _convert_gemma(cache: Path) -> None:
+    """Write the GGUF, de-quantise it and save it as safetensors in `cache`, atomically."""
+    import shutil
+    import sys
+    import tempfile
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    print(
+        f"grounding: first use of the Gemma decoder: copying the 242 MB model to "
+        f"{cache.parent} and converting it once (about a minute)",
+        file=sys.stderr,
+        flush=True,
+    )
+    path = gemma_gguf_path()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
+    try:
+        quiet = contextlib.nullcontext() if sys.stderr.isatty() else _no_stderr()
+        with quiet:  # the converter's progress bar, on a terminal only
             folder, name = str(path.parent), path.name
             tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name, local_files_only=True)
             model = AutoModelForCausalLM.from_pretrained(
                 folder, gguf_file=name, local_files_only=True
             )
-        except ImportError as exc:
-            raise ModelError(
-                "the local Gemma decoder needs: pip install 'grounding[gemma]'"
-            ) from exc
-        except Exception as exc:
-            raise ModelError(f"cannot load Gemma from {path}: {exc}") from exc
-    model.eval()
-    return tokenizer, model
+        from safetensors.torch import save_model
+
+        # save_pretrained refuses models loaded from GGUF; the weights are plain tensors now
+        tokenizer.save_pretrained(str(work))
+        model.generation_config.save_pretrained(str(work))
+        save_model(model, str(work / "model.safetensors"))
+        model.config.save_pretrained(str(work))  # last: config.json marks a complete copy
+        try:
+            work.rename(cache)
+        except OSError:  # another process finished first: keep its copy
+            if not (cache / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _no_stderr() -> Iterator[None]:
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
+        yield
 
 
 def _quiet_transformers() -> None:

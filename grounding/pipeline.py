@@ -19,7 +19,8 @@ from grounding.config import Settings
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
-from grounding.generation.prompt import build_prompt, require_question
+from grounding.generation.prompt import Prompt, build_prompt, require_question
+from grounding.improve import Improve
 from grounding.retrieval.base import Retriever
 from grounding.schema import (
     Delta,
@@ -80,6 +81,7 @@ class Grounder:
         max_tokens: int = 256,
         web_threshold: float | None = None,
         settings: Settings | None = None,
+        improve: Improve | None = None,
     ) -> None:
         settings = settings or Settings.from_env()  # read once here, passed down
         self.web = web
@@ -94,17 +96,29 @@ class Grounder:
         self.k = k
         self.threshold = scorer_threshold(self.scorer) if threshold is None else threshold
         self.max_tokens = max_tokens
+        self.improve = improve or Improve()
 
     def ask(
-        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+        improve: Improve | None = None,
     ) -> GroundedAnswer:
-        """The grounded answer to `question`, with sources, supports and a support report."""
-        *_, final = self.stream(question, history, max_tokens)
+        """The grounded answer to `question`, with sources, supports and a support report.
+
+        `improve` (default: the Grounder's) turns on best-of-n and repair for this call.
+        """
+        *_, final = self.stream(question, history, max_tokens, improve)
         assert isinstance(final, Final)  # stream() always ends with one Final
         return final.answer
 
     def stream(
-        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+        improve: Improve | None = None,
     ) -> Iterator[Delta | Final]:
         """`Delta`s of text as the decoder writes them, then one `Final` with the answer.
 
@@ -115,22 +129,23 @@ class Grounder:
         limit = self.max_tokens if max_tokens is None else max_tokens
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        budget = self.decoder.context_tokens - limit
         require_question(question)  # before any retrieval work
+        settings = improve or self.improve
+        if settings.active:  # best-of-n and repair need whole answers: no token stream
+            from grounding.improve import improve as improved_answer
+
+            improved = improved_answer(self, question, history, settings, limit)
+            timings["total"] = time.perf_counter() - started
+            yield Delta(improved.answer)
+            yield Final(improved.model_copy(update={"timings": timings}))
+            return
         retrieved = self._retrieve(question)
         timings["retrieval"] = time.perf_counter() - started
         if not retrieved.sources:
             yield Delta(NO_SOURCES_ANSWER)
             yield Final(self._no_sources(retrieved, timings))
             return
-        prompt = build_prompt(
-            question, retrieved.sources, self.decoder.count_tokens, budget, history
-        )
-        if prompt.dropped:
-            retrieved.warnings.append(
-                f"{prompt.dropped} source(s) left out to fit the decoder's token budget"
-            )
-        retrieved.warnings.extend(_instruction_warnings(prompt.sources))
+        prompt = self._prompt(question, retrieved, history, limit)
         started = time.perf_counter()
         pieces: list[str] = []
         said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces)
@@ -142,6 +157,20 @@ class Grounder:
         timings["checking"] = time.perf_counter() - started
         finish = "length" if cut else "stop"
         yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
+
+    def _prompt(
+        self, question: str, retrieved: _Retrieved, history: Sequence[Message], limit: int
+    ) -> Prompt:
+        budget = self.decoder.context_tokens - limit
+        prompt = build_prompt(
+            question, retrieved.sources, self.decoder.count_tokens, budget, history
+        )
+        if prompt.dropped:
+            retrieved.warnings.append(
+                f"{prompt.dropped} source(s) left out to fit the decoder's token budget"
+            )
+        retrieved.warnings.extend(_instruction_warnings(prompt.sources))
+        return prompt
 
     def _retrieve(self, question: str) -> _Retrieved:
         hits = self.retriever.search(question, k=self.k)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Candidate",
     "Chunk",
     "Claim",
     "Delta",
@@ -23,7 +24,10 @@ __all__ = [
     "GroundingMetadata",
     "GroundingSupport",
     "Message",
+    "RepairReport",
+    "RepairStep",
     "RetrievalMetadata",
+    "RewardReport",
     "SearchHit",
     "Segment",
     "Source",
@@ -106,11 +110,57 @@ class RetrievalMetadata(_Frozen):
     reason: str = ""
 
 
+class RewardReport(_Frozen):
+    """A multi-objective reward: each objective in [0, 1], the weights, and their weighted mean.
+
+    `total` is sum(weight * objective) / sum(weight) over the weighted objectives.
+    """
+
+    total: float = Field(ge=0.0, le=1.0)
+    objectives: dict[str, float]
+    weights: dict[str, float]
+
+
+class Candidate(_Frozen):
+    """One answer best-of-n sampled, with its reward; `chosen` marks the one returned."""
+
+    answer: str
+    reward: RewardReport
+    chosen: bool = False
+
+
+class RepairStep(_Frozen):
+    """What verify-then-repair did to one unsupported claim.
+
+    `action` is "cited" (new evidence supports it and is cited), "regenerated" (replaced by a
+    sentence the decoder wrote from the evidence), "removed", or "kept" (removing it would
+    leave no answer). `score_after` is None for a removed claim.
+    """
+
+    round: int = Field(ge=1)
+    claim: str
+    action: Literal["cited", "regenerated", "removed", "kept"]
+    score_before: float
+    score_after: float | None = None
+    replacement: str = ""
+    sources_added: list[int] = []
+
+
+class RepairReport(_Frozen):
+    """The repair rounds run on the answer; `note` says why none ran when none did."""
+
+    rounds: int = 0
+    steps: list[RepairStep] = []
+    note: str = ""
+
+
 class GroundingMetadata(_Frozen):
     web_search_queries: list[str] = []
     grounding_chunks: list[GroundingChunk] = []
     grounding_supports: list[GroundingSupport] = []
     retrieval_metadata: RetrievalMetadata = RetrievalMetadata()
+    candidates: list[Candidate] = []  # best-of-n: every candidate with its reward
+    repair: RepairReport | None = None  # verify-then-repair, when asked for
 
 
 class Claim(_Frozen):
@@ -164,6 +214,7 @@ class GroundedAnswer(_Frozen):
     reason: str = ""
     # "length" when the decoder stopped at its token limit, as OpenAI's finish_reason says it.
     finish_reason: Literal["stop", "length"] = "stop"
+    reward: RewardReport | None = None  # present when a reward was computed (best-of-n, repair)
 
 
 @dataclass(frozen=True)

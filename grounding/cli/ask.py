@@ -28,6 +28,24 @@ __all__ = ["ask", "render_answer"]
 @click.option(
     "-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Sources to use."
 )
+@click.option(
+    "--best-of",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Sample N answers (gemma, openai) and return the one with the best reward.",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Re-search for each unsupported claim: cite new evidence, rewrite or remove it.",
+)
+@click.option(
+    "--reward",
+    "reward_weights",
+    metavar="NAME=WEIGHT,...",
+    help="Reward weights for --best-of, e.g. support=1,citation_precision=0.5.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer JSON.")
 def ask(
     question: str,
@@ -37,16 +55,22 @@ def ask(
     decoder: str,
     scorer: str | None,
     k: int,
+    best_of: int,
+    repair: bool,
+    reward_weights: str | None,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from an index (and the web), with citations and a support score."""
     from grounding.generation.prompt import require_question
+    from grounding.improve import Improve
     from grounding.pipeline import Grounder
 
     require_question(question)  # before the index and models load
+    settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)
     grounder = Grounder(
-        index=index, web=web, decoder=decoder, scorer=scorer, k=k, web_threshold=web_threshold
-    )
+        index=index, web=web, decoder=decoder, scorer=scorer, k=k, web_threshold=web_threshold,
+        improve=settings,
+    )  # fmt: skip
     result = grounder.ask(question)
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
@@ -77,6 +101,19 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
     if retrieval.reason:
         searched = "searched" if retrieval.web_search_used else "not searched"
         lines.append(f"  web: {searched} ({retrieval.reason})")
+    metadata = result.grounding_metadata
+    if metadata.candidates:
+        lines.append(f"  best of {len(metadata.candidates)}: rewards "
+                     + ", ".join(f"{c.reward.total:.2f}{'*' if c.chosen else ''}"
+                                 for c in metadata.candidates))  # fmt: skip
+    if metadata.repair is not None:
+        for step in metadata.repair.steps:
+            lines.append(f"  repair: {step.action} {step.claim[:60]!r}")
+        if metadata.repair.note:
+            lines.append(f"  repair: {metadata.repair.note}")
+    if result.reward is not None:
+        lines.append(f"  reward {result.reward.total:.2f}: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in result.reward.objectives.items()))  # fmt: skip
     for warning in result.warnings:
         lines.append(style(f"  warning: {warning}", fg="yellow"))
     return "\n".join(lines)

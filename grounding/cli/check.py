@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from grounding.schema import SupportReport
+from grounding.schema import RewardReport, SupportReport
 
-__all__ = ["check", "render_report"]
+__all__ = ["check", "render_report", "render_reward"]
 
 
 @click.command(short_help="Score how well sources support an answer.")
@@ -34,6 +34,17 @@ __all__ = ["check", "render_report"]
     type=click.FloatRange(0.0, 1.0),
     help="Support below this is unsupported (default: the scorer's own).",
 )
+@click.option(
+    "--reward",
+    "reward_weights",
+    is_flag=False,
+    flag_value="default",
+    metavar="[NAME=WEIGHT,...]",
+    help="Also score the reward (support, citation precision and recall, concision); "
+    "optional weights, e.g. support=1,citation_precision=0.5. With --json it is the "
+    '"reward" field.',
+)
+@click.option("--question", help="The question the answer replies to (for the reward).")
 @click.option("--json", "as_json", is_flag=True, help="Print the support report as JSON.")
 @click.option("--list-scorers", is_flag=True, help="List the scorers and exit.")
 def check(
@@ -42,6 +53,8 @@ def check(
     scorer: str | None,
     options: tuple[str, ...],
     threshold: float | None,
+    reward_weights: str | None,
+    question: str | None,
     as_json: bool,
     list_scorers: bool,
 ) -> None:
@@ -62,12 +75,31 @@ def check(
     if not sources:
         raise InputError("no sources given: pass --source FILE_OR_TEXT at least once")
     chosen = get_scorer(scorer, **_options(options))
-    report = run_check(answer, [_read(s) for s in sources], scorer=chosen, threshold=threshold)
+    texts = [_read(s) for s in sources]
+    report = run_check(answer, texts, scorer=chosen, threshold=threshold)
+    scored = None
+    if reward_weights is not None:
+        from grounding.checking.reward import reward
+
+        scored = reward(question or "", answer, texts, reward_weights, chosen, threshold, report)
     if as_json:
-        click.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        data = report.model_dump(mode="json")
+        if scored is not None:
+            data["reward"] = scored.model_dump(mode="json")
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         color = sys.stdout.isatty()
         click.echo(render_report(answer, report, color=color))
+        if scored is not None:
+            click.echo(render_reward(scored))
+
+
+def render_reward(scored: RewardReport) -> str:
+    """The reward's total and each objective with its weight."""
+    lines = ["", f"Reward {scored.total:.2f}"]
+    for name, value in scored.objectives.items():
+        lines.append(f"  {name:<19} {value:.2f}  (weight {scored.weights.get(name, 0.0):g})")
+    return "\n".join(lines)
 
 
 def _options(pairs: tuple[str, ...]) -> dict[str, str]:

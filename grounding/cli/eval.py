@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from grounding.plugins import DECODERS
+
+if TYPE_CHECKING:
+    from grounding.improve import Improve
 
 __all__ = ["eval_command"]
 
@@ -57,6 +61,19 @@ __all__ = ["eval_command"]
     help=f"Decoder for --pipeline: {DECODERS.choices()}.",
 )
 @click.option(
+    "--best-of",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="With --pipeline: sample N answers per question, keep the best by the reward.",
+)
+@click.option("--repair", is_flag=True, help="With --pipeline: repair unsupported claims.")
+@click.option(
+    "--export-preferences",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --pipeline --best-of N: write chosen/rejected pairs (JSONL) for DPO training.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Show a progress bar (default: only on a terminal).",
@@ -71,6 +88,9 @@ def eval_command(
     pipeline: bool,
     index: str | None,
     decoder: str,
+    best_of: int,
+    repair: bool,
+    export_preferences: Path | None,
     progress: bool | None,
 ) -> None:
     """Evaluate scorers on labelled DATA (JSONL), compare two runs, or evaluate the pipeline.
@@ -79,7 +99,11 @@ def eval_command(
     grounding eval DATA.jsonl --out DIR [--scorer NAME ...] [--threshold X]
     grounding eval --compare DIR_A DIR_B --out DIR
     grounding eval QUESTIONS.jsonl --pipeline [--index NAME] --out DIR
+    grounding eval QUESTIONS.jsonl --pipeline --decoder gemma --best-of 4 [--repair]
+        --export-preferences pairs.jsonl --out DIR
     """
+    if not pipeline and (best_of > 1 or repair or export_preferences):
+        raise click.UsageError("--best-of, --repair and --export-preferences need --pipeline")
     if compare:
         if data is not None or pipeline:
             raise click.UsageError("--compare takes two run folders and no DATA or --pipeline")
@@ -87,7 +111,11 @@ def eval_command(
     elif data is None:
         raise click.UsageError("give DATA.jsonl (or --compare DIR_A DIR_B)")
     elif pipeline:
-        _pipeline(data, out_dir, index, decoder, scorers, threshold, progress)
+        from grounding.improve import Improve
+
+        improve = Improve(best_of=best_of, repair=repair)
+        _pipeline(data, out_dir, index, decoder, scorers, threshold, progress, improve,
+                  export_preferences)  # fmt: skip
     else:
         _scorers(data, out_dir, scorers, threshold, not fresh, progress)
 
@@ -136,6 +164,8 @@ def _pipeline(
     scorers: tuple[str, ...],
     threshold: float | None,
     progress: bool | None,
+    improve: Improve,
+    export_preferences: Path | None,
 ) -> None:
     from grounding.evaluation.pipeline_eval import evaluate_pipeline
 
@@ -149,7 +179,12 @@ def _pipeline(
         scorer=scorers[0] if scorers else None,
         threshold=threshold,
         progress=progress,
+        improve=improve,
+        export_preferences=export_preferences,
     )
     _warn_skipped(list(result.skipped))
     click.echo(result.summary_line())
     click.echo(f"wrote {out_dir}/metrics.json, report.html, report.md, predictions.jsonl")
+    if export_preferences:
+        pairs = result.metrics.get("preference_pairs", 0)
+        click.echo(f"wrote {pairs} preference pair(s) to {export_preferences}")

@@ -55,8 +55,28 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup)
 @click.version_option(package_name="grounding")
-def cli() -> None:
+@click.option(
+    "--record",
+    type=click.Path(file_okay=False),
+    help="Record every outbound HTTP call (search, fetch, LLM endpoint) to this folder.",
+)
+@click.option(
+    "--replay",
+    type=click.Path(file_okay=False),
+    help="Replay the calls recorded in this folder; any other request fails (no network).",
+)
+@click.pass_context
+def cli(ctx: click.Context, record: str | None, replay: str | None) -> None:
     """Grounded answers with citations, and a checker that says which parts are not supported."""
+    if not (record or replay):
+        from grounding.config import Settings
+
+        settings = Settings.from_env()
+        record, replay = settings.record, settings.replay
+    if record or replay:
+        from grounding.recording import recording
+
+        ctx.with_resource(recording(record, replay))
 
 
 def main() -> None:

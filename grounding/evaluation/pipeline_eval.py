@@ -19,22 +19,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from grounding.checking import Scorer
 from grounding.checking.relevance import RELEVANT_AT, is_refusal
-from grounding.errors import GroundingError
+from grounding.errors import GroundingError, InputError
 from grounding.evaluation.answers import cites_document, match_answer
 from grounding.evaluation.data import QuestionRow, RowError, read_questions
 from grounding.evaluation.pipeline_report import write_pipeline_reports
 from grounding.evaluation.pipeline_results import PipelineResult, QuestionResult
 from grounding.evaluation.runner import progress_bar
 from grounding.evaluation.summary import write_json
+from grounding.generation.base import Decoder
+from grounding.generation.prompt import build_prompt
+from grounding.improve import Improve
+from grounding.retrieval.base import Retriever
 from grounding.schema import GroundedAnswer
 from grounding.text import blank_citation_markers, content_words
 
@@ -173,6 +179,7 @@ def pipeline_metrics(
             origins[origin][1] += good
     stages = sorted({stage for r in results for stage in r.answer.timings})
     expected = [r.expected_recall for r in results if r.expected_recall is not None]
+    rewards = [r.answer.reward for r in results if r.answer.reward is not None]
     seconds = sum(r.seconds for r in results)
     return {
         "mode": "pipeline",
@@ -200,6 +207,14 @@ def pipeline_metrics(
             "mean_recall": _ratio(sum(expected), len(expected)),
             "match_rate": _ratio(sum(v >= MATCH_AT for v in expected), len(expected)),
         },
+        "reward": {
+            "answers": len(rewards),
+            "mean_total": _ratio(sum(r.total for r in rewards), len(rewards)),
+            "objectives": {
+                name: _ratio(sum(r.objectives.get(name, 0.0) for r in rewards), len(rewards))
+                for name in sorted({n for r in rewards for n in r.objectives})
+            },
+        },
         "latency": {
             **{
                 stage: _stats([r.answer.timings.get(stage, 0.0) for r in results])
@@ -210,6 +225,44 @@ def pipeline_metrics(
         "seconds": seconds,
         "examples_per_second": _ratio(len(results), seconds),
     }
+
+
+def preference_pair(
+    grounder: Any, id_: str, question: str, answer: GroundedAnswer
+) -> dict[str, Any] | None:
+    """The best and the worst best-of-n candidate as one DPO pair; None without a strict order.
+
+    `prompt` is the completion prompt the decoder saw (instructions, fenced sources, question),
+    `chosen` and `rejected` the two answers as written; their reward breakdowns ride along.
+    """
+    candidates = answer.grounding_metadata.candidates
+    if len(candidates) < 2:
+        return None
+    ranked = sorted(candidates, key=lambda c: -c.reward.total)
+    chosen, rejected = ranked[0], ranked[-1]
+    if chosen.reward.total <= rejected.reward.total or chosen.answer == rejected.answer:
+        return None
+    budget = grounder.decoder.context_tokens - grounder.max_tokens
+    prompt = build_prompt(question, answer.sources, grounder.decoder.count_tokens, budget)
+    return {
+        "id": id_,
+        "prompt": prompt.completion,
+        "chosen": chosen.answer,
+        "rejected": rejected.answer,
+        "chosen_reward": chosen.reward.model_dump(),
+        "rejected_reward": rejected.reward.model_dump(),
+    }
+
+
+@contextlib.contextmanager
+def _maybe_open(path: str | Path | None) -> Iterator[TextIO | None]:
+    if path is None:
+        yield None
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as handle:
+        yield handle
 
 
 def _answer(grounder: Any, row: QuestionRow, threshold: float) -> QuestionResult:
@@ -232,22 +285,34 @@ def _answer(grounder: Any, row: QuestionRow, threshold: float) -> QuestionResult
 def evaluate_pipeline(
     data_path: str | Path,
     out_dir: str | Path,
-    index: str | None = None,
-    decoder: str = "extractive",
+    index: str | Retriever | None = None,
+    decoder: str | Decoder = "extractive",
     scorer: str | None = None,
     threshold: float | None = None,
     progress: bool | None = None,
+    improve: Improve | None = None,
+    export_preferences: str | Path | None = None,
 ) -> PipelineResult:
-    """Ask every question of `data_path` and write metrics.json, reports and predictions."""
+    """Ask every question of `data_path` and write metrics.json, reports and predictions.
+
+    `improve` turns on best-of-n and repair; `export_preferences` (best-of-n only) writes the
+    chosen and rejected candidates of each question as DPO pairs (see `preference_pair`).
+    """
     from grounding.pipeline import Grounder
 
+    if export_preferences and (improve is None or improve.best_of < 2):
+        raise InputError("--export-preferences needs --best-of 2 or more: pairs come from them")
     data = read_questions(data_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    grounder = Grounder(index=index, decoder=decoder, scorer=scorer, threshold=threshold)
+    grounder = Grounder(
+        index=index, decoder=decoder, scorer=scorer, threshold=threshold, improve=improve
+    )
     result = PipelineResult(out, [], list(data.errors))
+    pairs = 0
     with (
         (out / "predictions.jsonl").open("w", encoding="utf-8") as handle,
+        _maybe_open(export_preferences) as preferences,
         progress_bar(len(data.rows), "pipeline", progress) as bar,
     ):
         for line, row in zip(data.lines, data.rows, strict=True):
@@ -259,12 +324,21 @@ def evaluate_pipeline(
                 result.results.append(answered)
                 handle.write(answered.model_dump_json() + "\n")
                 handle.flush()
+                pair = preference_pair(grounder, row.id, row.question, answered.answer)
+                if preferences is not None and pair is not None:
+                    preferences.write(json.dumps(pair, ensure_ascii=False) + "\n")
+                    pairs += 1
             bar.update(1)
     if not result.results:
         raise GroundingError(f"no question of {data_path} could be answered")
     result.metrics = pipeline_metrics(
-        result.results, index, grounder.decoder.name, grounder.scorer.name
+        result.results,
+        index if isinstance(index, str | None) else getattr(index, "name", "custom"),
+        grounder.decoder.name,
+        grounder.scorer.name,
     )
+    if export_preferences:
+        result.metrics["preference_pairs"] = pairs
     result.metrics["skipped_rows"] = [
         {"line": e.line, "message": e.message} for e in result.skipped
     ]

@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from grounding.generation.prompt import Prompt
 
-__all__ = ["Decoder", "generate"]
+__all__ = ["Decoder", "Sampler", "generate"]
 
 
 @runtime_checkable
@@ -25,6 +25,19 @@ class Decoder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]: ...
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    """A decoder that can also write `n` different answers by sampling (for best-of-n).
+
+    The same `seed` gives the same answers; `temperature` > 0.
+    """
+
+    def sample(
+        self, prompt: Prompt, n: int, max_tokens: int = 256, temperature: float = 0.8,
+        seed: int = 0,
+    ) -> list[str]: ...  # fmt: skip
 
 
 def generate(decoder: Decoder, prompt: Prompt, max_tokens: int = 256) -> str:

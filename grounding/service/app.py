@@ -154,9 +154,17 @@ def _router_routes() -> chat.APIRouter:
         key = engine.key_for(
             _name(body.index, "index"), _name(body.web, "web"), _name(body.decoder, "decoder")
         )
-        answer = await engine.run(
-            lambda: engine.grounder(key).ask(body.question), request.is_disconnected
-        )
+        from grounding.improve import Improve
+
+        improve = Improve(best_of=body.best_of, repair=body.repair)
+
+        def ask() -> GroundedAnswer:
+            grounder = engine.grounder(key)
+            if improve.active:
+                return grounder.ask(body.question, improve=improve)
+            return grounder.ask(body.question)
+
+        answer = await engine.run(ask, request.is_disconnected)
         request.state.timings = dict(answer.timings)
         request.state.support = answer.support.score
         return answer

@@ -135,8 +135,8 @@ def to_conversation(
                 code="max_tokens_too_large",
                 param=name,
             )
-    if body.n not in (None, 1):
-        raise ServiceError(400, "only n=1 is supported", param="n")
+    if body.n not in (None, 1) and body.stream:
+        raise ServiceError(400, "n > 1 (best-of-n) cannot be streamed", param="n")
     history: list[Message] = []
     for position, message in enumerate(body.messages):
         if message.role in ("tool", "function"):
@@ -189,26 +189,43 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    answer = await engine.run(
-        lambda: engine.grounder(grounder_key).ask(question, history, max_tokens),
-        request.is_disconnected,
-    )
+    best_of = body.n or 1
+
+    def ask() -> GroundedAnswer:
+        from grounding.improve import Improve
+
+        grounder = engine.grounder(grounder_key)
+        if best_of > 1:  # OpenAI's n: best-of-n by the reward, the best as choice 0
+            return grounder.ask(question, history, max_tokens, Improve(best_of=best_of))
+        return grounder.ask(question, history, max_tokens)
+
+    answer = await engine.run(ask, request.is_disconnected)
     _record(request, answer)
     return ChatCompletion(
         id=completion_id,
         created=created,
         model=engine.settings.model_name,
-        choices=[
-            Choice(
-                message=AssistantMessage(content=answer.answer),
-                finish_reason=answer.finish_reason,
-            )
-        ],
+        choices=_choices(answer),
         grounding_metadata=answer.grounding_metadata,
         support=answer.support,
         sources=answer.sources,
         warnings=answer.warnings,
+        reward=answer.reward,
     )
+
+
+def _choices(answer: GroundedAnswer) -> list[Choice]:
+    """The grounded answer first; with best-of-n, the other candidates after it, best first."""
+    others = sorted(
+        (c for c in answer.grounding_metadata.candidates if not c.chosen),
+        key=lambda c: -c.reward.total,
+    )
+    first = Choice(
+        message=AssistantMessage(content=answer.answer), finish_reason=answer.finish_reason
+    )
+    rest = [Choice(index=i, message=AssistantMessage(content=c.answer))
+            for i, c in enumerate(others, start=1)]  # fmt: skip
+    return [first, *rest]
 
 
 def _sse(payload: dict[str, Any] | str) -> bytes:

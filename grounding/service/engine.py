@@ -20,12 +20,15 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from grounding.checking import Scorer, get_scorer
 from grounding.schema import Delta, Final, GroundedAnswer, Message
 from grounding.service.errors import ServiceError
 from grounding.service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from grounding.improve import Improve
 
 __all__ = ["Engine", "GrounderFactory", "GrounderKey", "GrounderLike"]
 
@@ -36,7 +39,11 @@ class GrounderLike(Protocol):
     """What the service needs of `grounding.pipeline.Grounder`."""
 
     def ask(
-        self, question: str, history: Sequence[Message] = (), max_tokens: int | None = None
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+        improve: Improve | None = None,
     ) -> GroundedAnswer: ...
 
     def stream(

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from grounding.schema import GroundingMetadata, Source, SupportReport
+from grounding.schema import GroundingMetadata, RewardReport, Source, SupportReport
 
 __all__ = [
     "ChatCompletion",
@@ -30,6 +30,9 @@ __all__ = [
     "ModelCard",
     "ModelList",
 ]
+
+
+MAX_BEST_OF = 8  # candidates per request, for best-of-n (`n`, `best_of`)
 
 
 class _Request(BaseModel):
@@ -77,7 +80,7 @@ class ChatCompletionRequest(_Request):
     stream: bool | None = False
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=1, ge=1)
+    n: int | None = Field(default=1, ge=1, le=MAX_BEST_OF)  # > 1: best-of-n by the reward
     user: str | None = None
 
 
@@ -88,6 +91,8 @@ class GroundRequest(_Request):
     index: str | None = None
     web: str | None = None
     decoder: str | None = None
+    best_of: int = Field(default=1, ge=1, le=MAX_BEST_OF)
+    repair: bool = False
 
 
 class CheckRequest(_Request):
@@ -135,6 +140,7 @@ class ChatCompletion(BaseModel):
     support: SupportReport
     sources: list[Source] = []
     warnings: list[str] = []
+    reward: RewardReport | None = None
 
 
 class Delta(BaseModel):

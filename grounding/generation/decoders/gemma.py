@@ -63,6 +63,34 @@ class GemmaDecoder:
         yield from _until_stop(streamer)
         worker.join()
 
+    def sample(
+        self, prompt: Prompt, n: int, max_tokens: int = 256, temperature: float = 0.8,
+        seed: int = 0,
+    ) -> list[str]:  # fmt: skip
+        """`n` sampled answers, generated together in one batch."""
+        import torch
+
+        inputs = self._tokenizer(_EXAMPLE + prompt.completion, return_tensors="pt")
+        with _SAMPLING, torch.inference_mode():
+            torch.manual_seed(seed)
+            output = self._model.generate(
+                **inputs,
+                max_new_tokens=min(max_tokens, 160),
+                do_sample=True,
+                temperature=temperature,
+                top_p=0.95,
+                num_return_sequences=n,
+                stop_strings=list(STOP_SEQUENCES),
+                tokenizer=self._tokenizer,
+            )
+        texts = self._tokenizer.batch_decode(
+            output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+        )
+        return ["".join(_until_stop(iter([text]))) for text in texts]
+
+
+_SAMPLING = threading.Lock()  # the seed is torch's global one
+
 
 def _until_stop(pieces: Iterator[str]) -> Iterator[str]:
     """Pass text through until a stop sequence appears; never emit the stop sequence."""

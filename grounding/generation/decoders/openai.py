@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 
+import requests
+
 from grounding.errors import DecoderError
 from grounding.generation.prompt import Prompt
 from grounding.http import RetryPolicy
@@ -62,6 +64,36 @@ class OpenAIDecoder:
                 if piece:
                     yield piece
         return reason
+
+    def sample(
+        self, prompt: Prompt, n: int, max_tokens: int = 256, temperature: float = 0.8,
+        seed: int = 0,
+    ) -> list[str]:  # fmt: skip
+        """`n` sampled answers, one request each (seed, seed + 1, ...), so any server works."""
+        answers = []
+        for i in range(n):
+            body = {
+                "messages": [m.model_dump() for m in prompt.messages],
+                "max_tokens": max_tokens,
+                "temperature": temperature,
+                "seed": seed + i,
+            }
+            with self.endpoint.post(body, DecoderError) as response:
+                answers.append(_content(response))
+        return answers
+
+
+def _content(response: requests.Response) -> str:
+    """The assistant text of a non-streamed completion."""
+    try:
+        content = response.json()["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise DecoderError(
+            f"the endpoint sent an invalid completion: {response.text[:200]}"
+        ) from exc
+    if not isinstance(content, str):
+        raise DecoderError(f"the endpoint sent no answer text: {response.text[:200]}")
+    return content
 
 
 def _delta(line: str | None) -> str | None:

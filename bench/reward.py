@@ -1,0 +1,186 @@
+"""Best-of-n and repair, offline: single sample vs best-of-4 vs repair vs both.
+
+The QA set: questions of `indexes/demo/questions.jsonl` (reference: their answer text) plus
+RAGTruth QA rows of the holdout split (`bench/split_data.py`), whose supported answer is the
+reference; their passages are indexed beside the demo documents. For each mode it prints the
+share of answers fully supported, citation precision, answer F1 against the reference
+(content words) and seconds per question, with ratios against single-sample.
+
+    python bench/split_data.py     # once
+    python bench/reward.py --decoder gemma --demo 4 --aside 4 --out /tmp/reward-gemma
+    python bench/reward.py --decoder openai --record /tmp/tape --out /tmp/reward-openai
+    python bench/reward.py --decoder openai --replay /tmp/tape --out /tmp/reward-openai
+
+With `--decoder openai` a loopback server speaks the OpenAI wire format and writes scripted
+answers: the reference with a marker, and for every other question (and for some samples) an
+invented sentence after it. `--record` keeps every call; `--replay` runs with no server and no
+network, and must print the same figures (seconds aside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from grounding.evaluation.pipeline_eval import evaluate_pipeline
+from grounding.generation.decoders import get_decoder
+from grounding.improve import Improve
+from grounding.recording import recording
+from grounding.retrieval.index import LocalIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "eval" / "data"
+MODES = {
+    "single": Improve(),
+    "best-of-4": Improve(best_of=4),
+    "repair": Improve(repair=True),
+    "best-of-4 + repair": Improve(best_of=4, repair=True),
+}
+INVENTED = [
+    "It was later rebuilt by the Royal Navy in 1952 [1].",
+    "Most experts consider this the largest example in northern Europe [1].",
+    "The practice was banned by a royal decree in 1821 [1].",
+]
+
+
+def qa_set(work: Path, demo: int, aside: int) -> tuple[Path, Path]:
+    """(questions.jsonl, corpus folder) for `demo` demo and `aside` holdout questions."""
+    corpus = work / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.copytree(ROOT / "indexes" / "demo" / "docs", corpus / "demo")
+    rows: list[dict[str, Any]] = []
+    for line in (ROOT / "indexes" / "demo" / "questions.jsonl").read_text().splitlines()[:demo]:
+        item = json.loads(line)
+        rows.append({"id": item["id"], "question": item["question"],
+                     "expected": item["answer_text"]})  # fmt: skip
+    seen: set[str] = set()
+    holdout = DATA / "ragtruth-holdout.jsonl"
+    for line in holdout.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if len(seen) >= aside:
+            break
+        if row["task"] != "qa" or row["label"] != 0 or row["question"] in seen:
+            continue
+        seen.add(row["question"])
+        for k, passage in enumerate(row["sources"]):
+            path = corpus / "aside" / f"{row['id']}-{k}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(passage, encoding="utf-8")
+        rows.append({"id": row["id"], "question": row["question"], "expected": row["answer"]})
+    questions = work / "questions.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return questions, corpus
+
+
+@contextmanager
+def scripted_server(questions: Path) -> Iterator[str]:
+    """An OpenAI-wire server on loopback answering each question from its reference."""
+    references = {
+        r["question"]: r["expected"] for r in map(json.loads, questions.read_text().splitlines())
+    }
+
+    def answer(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        question = next((q for q in references if q in prompt), "")
+        text = references.get(question, "The sources do not say.").strip()
+        first = text.split(". ")[0].rstrip(".") + " [1]."
+        salt = int(hashlib.sha256(question.encode()).hexdigest()[:8], 16)
+        seed = body.get("seed")
+        hallucinate = salt % 2 == 0 if seed is None else (salt + seed) % 3 == 0
+        return f"{first} {INVENTED[salt % 3]}" if hallucinate else first
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            content = answer(body)
+            if body.get("stream"):
+                delta = {"choices": [{"index": 0, "delta": {"content": content}}]}
+                payload = f"data: {json.dumps(delta)}\n\ndata: [DONE]\n\n".encode()
+                kind = "text/event-stream"
+            else:
+                message = {"role": "assistant", "content": content}
+                reply = {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+                payload, kind = json.dumps(reply).encode(), "application/json"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run(questions: Path, index: LocalIndex, decoder: Any, out: Path) -> dict[str, dict]:
+    results = {}
+    for name, improve in MODES.items():
+        folder = out / name.replace(" ", "").replace("+", "-")
+        result = evaluate_pipeline(questions, folder, index=index, decoder=decoder,
+                                   improve=improve, progress=False)  # fmt: skip
+        m = result.metrics
+        results[name] = {
+            "fully_supported": m["fully_supported_rate"],
+            "citation_precision": m["citation"]["precision"],
+            "answer_f1": m["correctness"]["token_f1"],
+            "seconds": m["latency"]["total"]["mean"],
+            "n": m["n"],
+        }
+        print(f"  {name}: {json.dumps(results[name])}", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--decoder", default="gemma", choices=["gemma", "openai"])
+    parser.add_argument("--demo", type=int, default=4, help="demo questions")
+    parser.add_argument("--aside", type=int, default=4, help="RAGTruth holdout QA questions")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--record", type=Path)
+    parser.add_argument("--replay", type=Path)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    questions, corpus = qa_set(args.out, args.demo, args.aside)
+    index = LocalIndex.build([corpus], args.out / "index", progress=False)
+    if args.decoder == "gemma":
+        results = run(questions, index, get_decoder("gemma"), args.out)
+    elif args.replay:  # no server: the recorded endpoint's address answers from the tape
+        url = (args.replay / "endpoint.txt").read_text().strip()
+        with recording(replay=args.replay):
+            decoder = get_decoder("openai", base_url=url, model="scripted")
+            results = run(questions, index, decoder, args.out)
+    else:
+        with scripted_server(questions) as url, recording(record=args.record):
+            if args.record:
+                (args.record / "endpoint.txt").write_text(url)
+            decoder = get_decoder("openai", base_url=url, model="scripted")
+            results = run(questions, index, decoder, args.out)
+    base = results["single"]
+    print(f"\n{args.decoder}: {base['n']} questions ({args.demo} demo + {args.aside} aside QA)")
+    print(f"{'mode':<20} {'supported':>9} {'cit.prec':>8} {'F1':>6} {'s/q':>7} {'Δsupp':>7} "
+          f"{'ΔF1':>6}")  # fmt: skip
+    for name, r in results.items():
+        print(f"{name:<20} {r['fully_supported']:9.3f} {r['citation_precision']:8.3f} "
+              f"{r['answer_f1']:6.3f} {r['seconds']:7.2f} "
+              f"{r['fully_supported'] - base['fully_supported']:+7.3f} "
+              f"{r['answer_f1'] - base['answer_f1']:+6.3f}")  # fmt: skip
+    (args.out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The checker as a reward: named objectives in [0, 1], their weights and a weighted total.
+
+    support             the checker's overall support score (1 = every claim supported)
+    citation_precision  mean, over the answer's [n] markers, of the checker's support for the
+                        marked claim when the checker aligns that claim with source n, else 0
+                        (0 when the answer has no markers)
+    citation_recall     mean, over the claims, of that same score for the best source a claim
+                        cites (0 for a claim without a marker)
+    concision           1 up to CONCISE_WORDS words, then CONCISE_WORDS / words, times the share
+                        of sentences that are not repeats
+
+`total` is the weighted mean of the objectives. Weights are given as a mapping or as text,
+"support=1,citation_precision=0.5": named objectives replace their default weight, the others
+keep it; a weight of 0 leaves an objective out of the total (it is still reported).
+Citation markers are read with the shared pattern of `grounding.text`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from grounding.checking.base import Scorer
+from grounding.checking.checker import check, scorer_threshold
+from grounding.checking.claims import claim_texts
+from grounding.checking.registry import get_scorer
+from grounding.errors import InputError
+from grounding.schema import RewardReport, Source, SupportReport
+from grounding.text import CITATION_MARKER, blank_citation_markers, word_spans
+
+__all__ = ["CONCISE_WORDS", "DEFAULT_WEIGHTS", "OBJECTIVES", "parse_weights", "reward"]
+
+OBJECTIVES = ("support", "citation_precision", "citation_recall", "concision")
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "support": 1.0,
+    "citation_precision": 0.5,
+    "citation_recall": 0.5,
+    "concision": 0.25,
+}
+CONCISE_WORDS = 80
+
+
+def parse_weights(weights: str | Mapping[str, float] | None) -> dict[str, float]:
+    """The full weight table: DEFAULT_WEIGHTS with the given names replaced.
+
+    Text is "name=value,name=value"; "default" or "" or None means the defaults.
+    """
+    table = dict(DEFAULT_WEIGHTS)
+    if weights is None or (isinstance(weights, str) and weights.strip() in ("", "default")):
+        return table
+    given: dict[str, object]
+    if isinstance(weights, str):
+        given = {}
+        for part in weights.split(","):
+            key, sep, text = part.partition("=")
+            if not sep:
+                raise InputError(
+                    f"reward weight {part.strip()!r} is not NAME=VALUE, e.g. support=1"
+                )
+            given[key.strip()] = text.strip()
+    else:
+        given = dict(weights)
+    for name, value in given.items():
+        if name not in OBJECTIVES:
+            raise InputError(
+                f"unknown reward objective {name!r}; choose from: {', '.join(OBJECTIVES)}"
+            )
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(f"reward weight {name}={value!r} is not a number") from None
+        if not number >= 0.0 or number == float("inf"):
+            raise InputError(f"reward weight {name}={value} must be a finite number >= 0")
+        table[name] = number
+    if not any(table.values()):
+        raise InputError("every reward weight is 0: give at least one objective a weight > 0")
+    return table
+
+
+def reward(
+    question: str,
+    answer: str,
+    sources: Sequence[str | Source],
+    weights: str | Mapping[str, float] | None = None,
+    scorer: str | Scorer | None = None,
+    threshold: float | None = None,
+    report: SupportReport | None = None,
+) -> RewardReport:
+    """Score `answer` to `question` against numbered `sources` (source i is cited as [i]).
+
+    `report` is the checker's support report when the caller already has it (saves a pass).
+    """
+    table = parse_weights(weights)
+    texts = [s.text if isinstance(s, Source) else s for s in sources]
+    chosen = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
+    cut = scorer_threshold(chosen) if threshold is None else threshold
+    if report is None:
+        report = check(answer, texts, scorer=chosen, threshold=cut)
+    precision, recall = _citation_scores(answer, texts, chosen)
+    objectives = {
+        "support": report.score,
+        "citation_precision": precision,
+        "citation_recall": recall,
+        "concision": concision(answer),
+    }
+    objectives = {name: round(min(max(value, 0.0), 1.0), 4) for name, value in objectives.items()}
+    weighted = sum(table.values())
+    total = sum(table[name] * objectives[name] for name in objectives) / weighted
+    return RewardReport(
+        total=round(min(max(total, 0.0), 1.0), 4), objectives=objectives, weights=table
+    )
+
+
+def _citation_scores(answer: str, sources: Sequence[str], scorer: Scorer) -> tuple[float, float]:
+    """(precision, recall) of the answer's markers, from the checker's per-source support."""
+    spans, texts = claim_texts(answer)
+    if not spans:
+        raise InputError("the answer has no claims to score: give a non-empty answer")
+    marked = _markers_by_claim(answer, spans)
+    if not any(marked):
+        return 0.0, 0.0
+    verdicts = scorer.score(texts, list(sources))
+    support = {
+        (k, n): min(max(verdict.support, 0.0), 1.0)
+        for k, verdict in enumerate(verdicts)
+        for n in verdict.citations
+    }  # a marker counts as far as the checker aligns its claim with that source
+    markers = [support.get((k, n), 0.0) for k, numbers in enumerate(marked) for n in numbers]
+    precision = sum(markers) / len(markers) if markers else 0.0
+    best = [max((support.get((k, n), 0.0) for n in numbers), default=0.0) for k, numbers in
+            enumerate(marked)]  # fmt: skip
+    return precision, sum(best) / len(best)
+
+
+def _markers_by_claim(answer: str, spans: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """The source numbers each claim cites: markers inside it or right after it."""
+    marked: list[list[int]] = [[] for _ in spans]
+    for match in CITATION_MARKER.finditer(answer):
+        owner = max((k for k, (start, _) in enumerate(spans) if start <= match.start()), default=0)
+        opening = CITATION_MARKER.sub("", answer[spans[owner][0] : match.start()]).strip()
+        if owner > 0 and not opening:  # "... 1874. [1] It is ...": the marker closes the last one
+            owner -= 1
+        marked[owner] += [int(n) for n in re.findall(r"\d+", match.group(1))]
+    return marked
+
+
+def concision(answer: str) -> float:
+    """1 up to CONCISE_WORDS words, shrinking past it, times the share of unrepeated sentences."""
+    text = blank_citation_markers(answer)
+    words = len(word_spans(text))
+    if words == 0:
+        return 0.0
+    length = min(1.0, CONCISE_WORDS / words)
+    spans, _ = claim_texts(answer)
+    sentences = [" ".join(text[s:e].lower().split()) for s, e in spans]
+    distinct = len(set(sentences)) / len(sentences) if sentences else 1.0
+    return length * distinct
