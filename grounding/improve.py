@@ -69,15 +69,23 @@ class Improve:
 
 
 def improve(
-    grounder: Grounder, question: str, history: Sequence[Message], settings: Improve
+    grounder: Grounder,
+    question: str,
+    history: Sequence[Message],
+    settings: Improve,
+    limit: int | None = None,
 ) -> GroundedAnswer:
-    """The answer to `question` after best-of-n and/or repair, with its reward attached."""
+    """The answer to `question` after best-of-n and/or repair, with its reward attached.
+
+    `limit` caps the tokens of each answer the decoder writes (default: the Grounder's).
+    """
+    limit = grounder.max_tokens if limit is None else limit
     retrieved = grounder._retrieve(question)
     if not retrieved.sources:
         return grounder._no_sources(retrieved, {})
-    prompt = grounder._prompt(question, retrieved, history)
+    prompt = grounder._prompt(question, retrieved, history, limit)
     answers = [grounder._finish(text, list(prompt.sources), retrieved)
-               for text in _candidates(grounder, prompt, settings)]  # fmt: skip
+               for text in _candidates(grounder, prompt, settings, limit)]  # fmt: skip
     scored = [_reward(grounder, question, answer, settings) for answer in answers]
     best = max(range(len(answers)), key=lambda i: (scored[i].total, -i))
     answer = answers[best]
@@ -88,7 +96,7 @@ def improve(
             for i, (a, r) in enumerate(zip(answers, scored, strict=True))
         ]
     if settings.repair:
-        answer, report = _repair(grounder, question, answer, retrieved, settings)
+        answer, report = _repair(grounder, question, answer, retrieved, settings, limit)
         update["repair"] = report
     metadata = answer.grounding_metadata.model_copy(update=update)
     final_reward = scored[best] if not settings.repair else _reward(
@@ -97,8 +105,8 @@ def improve(
     return answer.model_copy(update={"grounding_metadata": metadata, "reward": final_reward})
 
 
-def _candidates(grounder: Grounder, prompt: Prompt, settings: Improve) -> list[str]:
-    first = generate(grounder.decoder, prompt, max_tokens=grounder.max_tokens)
+def _candidates(grounder: Grounder, prompt: Prompt, settings: Improve, limit: int) -> list[str]:
+    first = generate(grounder.decoder, prompt, max_tokens=limit)
     if settings.best_of == 1:
         return [first]
     if not isinstance(grounder.decoder, Sampler):
@@ -107,7 +115,7 @@ def _candidates(grounder: Grounder, prompt: Prompt, settings: Improve) -> list[s
             f"{grounder.decoder.name!r} writes one answer"
         )
     more = grounder.decoder.sample(
-        prompt, settings.best_of - 1, grounder.max_tokens, settings.temperature, settings.seed
+        prompt, settings.best_of - 1, limit, settings.temperature, settings.seed
     )
     return [first, *more]
 
@@ -127,6 +135,7 @@ def _repair(
     answer: GroundedAnswer,
     retrieved: _Retrieved,
     settings: Improve,
+    limit: int,
 ) -> tuple[GroundedAnswer, RepairReport]:
     if grounder.decoder.name == "extractive":
         return answer, RepairReport(note=EXTRACTIVE_NOTE)
@@ -140,7 +149,7 @@ def _repair(
         sources = list(answer.sources)
         edits: list[tuple[Claim, str]] = []
         for claim in unsupported:
-            step, replacement = _repair_claim(grounder, question, claim, sources, round_)
+            step, replacement = _repair_claim(grounder, question, claim, sources, round_, limit)
             steps.append(step)
             if replacement is not None:
                 edits.append((claim, replacement))
@@ -157,7 +166,12 @@ def _repair(
 
 
 def _repair_claim(
-    grounder: Grounder, question: str, claim: Claim, sources: list[Source], round_: int
+    grounder: Grounder,
+    question: str,
+    claim: Claim,
+    sources: list[Source],
+    round_: int,
+    limit: int,
 ) -> tuple[RepairStep, str | None]:
     """One claim: cite new evidence, regenerate from it, or remove it. Appends to `sources`."""
     plain = " ".join(blank_citation_markers(claim.text).split())
@@ -182,7 +196,7 @@ def _repair_claim(
             replacement = _with_marker(_without_markers(claim.text), source.index)
             return step("cited", verdicts[best].support, replacement), replacement
     evidence = fresh or hits
-    sentence = _regenerate(grounder, question, evidence, sources)
+    sentence = _regenerate(grounder, question, evidence, sources, limit)
     if sentence:
         texts = [s.text for s in sources]
         verdict = grounder.scorer.score([blank_citation_markers(sentence)], texts)[0]
@@ -200,7 +214,11 @@ def _search(grounder: Grounder, query: str) -> list[SearchHit]:
 
 
 def _regenerate(
-    grounder: Grounder, question: str, evidence: Sequence[SearchHit], sources: list[Source]
+    grounder: Grounder,
+    question: str,
+    evidence: Sequence[SearchHit],
+    sources: list[Source],
+    limit: int,
 ) -> str:
     """One sentence from the decoder over `evidence` (numbered locally, cited globally).
 
@@ -209,9 +227,9 @@ def _regenerate(
     if not evidence:
         return ""
     local = [_source(hit, i) for i, hit in enumerate(evidence, start=1)]
-    budget = grounder.decoder.context_tokens - grounder.max_tokens
+    budget = grounder.decoder.context_tokens - limit
     prompt = build_prompt(question, local, grounder.decoder.count_tokens, budget)
-    text = generate(grounder.decoder, prompt, max_tokens=grounder.max_tokens).strip()
+    text = generate(grounder.decoder, prompt, max_tokens=limit).strip()
     spans = sentence_spans(text)
     if not spans:
         return ""

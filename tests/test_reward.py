@@ -69,6 +69,14 @@ def test_marker_after_the_full_stop_belongs_to_the_sentence_before() -> None:
     assert report.objectives["citation_recall"] > 0.5
 
 
+def test_relevance_orders_an_answer_to_the_question_above_one_beside_it() -> None:
+    beside = "The ferry to Osk leaves the harbour twice a day [2]."
+    on = grounding.reward(QUESTION, GOOD, SOURCES).objectives["relevance"]
+    off = grounding.reward(QUESTION, beside, SOURCES).objectives["relevance"]
+    assert on > 0.5 > off
+    assert grounding.reward("", beside, SOURCES).objectives["relevance"] == 1.0  # no question
+
+
 def test_concision_penalises_length_and_repeats() -> None:
     short = "It was first lit in 1874."
     long = " ".join(f"Sentence number {i} says something about lighthouses." for i in range(40))
@@ -95,7 +103,7 @@ def test_weights_text_and_mapping() -> None:
         ("fluency=1", "unknown reward objective"),
         ("support=lots", "not a number"),
         ("support=-1", ">= 0"),
-        ("support=0,citation_precision=0,citation_recall=0,concision=0", "every reward weight"),
+        ("support=0,citation_precision=0,citation_recall=0,relevance=0,concision=0", "every"),
     ],
 )
 def test_bad_weights_are_refused(text: str, message: str) -> None:

@@ -6,6 +6,8 @@
                         (0 when the answer has no markers)
     citation_recall     mean, over the claims, of that same score for the best source a claim
                         cites (0 for a claim without a marker)
+    relevance           does the answer address the question (`checking/relevance.py`;
+                        1 when there is no question, 0 for a refusal)
     concision           1 up to CONCISE_WORDS words, then CONCISE_WORDS / words, times the share
                         of sentences that are not repeats
 
@@ -24,17 +26,19 @@ from grounding.checking.base import Scorer
 from grounding.checking.checker import check, scorer_threshold
 from grounding.checking.claims import claim_texts
 from grounding.checking.registry import get_scorer
+from grounding.checking.relevance import relevance
 from grounding.errors import InputError
 from grounding.schema import RewardReport, Source, SupportReport
 from grounding.text import CITATION_MARKER, blank_citation_markers, word_spans
 
 __all__ = ["CONCISE_WORDS", "DEFAULT_WEIGHTS", "OBJECTIVES", "parse_weights", "reward"]
 
-OBJECTIVES = ("support", "citation_precision", "citation_recall", "concision")
+OBJECTIVES = ("support", "citation_precision", "citation_recall", "relevance", "concision")
 DEFAULT_WEIGHTS: dict[str, float] = {
     "support": 1.0,
     "citation_precision": 0.5,
     "citation_recall": 0.5,
+    "relevance": 0.5,
     "concision": 0.25,
 }
 CONCISE_WORDS = 80
@@ -101,6 +105,7 @@ def reward(
         "support": report.score,
         "citation_precision": precision,
         "citation_recall": recall,
+        "relevance": relevance(question, answer) if question.strip() else 1.0,
         "concision": concision(answer),
     }
     objectives = {name: round(min(max(value, 0.0), 1.0), 4) for name, value in objectives.items()}
