@@ -1,7 +1,8 @@
-"""The bundled demo index: built from `indexes/demo/` on first use, then cached.
+"""The bundled demo index: built from the packaged corpus on first use, then cached.
 
-The corpus ships with the source tree; the built index lives under
-$GROUNDING_HOME/indexes/demo and is never committed.
+The corpus ships inside the package (`grounding/demo_corpus/`, also reachable as
+`indexes/demo/` in a checkout), so an installed wheel has it; the built index
+lives under $GROUNDING_HOME/indexes/demo and is never committed.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ __all__ = ["demo_corpus_dir", "demo_index"]
 
 
 def demo_corpus_dir() -> Path:
-    """`indexes/demo` of the source tree this package was installed from."""
-    folder = Path(__file__).resolve().parents[2] / "indexes" / "demo"
+    """The demo corpus shipped in the package."""
+    folder = Path(__file__).resolve().parents[1] / "demo_corpus"
     if not (folder / "recipe.json").exists():
         raise ConfigError(
-            "the demo corpus is not here: install grounding from a source checkout "
-            "(pip install -e .) or pass --index NAME"
+            f"the demo corpus is missing from {folder.parent}: reinstall grounding, "
+            "or pass --index NAME"
         )
     return folder
 
 
 def demo_index():  # noqa: ANN201 - returns LocalIndex; imported lazily to keep imports light
-    """The demo LocalIndex, built on first use from the recipe in `indexes/demo/recipe.json`."""
+    """The demo LocalIndex, built on first use from the corpus's `recipe.json`."""
     from grounding.retrieval.index import LocalIndex
 
     target = indexes_dir() / "demo"
