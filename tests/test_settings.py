@@ -29,8 +29,9 @@ def test_the_table_and_the_dataclass_agree() -> None:
     assert len({v.name for v in VARIABLES}) == len(VARIABLES)
 
 
-def test_the_readme_shows_the_table() -> None:
+def test_the_readme_and_the_architecture_show_the_table() -> None:
     assert settings_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert settings_table() in (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
 
 
 def test_values_are_parsed_and_bad_ones_named() -> None:
