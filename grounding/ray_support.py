@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from grounding.errors import ConfigError
 __all__ = ["RayPool", "batches", "ray_workers"]
 
 # Settings a worker needs to behave as this process does (models offline, same model).
+_PROBE_SECONDS = 5
 _FORWARDED = ("GROUNDING_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "TOKENIZERS_")
 
 
@@ -84,6 +86,7 @@ def _connect(address: str | None, workers: int | None) -> bool:
         "log_to_driver": False,
     }
     if address:  # a cluster's workers do not inherit this process's environment
+        _probe(address)
         options["address"] = address
         options["runtime_env"] = {"env_vars": _environment()}
     else:
@@ -99,6 +102,24 @@ def _connect(address: str | None, workers: int | None) -> bool:
             "alone for a local one"
         ) from exc
     return True
+
+
+def _probe(address: str) -> None:
+    """ConfigError now when HOST:PORT does not answer (Ray itself would retry for minutes)."""
+    if address == "auto":
+        return  # Ray finds the address itself, and says at once when there is none
+    where = address.removeprefix("ray://")
+    host, _, port = where.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"bad Ray address {address!r}: give auto, ray://HOST:10001 or HOST:6379")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=_PROBE_SECONDS):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}; check the "
+            "address, or give --ray alone for a local Ray"
+        ) from exc
 
 
 @contextlib.contextmanager

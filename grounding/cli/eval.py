@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from grounding.cli.options import ray_choice, ray_options
 from grounding.plugins import DECODERS
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ __all__ = ["eval_command"]
     default=None,
     help="Show a progress bar (default: only on a terminal).",
 )
+@ray_options("Score rows")
 def eval_command(
     data: Path | None,
     out_dir: Path,
@@ -92,6 +94,8 @@ def eval_command(
     repair: bool,
     export_preferences: Path | None,
     progress: bool | None,
+    ray_address: str | None,
+    workers: int | None,
 ) -> None:
     """Evaluate scorers on labelled DATA (JSONL), compare two runs, or evaluate the pipeline.
 
@@ -104,6 +108,10 @@ def eval_command(
     """
     if not pipeline and (best_of > 1 or repair or export_preferences):
         raise click.UsageError("--best-of, --repair and --export-preferences need --pipeline")
+    if ray_address is not None and (compare or pipeline):
+        raise click.UsageError(
+            "--ray scores rows of DATA; it does not go with --compare or --pipeline"
+        )
     if compare:
         if data is not None or pipeline:
             raise click.UsageError("--compare takes two run folders and no DATA or --pipeline")
@@ -117,7 +125,8 @@ def eval_command(
         _pipeline(data, out_dir, index, decoder, scorers, threshold, progress, improve,
                   export_preferences)  # fmt: skip
     else:
-        _scorers(data, out_dir, scorers, threshold, not fresh, progress)
+        ray = ray_choice(ray_address)
+        _scorers(data, out_dir, scorers, threshold, not fresh, progress, ray, workers)
 
 
 def _warn_skipped(errors: list[object]) -> None:
@@ -134,12 +143,16 @@ def _scorers(
     threshold: float | None,
     resume: bool,
     progress: bool | None,
+    ray: bool | str = False,
+    workers: int | None = None,
 ) -> None:
     from grounding.evaluation.evaluate import evaluate
     from grounding.evaluation.markdown_report import table_markdown
     from grounding.evaluation.tables import headline_table
 
-    result = evaluate(data, out_dir, scorers or ("",), threshold, resume, progress)
+    result = evaluate(
+        data, out_dir, scorers or ("",), threshold, resume, progress, ray=ray, workers=workers
+    )
     _warn_skipped(list(result.skipped))
     reused = sum(run.reused for run in result.runs)
     if reused:

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from grounding.cli.options import ray_choice, ray_options
+
 __all__ = ["index"]
 
 
@@ -35,16 +37,7 @@ def index() -> None:
     help="Where chunks and vectors go: faiss (a folder), or milvus ($MILVUS_URI, else a "
     "Milvus Lite file in the index folder). Default: the index's current store, else faiss.",
 )
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    metavar="[ADDRESS]",
-    help="Load, chunk and embed on Ray workers: alone, a local Ray for the run; or auto, "
-    "ray://HOST:10001, HOST:6379 for a running cluster. Put it after PATHS.",
-)
-@click.option("--workers", type=click.IntRange(1), help="Ray workers (default: every CPU).")
+@ray_options("Load, chunk and embed")
 def build(
     paths: tuple[str, ...],
     name: str,
@@ -76,20 +69,13 @@ def build(
         chunk_overlap=chunk_overlap,
         hybrid=not no_hybrid,
         force=force,
-        ray=_ray_option(ray_address),
+        ray=ray_choice(ray_address),
         workers=workers,
     )
     report = built.last_build
     click.echo(f"index {name!r} at {built.directory}")
     if report is not None:
         click.echo(report.summary())
-
-
-def _ray_option(address: str | None) -> bool | str:
-    """--ray's value for the library: False (no Ray), True (a local Ray) or an address."""
-    if address is None:
-        return False
-    return True if address in ("", "local") else address
 
 
 @index.command(name="list")

@@ -44,12 +44,15 @@ def evaluate(
     resume: bool = True,
     progress: bool | None = None,
     report: bool = True,
+    ray: bool | str = False,
+    workers: int | None = None,
 ) -> EvalResult:
     """Score every row of `data_path` with each scorer and write the report into `out_dir`.
 
     An empty scorer name means the default scorer; `threshold=None` uses each
     scorer's own recommended threshold. Malformed rows are left out and listed
-    (with line numbers) in the result, metrics.json and the reports.
+    (with line numbers) in the result, metrics.json and the reports. `ray` scores
+    rows on Ray workers (True: a local Ray for the run; or an address), `workers` of them.
     """
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise InputError(f"threshold {threshold} is outside [0, 1]: pick e.g. 0.5")
@@ -68,6 +71,8 @@ def evaluate(
             resume,
             progress,
             data.lines,
+            ray,
+            workers,
         )
         for scorer in scorers
     ]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from grounding.checking import Scorer, check_many, get_scorer, scorer_threshold
 from grounding.checking.base import ClaimScore
-from grounding.errors import GroundingError
+from grounding.errors import GroundingError, InputError
 from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
 from grounding.schema import SupportReport
 
@@ -30,6 +30,7 @@ __all__ = [
     "progress_bar",
     "read_predictions",
     "run_scorer",
+    "score_row",
 ]
 
 
@@ -104,12 +105,18 @@ def run_scorer(
     resume: bool = True,
     progress: bool | None = None,
     line_numbers: Sequence[int] | None = None,
+    ray: bool | str = False,
+    workers: int | None = None,
 ) -> ScorerRun:
     """Score every row with `scorer`, appending to `predictions_path` as it goes.
 
     `progress=None` shows a bar only on a terminal. Rows the scorer cannot check
     (a `GroundingError`) become `errors` with their line numbers, not crashes.
+    `ray` scores rows on Ray workers (True: a local Ray for the run, or an address),
+    each running `score_row` as this process does; the scorer is then named.
     """
+    if ray is not False and isinstance(scorer, Scorer):
+        raise InputError("to score on Ray, name the scorer (each worker makes its own)")
     inner = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
     threshold = scorer_threshold(inner) if threshold is None else threshold
     chosen = TimedScorer(inner)
@@ -118,40 +125,37 @@ def run_scorer(
     done = _restart_file(predictions_path, chosen.name, threshold, wanted if resume else {})
     run = ScorerRun(scorer=chosen.name, threshold=threshold, predictions=[])
     todo = [i for i, row in enumerate(rows) if row.id not in done]
+    if ray is False:
+        outcomes: Iterator[tuple[int, Prediction | str]] = (
+            (i, score_row(rows[i], chosen, threshold, fingerprints[i])) for i in todo
+        )
+    else:
+        from grounding.evaluation.ray_eval import score_on_ray
+
+        jobs = [(i, rows[i], fingerprints[i]) for i in todo]
+        address = None if ray is True else ray
+        outcomes = score_on_ray(jobs, chosen.name, threshold, address or None, workers)
     by_index: dict[int, Prediction] = {}
     started = time.perf_counter()
     with (
         predictions_path.open("a", encoding="utf-8") as out,
         progress_bar(len(todo), chosen.name, progress) as bar,
     ):
-        for i in todo:
-            row = rows[i]
-            row_started = time.perf_counter()
-            try:
-                report = check_many(
-                    [(row.answer, row.sources)], scorer=chosen, threshold=threshold
-                )[0]
-            except GroundingError as exc:
+        for i, outcome in outcomes:
+            bar.update(1)
+            if isinstance(outcome, str):
                 line = line_numbers[i] if line_numbers else i + 1
                 run.errors.append(
-                    RowError(line, f"{chosen.name} could not score {row.id!r}: {exc}")
+                    RowError(line, f"{chosen.name} could not score {rows[i].id!r}: {outcome}")
                 )
-                bar.update(1)
                 continue
-            prediction = _prediction(
-                row,
-                chosen.name,
-                threshold,
-                fingerprints[i],
-                report,
-                time.perf_counter() - row_started,
-            )
-            out.write(prediction.model_dump_json() + "\n")
+            out.write(outcome.model_dump_json() + "\n")
             out.flush()
-            by_index[i] = prediction
-            bar.update(1)
+            by_index[i] = outcome
     run.wall_seconds = time.perf_counter() - started
-    run.scorer_seconds = chosen.seconds
+    run.scorer_seconds = (
+        chosen.seconds if ray is False else sum(p.seconds for p in by_index.values())
+    )
     for i, row in enumerate(rows):
         if i in by_index:
             run.predictions.append(by_index[i])
@@ -159,6 +163,17 @@ def run_scorer(
             run.predictions.append(done[row.id])
             run.reused += 1
     return run
+
+
+def score_row(row: EvalRow, scorer: Scorer, threshold: float, fingerprint: str) -> Prediction | str:
+    """One row's prediction, or why the scorer could not check it (the same in any worker)."""
+    started = time.perf_counter()
+    try:
+        report = check_many([(row.answer, row.sources)], scorer=scorer, threshold=threshold)[0]
+    except GroundingError as exc:
+        return str(exc)
+    seconds = time.perf_counter() - started
+    return _prediction(row, scorer.name, threshold, fingerprint, report, seconds)
 
 
 def _prediction(
