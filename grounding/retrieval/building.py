@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from grounding.errors import InputError
 from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.embedding import embed_texts
 from grounding.retrieval.loaders import Document, SourceFile, discover, file_hash, load_document
 from grounding.retrieval.storage import FileRecord
 from grounding.retrieval.stores import BuildReport
@@ -25,8 +22,8 @@ __all__ = [
     "UpdatePlan",
     "document_chunks",
     "finish_update",
+    "load_files",
     "plan_update",
-    "prepare_files",
     "start_update",
     "update_from_files",
 ]
@@ -97,28 +94,18 @@ def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]
     )
 
 
-def prepare_files(
-    files: Sequence[tuple[SourceFile, str]],
-    tags: tuple[str, ...],
-    settings: tuple[int, int, str],
-) -> list[tuple[str, FileRecord, list[Chunk], np.ndarray]]:
-    """Load, chunk and embed files: each file's doc id, record, chunks and their vectors.
+def load_files(
+    files: Sequence[tuple[SourceFile, str]], tags: tuple[str, ...], chunking: tuple[int, int]
+) -> list[tuple[str, FileRecord, list[Chunk]]]:
+    """Load and chunk files: each file's doc id, record and chunks.
 
-    `settings` is (chunk_size, chunk_overlap, embedding_model). The stages are the
-    ones `update_from_files` runs in-process; a Ray worker runs this on its share.
+    `chunking` is (chunk_size, chunk_overlap). These are the stages `add` runs on
+    documents in-process; a Ray worker runs this on its share of the files.
     """
-    prepared = [
-        (source.doc_id, *document_chunks(load_document(source, tags, digest), *settings[:2]))
+    return [
+        (source.doc_id, *document_chunks(load_document(source, tags, digest), *chunking))
         for source, digest in files
     ]
-    texts = [chunk.text for _, _, chunks in prepared for chunk in chunks]
-    vectors = embed_texts(texts, settings[2], progress=False)
-    out = []
-    begin = 0
-    for doc_id, record, chunks in prepared:
-        out.append((doc_id, record, chunks, vectors[begin : begin + len(chunks)]))
-        begin += len(chunks)
-    return out
 
 
 def start_update(index: Index, plan: UpdatePlan) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "configured_embedding_model",
     "embed_query",
     "embed_texts",
+    "embedding_calls",
     "embedding_dimension",
 ]
 
@@ -67,15 +68,24 @@ def embed_texts(
     vectors = np.empty((len(texts), dimension), dtype=np.float32)
     if not texts:
         return vectors
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     show = sys.stderr.isatty() if progress is None else progress
-    step = max(batch_size, _CALL - _CALL % batch_size)
     with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not show) as bar:
-        for begin in range(0, len(order), step):
-            rows = order[begin : begin + step]
+        for rows in embedding_calls(texts, batch_size):
             vectors[rows] = embed([texts[i] for i in rows], model_name, backend, batch_size)
             bar.update(len(rows))
     return vectors
+
+
+def embedding_calls(texts: Sequence[str], batch_size: int = _BATCH) -> list[list[int]]:
+    """The rows of `texts` that `embed_texts` encodes together, call by call.
+
+    Vectors can depend on which texts share a batch (int8 ONNX quantises each batch's
+    activations on the fly), so a job spread over workers (Ray) sends each worker
+    these same groups to get the same vectors as one process.
+    """
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    step = max(batch_size, _CALL - _CALL % batch_size)
+    return [order[begin : begin + step] for begin in range(0, len(order), step)]
 
 
 def embed_query(

@@ -19,19 +19,17 @@ change the collection in place; the manifest, written last, records what is done
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from grounding.config import Settings
-from grounding.errors import ConfigError, EmbeddingMismatchError, IndexStoreError, InputError
+from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
+from grounding.models import configured_embedding_backend
 from grounding.retrieval.building import document_chunks
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
@@ -39,11 +37,20 @@ from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.index import IndexSettings, SearchMode
 from grounding.retrieval.loaders import Document
 from grounding.retrieval.locations import MANIFEST, index_dir_for_write, resolve_index_dir
+from grounding.retrieval.milvus_client import (
+    LITE_FILE,
+    MILVUS_TOKEN_ENV,
+    MILVUS_URI_ENV,
+    all_rows,
+    collection_name,
+    connect,
+    release_lite,
+)
 from grounding.retrieval.milvus_schema import (
     FIELDS,
     create_collection,
+    dense_hits,
     expression,
-    hit_chunk,
     hybrid_hits,
     keyword_hits,
     row_of,
@@ -63,82 +70,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]
 
-MILVUS_URI_ENV = "MILVUS_URI"
-MILVUS_TOKEN_ENV = "MILVUS_TOKEN"
-LITE_FILE = "milvus.db"
 _WRITE_BATCH = 512
 _STALE_FILES = ("chunks.jsonl", "vectors.faiss")  # a FAISS index this one replaced
-
-
-def connect(location: MilvusLocation, folder: Path) -> Any:
-    """A MilvusClient for `location`; one-line IndexStoreError when Milvus cannot be reached.
-
-    A server index uses $MILVUS_URI when set (replicas may reach the server by
-    another name), else the URI recorded at build time; $MILVUS_TOKEN is the token.
-    """
-    try:
-        from pymilvus import MilvusClient, MilvusException
-    except ModuleNotFoundError as exc:
-        raise ConfigError(
-            f"the milvus store needs {exc.name}: pip install 'grounding[milvus]'"
-        ) from exc
-    if location.uri:
-        uri = Settings.from_env().milvus_uri or location.uri
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        uri = str(folder / LITE_FILE)
-    token = Settings.from_env().milvus_token or ""
-    try:
-        with _quiet("pymilvus", "milvus_lite"):  # they log tracebacks; we say it in one line
-            client = MilvusClient(uri=uri, token=token, timeout=30)
-        if not location.uri:
-            key = os.path.abspath(uri)
-            _LITE_USERS[key] = _LITE_USERS.get(key, 0) + 1
-        return client
-    except MilvusException as exc:
-        if not location.uri:
-            raise IndexStoreError(
-                f"cannot open the Milvus Lite file {uri}: {exc.message}; Milvus Lite lets one "
-                "process at a time open it (stop the other one, or use a Milvus server: "
-                f"{MILVUS_URI_ENV})"
-            ) from exc
-        raise IndexStoreError(
-            f"cannot reach Milvus at {uri}: {exc.message}; check {MILVUS_URI_ENV} "
-            f"(and {MILVUS_TOKEN_ENV}), or unset {MILVUS_URI_ENV} for a Milvus Lite file"
-        ) from exc
-
-
-_LITE_USERS: dict[str, int] = {}  # Lite file -> open MilvusIndex clients in this process
-
-
-def _release_lite(path: Path) -> None:
-    """Stop this process's Milvus Lite server for `path` once its last user closed."""
-    key = os.path.abspath(path)
-    _LITE_USERS[key] = _LITE_USERS.get(key, 1) - 1
-    if _LITE_USERS[key] <= 0:
-        del _LITE_USERS[key]
-        from milvus_lite.server_manager import server_manager_instance
-
-        server_manager_instance.release_server(key)
-
-
-@contextlib.contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """Silence these loggers for the block."""
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-def _base_name(folder: Path) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", folder.resolve().name or "index")
-    return f"grounding_{cleaned}"[:200]
 
 
 class MilvusIndex:
@@ -157,10 +90,13 @@ class MilvusIndex:
         self.name = self.directory.name
         self.settings = settings or IndexSettings()
         uri = Settings.from_env().milvus_uri or ""
-        self.location = location or MilvusLocation(uri=uri, collection=_base_name(self.directory))
+        self.location = location or MilvusLocation(
+            uri=uri, collection=collection_name(self.directory)
+        )
         self.files: dict[str, FileRecord] = {}
         self.last_embedded = 0
         self.last_build: BuildReport | None = None
+        self.built_backend = self.settings.embedding_backend  # what made the stored vectors
         self._client: Any = None
         self._dimension = 0
         self._count = 0
@@ -183,7 +119,7 @@ class MilvusIndex:
                 f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
                 f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it"
             )
-        settings = IndexSettings(
+        settings = IndexSettings(  # queries use the configured backend, as for FAISS
             embedding_model=manifest.embedding_model,
             index_type=manifest.requested_index_type,
             chunk_size=manifest.chunk_size,
@@ -191,6 +127,7 @@ class MilvusIndex:
             hybrid=manifest.hybrid,
         )
         index = cls(folder, settings, manifest.milvus)
+        index.built_backend = manifest.embedding_backend
         index.name = folder.name or str(name_or_path)
         index.files = dict(manifest.files)
         index._dimension = manifest.dimension
@@ -213,6 +150,7 @@ class MilvusIndex:
         *,
         tags: Iterable[str] = (),
         embedding_model: str | None = None,
+        embedding_backend: str | None = None,
         index_type: str = "auto",
         chunk_size: int | None = None,
         chunk_overlap: int | None = None,
@@ -227,6 +165,7 @@ class MilvusIndex:
 
         settings = IndexSettings(
             embedding_model=embedding_model or configured_embedding_model(),
+            embedding_backend=embedding_backend or configured_embedding_backend(),
             index_type=index_type,
             chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
             chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
@@ -257,6 +196,7 @@ class MilvusIndex:
             if (
                 old is not None
                 and _same_layout(old.settings, settings)
+                and old.built_backend == settings.embedding_backend  # never mix vectors
                 and bool(old.location.uri) == wanted_server  # not moving Lite <-> server
             ):
                 return old
@@ -292,15 +232,25 @@ class MilvusIndex:
         self.last_embedded = 0 if vectors is not None else len(new_chunks)
         if not new_chunks:
             return new_chunks
+        backend = self.settings.embedding_backend
+        if self._count and self.built_backend != backend:
+            raise EmbeddingMismatchError(
+                f"index {self.name!r} holds vectors from the {self.built_backend} backend; "
+                f"adding {backend} vectors would mix them. Set GROUNDING_EMBEDDING_BACKEND="
+                f"{self.built_backend} or rebuild it with `grounding index build PATH... --force`"
+            )
         if vectors is None:
             texts = [chunk.text for chunk in new_chunks]
-            vectors = embed_texts(texts, self.settings.embedding_model, progress=progress)
+            vectors = embed_texts(
+                texts, self.settings.embedding_model, progress=progress, backend=backend
+            )
         vectors = np.asarray(vectors, dtype=np.float32)
         if self._dimension and vectors.shape[1] != self._dimension:
             raise EmbeddingMismatchError(
                 f"{vectors.shape[1]}-d vectors do not fit index {self.name!r} ({self._dimension}-d)"
             )
         self._dimension = vectors.shape[1]
+        self.built_backend = backend
         collection = self._writable()
         for begin in range(0, len(new_chunks), _WRITE_BATCH):
             rows = [
@@ -362,6 +312,7 @@ class MilvusIndex:
             store="milvus",
             milvus=self.location,
             embedding_model=self.settings.embedding_model,
+            embedding_backend=self.built_backend,
             dimension=self._dimension,
             index_type=self.settings.index_type,
             requested_index_type=self.settings.index_type,
@@ -385,7 +336,7 @@ class MilvusIndex:
             self._client.close()
             self._client = None
             if not self.location.uri:
-                _release_lite(self.directory / LITE_FILE)
+                release_lite(self.directory / LITE_FILE)
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -427,7 +378,8 @@ class MilvusIndex:
         if mode == "keyword":
             collection = self.location.collection
             return keyword_hits(self._client, collection, query, k, where, self._tag())
-        vector = embed_query(query, self.settings.embedding_model)[0]
+        settings = self.settings
+        vector = embed_query(query, settings.embedding_model, settings.embedding_backend)[0]
         if mode == "dense":
             return self._dense(vector, k, where)
         depth = max(k * 4, 20)  # as deep as the local index fuses
@@ -447,19 +399,8 @@ class MilvusIndex:
     # ---- internals ---------------------------------------------------------------------
 
     def _dense(self, vector: np.ndarray, k: int, where: str) -> list[SearchHit]:
-        found = self._client.search(
-            self.location.collection,
-            data=[vector.astype(np.float32).tolist()],
-            anns_field="vector",
-            limit=k,
-            filter=where,
-            output_fields=list(FIELDS),
-            search_params={"metric_type": "IP", "params": {"ef": max(64, k)}},
-        )
-        return [
-            SearchHit(chunk=hit_chunk(hit), score=float(hit["distance"]), retriever=self._tag())
-            for hit in found[0]
-        ]
+        collection = self.location.collection
+        return dense_hits(self._client, collection, vector, k, where, self._tag())
 
     def _tag(self) -> str:
         return f"milvus:{self.name}"
@@ -477,7 +418,7 @@ class MilvusIndex:
 
     def _connect(self) -> Any:
         if self._client is None:
-            self._client = connect(self.location, self.directory)
+            self._client = connect(self.location.uri, self.directory / LITE_FILE)
         return self._client
 
     def _aliased(self) -> str | None:
@@ -505,16 +446,7 @@ class MilvusIndex:
         return int(result[0]["count(*)"])
 
     def _all_rows(self) -> list[tuple[Chunk, list[float]]]:
-        with _quiet("pymilvus"):  # Milvus Lite: "failed to get mvccTs", harmless
-            iterator = self._client.query_iterator(
-                self.location.collection, batch_size=1000, output_fields=[*FIELDS, "vector"]
-            )
-            rows: list[tuple[Chunk, list[float]]] = []
-            while batch := iterator.next():
-                rows += [(hit_chunk(row), row["vector"]) for row in batch]
-            iterator.close()
-        rows.sort(key=lambda pair: (pair[0].doc_id, pair[0].start, pair[0].id))
-        return rows
+        return all_rows(self._client, self.location.collection)
 
     def __repr__(self) -> str:
         return f"MilvusIndex({str(self.directory)!r}, chunks={len(self)})"

@@ -21,6 +21,7 @@ from grounding.schema import Chunk, SearchHit
 __all__ = [
     "FIELDS",
     "create_collection",
+    "dense_hits",
     "expression",
     "hit_chunk",
     "hybrid_hits",
@@ -120,6 +121,25 @@ def expression(chosen: Filter, doc_ids: Sequence[str] | None) -> str:
     if chosen.tags:
         parts.append(f"array_contains_all(tags, {_strings(chosen.tags)})")
     return " and ".join(parts)
+
+
+def dense_hits(
+    client: Any, collection: str, vector: np.ndarray, k: int, where: str, tag: str
+) -> list[SearchHit]:
+    """Inner-product search over the unit vectors, best first."""
+    found = client.search(
+        collection,
+        data=[np.asarray(vector, dtype=np.float32).reshape(-1).tolist()],
+        anns_field="vector",
+        limit=k,
+        filter=where,
+        output_fields=list(FIELDS),
+        search_params={"metric_type": "IP", "params": {"ef": max(64, k)}},
+    )
+    return [
+        SearchHit(chunk=hit_chunk(hit), score=float(hit["distance"]), retriever=tag)
+        for hit in found[0]
+    ]
 
 
 def keyword_hits(
