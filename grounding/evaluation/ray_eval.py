@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from grounding.evaluation.data import EvalRow
-from grounding.evaluation.runner import Prediction, score_row
+from grounding.evaluation.predictions import Prediction, score_row
 from grounding.ray_support import batches, ray_workers
 
 __all__ = ["score_on_ray"]

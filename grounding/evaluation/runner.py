@@ -15,13 +15,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from grounding.checking import Scorer, check_many, get_scorer, scorer_threshold
+from grounding.checking import Scorer, get_scorer, scorer_threshold
 from grounding.checking.base import ClaimScore
-from grounding.errors import GroundingError, InputError
+from grounding.errors import InputError
 from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
-from grounding.schema import SupportReport
+from grounding.evaluation.predictions import Prediction, score_row
 
 __all__ = [
     "Prediction",
@@ -32,28 +32,6 @@ __all__ = [
     "run_scorer",
     "score_row",
 ]
-
-
-class Prediction(BaseModel):
-    """One scorer's verdict on one row, as stored in predictions.jsonl."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    scorer: str
-    threshold: float
-    fingerprint: str
-    task: str
-    label: int
-    gold_spans: list[tuple[int, int]]
-    score: float  # 1 - support: the ranking score for "unsupported"
-    predicted: int  # 1 = predicted unsupported (not report.supported)
-    seconds: float
-    report: SupportReport
-
-    @property
-    def predicted_spans(self) -> list[tuple[int, int]]:
-        return [(span.start, span.end) for span in self.report.unsupported_spans]
 
 
 class TimedScorer:
@@ -163,40 +141,6 @@ def run_scorer(
             run.predictions.append(done[row.id])
             run.reused += 1
     return run
-
-
-def score_row(row: EvalRow, scorer: Scorer, threshold: float, fingerprint: str) -> Prediction | str:
-    """One row's prediction, or why the scorer could not check it (the same in any worker)."""
-    started = time.perf_counter()
-    try:
-        report = check_many([(row.answer, row.sources)], scorer=scorer, threshold=threshold)[0]
-    except GroundingError as exc:
-        return str(exc)
-    seconds = time.perf_counter() - started
-    return _prediction(row, scorer.name, threshold, fingerprint, report, seconds)
-
-
-def _prediction(
-    row: EvalRow,
-    scorer: str,
-    threshold: float,
-    fingerprint: str,
-    report: SupportReport,
-    seconds: float,
-) -> Prediction:
-    return Prediction(
-        id=row.id,
-        scorer=scorer,
-        threshold=threshold,
-        fingerprint=fingerprint,
-        task=row.task,
-        label=row.label,
-        gold_spans=[(span.start, span.end) for span in row.spans],
-        score=1.0 - report.score,
-        predicted=int(not report.supported),
-        seconds=seconds,
-        report=report,
-    )
 
 
 def _restart_file(
