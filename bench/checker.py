@@ -1,14 +1,14 @@
-"""Benchmark the default checker against the word-overlap baseline on the holdout split.
+"""Benchmark the default checker against the previous one and word overlap, in one run.
 
     python bench/split_data.py     # once
-    python bench/checker.py [--scorers learned,overlap] [--data eval/data] [--limit N]
+    python bench/checker.py [--scorers learned,learned-v1,overlap] [--data eval/data] [--limit N]
 
-Prints, per scorer and per task (qa, summary, data2txt): answer-level precision / recall /
-F1 on the *unsupported* class, character-overlap span F1 (micro, over all rows), expected
-calibration error of P(unsupported) = 1 - score (10 bins), AUROC, and throughput in
-examples per second (model loading excluded), all measured in the same run. Each scorer's
-threshold is chosen on the tune split only (the learned scorer ships its own; overlap's is
-swept here on tune).
+Prints, per scorer and per task (qa, summary, data2txt) of the RAGTruth holdout: answer-level
+precision / recall / F1 on the *unsupported* class, the share of supported answers flagged,
+character-overlap span F1 (micro), expected calibration error of P(unsupported) = 1 - score
+(10 bins), AUROC and throughput in examples per second (model loading excluded); then the
+same answer-level scores on the QAGS holdout. Each scorer's threshold is chosen on the tune
+split only (the learned scorers ship their own; overlap's is swept here on tune).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Scores:
     precision: float
     recall: float
     f1: float
+    flagged: float  # share of supported answers flagged as unsupported
     span_f1: float
     ece: float
     auroc: float
@@ -95,38 +96,49 @@ def measure(reports: list[SupportReport], rows: list[dict], threshold: float) ->
     p = 1.0 - np.asarray([r.score for r in reports])
     labels = np.asarray([row["label"] for row in rows])
     precision, recall, f1 = f1_at(p, labels, threshold)
+    flagged = float((p[labels == 0] > 1.0 - threshold).mean()) if (labels == 0).any() else 0.0
     auroc = roc_auc_score(labels, p) if 0 < labels.sum() < len(labels) else float("nan")
-    return Scores(precision, recall, f1, span_f1(reports, rows), ece(p, labels), auroc, len(rows))
+    return Scores(
+        precision, recall, f1, flagged, span_f1(reports, rows), ece(p, labels), auroc, len(rows)
+    )
+
+
+def _line(name: str, task: str, s: Scores) -> str:
+    return (
+        f"{name:<11} {task:<9} {s.n:>4} {s.precision:>6.3f} {s.recall:>6.3f} {s.f1:>6.3f} "
+        f"{s.flagged:>8.1%} {s.span_f1:>7.3f} {s.ece:>6.3f} {s.auroc:>6.3f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scorers", default="learned,overlap")
+    parser.add_argument("--scorers", default="learned,learned-v1,overlap")
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--dataset", default="ragtruth")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
-    holdout = load(args.data / f"{args.dataset}-holdout.jsonl", args.limit)
-    tune = load(args.data / f"{args.dataset}-tune.jsonl", args.limit)
-    print(f"{args.dataset}-holdout: {len(holdout)} rows")
+    holdout = load(args.data / "ragtruth-holdout.jsonl", args.limit)
+    qags = load(args.data / "qags-holdout.jsonl", args.limit)
+    tune = load(args.data / "ragtruth-tune.jsonl", args.limit)
+    print(f"ragtruth-holdout: {len(holdout)} rows, qags-holdout: {len(qags)} rows")
     header = (
-        f"{'scorer':<10} {'task':<9} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'spanF1':>7} {'ECE':>6}"
+        f"{'scorer':<11} {'task':<9} {'n':>4} {'P':>6} {'R':>6} {'F1':>6} {'flagged':>8} "
+        f"{'spanF1':>7} {'ECE':>6} {'AUROC':>6}"
     )
     lines = []
     for name in args.scorers.split(","):
-        own = scorer_threshold(get_scorer(name))
-        threshold = own if name == "learned" else tuned_threshold(name, tune)
+        own = getattr(get_scorer(name), "threshold", None)
+        threshold = scorer_threshold(get_scorer(name)) if own else tuned_threshold(name, tune)
         reports, speed = run(name, holdout, threshold)
-        lines.append(f"{name}: threshold {threshold:.3f}, {speed:.1f} examples/s")
+        lines.append(f"{name}: threshold {threshold:.3f}, {speed:.1f} RAGTruth examples/s")
         groups = {"all": list(range(len(holdout)))}
         groups |= {t: [i for i, r in enumerate(holdout) if r["task"] == t] for t in TASKS}
         for task, index in groups.items():
-            if not index:
-                continue
-            s = measure([reports[i] for i in index], [holdout[i] for i in index], threshold)
+            if index:
+                s = measure([reports[i] for i in index], [holdout[i] for i in index], threshold)
+                lines.append(_line(name, task, s))
+        if qags:
             lines.append(
-                f"{name:<10} {task:<9} {s.n:>4} {s.precision:>6.3f} {s.recall:>6.3f} "
-                f"{s.f1:>6.3f} {s.span_f1:>7.3f} {s.ece:>6.3f} {s.auroc:>6.3f}"
+                _line(name, "qags", measure(run(name, qags, threshold)[0], qags, threshold))
             )
     print(header)
     print("\n".join(lines))

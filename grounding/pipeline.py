@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grounding.attribution import attribute
-from grounding.checking import Scorer, check, get_scorer, scorer_threshold
+from grounding.checking import Scorer, check, checker_name, get_scorer, scorer_threshold
 from grounding.config import Settings
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
@@ -213,7 +213,11 @@ class Grounder:
 
     def _no_sources(self, retrieved: _Retrieved, timings: dict[str, float]) -> GroundedAnswer:
         report = SupportReport(
-            score=0.0, supported=False, claims=[], unsupported_spans=[], checker=self.scorer.name
+            score=0.0,
+            supported=False,
+            claims=[],
+            unsupported_spans=[],
+            checker=checker_name(self.scorer),
         )
         return GroundedAnswer(
             answer=NO_SOURCES_ANSWER,

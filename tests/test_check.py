@@ -33,7 +33,7 @@ def test_default_is_the_learned_scorer() -> None:
 
 def test_supported_answer_scores_above_unsupported() -> None:
     good, bad = check_many([(SUPPORTED, [SOURCE]), (UNSUPPORTED, [SOURCE])])
-    assert good.checker == bad.checker == "learned"
+    assert good.checker == bad.checker == "learned@2"
     assert good.score > bad.score + 0.2
     assert good.supported and not bad.supported
     assert bad.claims[0].score > bad.claims[1].score  # the invented claim is the weak one

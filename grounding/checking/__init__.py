@@ -1,7 +1,13 @@
 """Checking: does the evidence support the answer, per claim and overall?"""
 
 from grounding.checking.base import ClaimScore, Scorer
-from grounding.checking.checker import DEFAULT_THRESHOLD, check, check_many, scorer_threshold
+from grounding.checking.checker import (
+    DEFAULT_THRESHOLD,
+    check,
+    check_many,
+    checker_name,
+    scorer_threshold,
+)
 from grounding.checking.registry import get_scorer, list_scorers
 
 __all__ = [
@@ -10,6 +16,7 @@ __all__ = [
     "Scorer",
     "check",
     "check_many",
+    "checker_name",
     "get_scorer",
     "list_scorers",
     "scorer_threshold",

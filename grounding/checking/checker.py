@@ -10,7 +10,7 @@ from grounding.checking.registry import get_scorer
 from grounding.errors import InputError
 from grounding.schema import Claim, Span, SupportReport
 
-__all__ = ["DEFAULT_THRESHOLD", "check", "check_many", "scorer_threshold"]
+__all__ = ["DEFAULT_THRESHOLD", "check", "check_many", "checker_name", "scorer_threshold"]
 
 DEFAULT_THRESHOLD = 0.5
 
@@ -18,7 +18,8 @@ DEFAULT_THRESHOLD = 0.5
 def scorer_threshold(scorer: Scorer) -> float:
     """The threshold a scorer recommends (its `threshold` attribute), else DEFAULT_THRESHOLD.
 
-    The learned scorer's threshold is the one that maximised answer-level F1 on its tune split.
+    The learned scorer's threshold is the best answer-level F1 on its tune split among those
+    that flag at most a quarter of its supported answers.
     """
     value = getattr(scorer, "threshold", None)
     return float(value) if isinstance(value, int | float) else DEFAULT_THRESHOLD
@@ -70,8 +71,14 @@ def _check_one(
         supported=overall >= threshold,
         claims=claims,
         unsupported_spans=unsupported,
-        checker=scorer.name,
+        checker=checker_name(scorer),
     )
+
+
+def checker_name(scorer: Scorer) -> str:
+    """What a report records as its checker: the scorer's name, with its version if it has one."""
+    version = getattr(scorer, "version", None)
+    return f"{scorer.name}@{version}" if version else scorer.name
 
 
 def _claim(answer: str, span: tuple[int, int], verdict: ClaimScore, threshold: float) -> Claim:

@@ -23,6 +23,7 @@ __all__ = [
     "TOKEN_FEATURES",
     "Evidence",
     "TokenTable",
+    "as_in_sources",
     "build_evidence",
     "citations",
     "token_features",
@@ -37,6 +38,20 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _SUFFIXES = ("ational", "ations", "ation", "ness", "ment", "ings", "ing", "ies", "ied", "ed",
              "es", "ly", "er", "s")  # fmt: skip
+# Unit symbols and the words sources spell them with ("330 m" is "330 metres").
+_UNITS: dict[str, tuple[str, ...]] = {
+    "m": ("metres", "meters", "metre", "meter"), "km": ("kilometres", "kilometers", "kilometre",
+    "kilometer"), "cm": ("centimetres", "centimeters"), "mm": ("millimetres", "millimeters"),
+    "kg": ("kilograms", "kilogram", "kilos"), "ft": ("feet", "foot"), "mi": ("miles", "mile"),
+    "lb": ("pounds", "pound"), "lbs": ("pounds", "pound"), "hr": ("hours", "hour"),
+    "hrs": ("hours", "hour"), "min": ("minutes", "minute"), "mins": ("minutes", "minute"),
+    "sec": ("seconds", "second"), "mph": ("miles",), "km/h": ("kilometres", "kilometers"),
+}  # fmt: skip
+_UNIT_OF: dict[str, set[str]] = {}
+for _symbol, _words in _UNITS.items():
+    _UNIT_OF.setdefault(_symbol, set()).update(_words)
+    for _word in _words:
+        _UNIT_OF.setdefault(_word, set()).add(_symbol)
 _FALSY = {False, None, "no", "none", "False", "false", "u'no'", "'no'", "u'none'", "'none'"}
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -190,6 +205,13 @@ def _supported(word: str, evidence: Evidence) -> bool:
     return word in evidence.counts or stem(word) in evidence.stems
 
 
+def as_in_sources(word: str, evidence: Evidence) -> str:
+    """A unit written as the sources spell it ("m" -> "metres" when they say metres)."""
+    if word in evidence.counts:
+        return word
+    return next((a for a in sorted(_UNIT_OF.get(word, ())) if a in evidence.counts), word)
+
+
 def _aligned(
     words: list[str], cont: list[bool], evidence: Evidence
 ) -> tuple[float, float, set[str], set[str]]:
@@ -245,7 +267,8 @@ def token_features(
     """
     per_claim = [word_spans(claim) for claim in claims]
     per_words = [
-        [c[s:e].lower() for s, e in spans] for c, spans in zip(claims, per_claim, strict=True)
+        [as_in_sources(c[s:e].lower(), evidence) for s, e in spans]
+        for c, spans in zip(claims, per_claim, strict=True)
     ]
     supported = [[_supported(w, evidence) for w in words] for words in per_words]
     content = [[w not in STOPWORDS for w in words] for words in per_words]

@@ -75,16 +75,19 @@ def context_features(table: TokenTable, token_p: np.ndarray) -> np.ndarray:
         q = token_p[index]
         n = len(q)
         sums = np.concatenate([[0.0], np.cumsum(q)])
+        at = np.arange(n)
+        columns = [q]
+        for r in CONTEXT_RADII:
+            lo, hi = np.maximum(at - r, 0), np.minimum(at + r + 1, n)
+            padded = np.pad(q, r, constant_values=-np.inf)
+            windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * r + 1)
+            columns += [(sums[hi] - sums[lo]) / (hi - lo), windows.max(axis=1)]
         prefix_max = np.maximum.accumulate(q)
         suffix_max = np.maximum.accumulate(q[::-1])[::-1]
-        for j in range(n):
-            row = [q[j]]
-            for r in CONTEXT_RADII:
-                lo, hi = max(0, j - r), min(n, j + r + 1)
-                row += [(sums[hi] - sums[lo]) / (hi - lo), q[lo:hi].max()]
-            row += [prefix_max[j - 1] if j else 0.0, suffix_max[j + 1] if j + 1 < n else 0.0]
-            row += [q.max(), q.mean()]
-            rows[index[j]] = row
+        columns.append(np.concatenate([[0.0], prefix_max[:-1]]))
+        columns.append(np.concatenate([suffix_max[1:], [0.0]]))
+        columns += [np.full(n, q.max()), np.full(n, q.mean())]
+        rows[index] = np.stack(columns, axis=1)
     return np.hstack([rows, table.features.astype(np.float64)])
 
 
