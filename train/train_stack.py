@@ -2,7 +2,8 @@
 
     python bench/split_data.py                                       # once
     python train/train_checker.py --oof train/out/v1_oof.jsonl       # v1 trees + out-of-fold scores
-    python train/train_stack.py [--oof train/out/v1_oof.jsonl]       # about a minute
+    python train/train_stack.py [--oof train/out/v1_oof.jsonl]       # a few minutes
+    python train/train_stack.py --in-sample      # what shipped: v1's own scores of the tune rows
 
 Inputs per answer: v1's out-of-fold P(unsupported) (never from a model that saw the answer's
 source) and, for records, the number of claimed values no field holds. One logistic
@@ -10,6 +11,10 @@ calibration per input kind (passages, document, record), fitted on the tune spli
 and QAGS); its own out-of-fold predictions (grouped by source) choose the threshold: the best
 answer F1 on RAGTruth tune among thresholds that flag at most MAX_FLAGGED of its supported
 answers. Deterministic. The holdout files are never read.
+
+v1's scores should be out of fold (`--oof` of train_checker.py). Where that run is too slow,
+scores of the shipped v1 on its own tune rows also work (in sample, so over-confident: the
+calibration comes out too steep); `v1_scores` in stack.json records which file was used.
 """
 
 from __future__ import annotations
@@ -111,15 +116,33 @@ def build_stack(rows: list[dict], v1: dict[str, float]) -> tuple[dict, np.ndarra
     return stack, oof
 
 
+def write_in_sample(rows: list[dict], path: Path) -> None:
+    """The shipped learned-v1's P(unsupported) of each row, as JSONL (id, p_unsupported)."""
+    from grounding.checking import check_many
+
+    reports = check_many([(r["answer"], r["sources"]) for r in rows], scorer="learned-v1")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for row, report in zip(rows, reports, strict=True):
+            out.write(json.dumps({"id": row["id"], "p_unsupported": 1 - report.score}) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oof", type=Path, default=ROOT / "train" / "out" / "v1_oof.jsonl")
     parser.add_argument("--out", type=Path, default=PARAMS_DIR)
+    parser.add_argument(
+        "--in-sample", action="store_true", help="score the tune rows with the shipped v1 instead"
+    )
     args = parser.parse_args()
-    v1 = {r["id"]: r["p_unsupported"] for r in map(json.loads, args.oof.read_text().splitlines())}
     rows = load("ragtruth-tune.jsonl") + load("qags-tune.jsonl")
+    if args.in_sample:
+        args.oof = ROOT / "train" / "out" / "v1_insample.jsonl"
+        write_in_sample(rows, args.oof)
+    v1 = {r["id"]: r["p_unsupported"] for r in map(json.loads, args.oof.read_text().splitlines())}
     rows = [r for r in rows if r["id"] in v1]
     stack, oof = build_stack(rows, v1)
+    stack["v1_scores"] = args.oof.name
     y = np.asarray([r["label"] for r in rows])
     cut = 1.0 - stack["threshold"]
     print(f"threshold: support < {stack['threshold']:.3f}; RAGTruth tune out of fold "
