@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -110,3 +111,35 @@ def test_a_file_from_another_version_is_refused(tmp_path: Path) -> None:
     (one / "vectors.faiss").write_bytes((two / "vectors.faiss").read_bytes())
     with pytest.raises(IndexStoreError, match="damaged"):
         LocalIndex.load(one)
+
+
+def test_two_builds_of_one_index_take_turns_and_neither_is_lost_silently(tmp_path: Path) -> None:
+    """Before, both exited 0 and the first one's work vanished without a word."""
+    from tests.index_docs import write_notes
+
+    notes = write_notes(tmp_path / "notes")
+    bees = tmp_path / "bees"
+    bees.mkdir()
+    (bees / "hives.md").write_text("# Hives\n\nThe hives stand on the south slope.\n")
+    target = tmp_path / "idx"
+    built: dict[str, LocalIndex] = {}
+
+    def build(name: str, folder: Path) -> None:
+        built[name] = LocalIndex.build([folder], target, progress=False)
+
+    threads = [
+        threading.Thread(target=build, args=("notes", notes)),
+        threading.Thread(target=build, args=("bees", bees)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert set(built) == {"notes", "bees"}
+    final = {chunk.doc_id for chunk in LocalIndex.load(target).chunks}
+    last = "bees" if final == {"bees/hives.md"} else "notes"
+    first = "notes" if last == "bees" else "bees"
+    first_docs = {chunk.doc_id for chunk in built[first].chunks}
+    assert final == {chunk.doc_id for chunk in built[last].chunks}
+    report = built[last].last_build
+    assert report is not None and set(report.removed) == first_docs  # said, not silent

@@ -86,14 +86,14 @@ class LocalIndex:
         that store's index class, which has the same members.
         """
         folder = resolve_index_dir(name_or_path)
-        store = read_manifest(folder, str(name_or_path)).store
-        if store != "faiss":  # another store's index class, with the same members
-            from grounding.retrieval.stores import store_class
+        with reading(folder):  # no save swaps the folder while it is read, manifest included
+            store = read_manifest(folder, str(name_or_path)).store
+            if store == "faiss":
+                return cls._read(folder, str(name_or_path), embedding_model)
+        from grounding.retrieval.stores import store_class  # another store, the same members
 
-            other: LocalIndex = store_class(store).load(name_or_path, embedding_model)
-            return other
-        with reading(folder):  # no save swaps the folder while it is read
-            return cls._read(folder, str(name_or_path), embedding_model)
+        other: LocalIndex = store_class(store).load(name_or_path, embedding_model)
+        return other
 
     @classmethod
     def _read(cls, folder: Path, shown_as: str, embedding_model: str | None) -> LocalIndex:
