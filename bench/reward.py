@@ -127,12 +127,15 @@ def scripted_server(questions: Path) -> Iterator[str]:
         server.server_close()
 
 
-def run(questions: Path, index: LocalIndex, decoder: Any, out: Path) -> dict[str, dict]:
+def run(
+    questions: Path, index: LocalIndex, decoder: Any, out: Path, max_tokens: int = 256
+) -> dict[str, dict]:
     results = {}
     for name, improve in MODES.items():
         folder = out / name.replace(" ", "").replace("+", "-")
         result = evaluate_pipeline(questions, folder, index=index, decoder=decoder,
-                                   improve=improve, progress=False)  # fmt: skip
+                                   improve=improve, progress=False,
+                                   max_tokens=max_tokens)  # fmt: skip
         m = result.metrics
         results[name] = {
             "fully_supported": m["fully_supported_rate"],
@@ -151,6 +154,7 @@ def main() -> None:
     parser.add_argument("--demo", type=int, default=4, help="demo questions")
     parser.add_argument("--aside", type=int, default=4, help="RAGTruth holdout QA questions")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--max-tokens", type=int, default=256, help="per answer")
     parser.add_argument("--record", type=Path)
     parser.add_argument("--replay", type=Path)
     args = parser.parse_args()
@@ -158,7 +162,7 @@ def main() -> None:
     questions, corpus = qa_set(args.out, args.demo, args.aside)
     index = LocalIndex.build([corpus], args.out / "index", progress=False)
     if args.decoder == "gemma":
-        results = run(questions, index, get_decoder("gemma"), args.out)
+        results = run(questions, index, get_decoder("gemma"), args.out, args.max_tokens)
     elif args.replay:  # no server: the recorded endpoint's address answers from the tape
         url = (args.replay / "endpoint.txt").read_text().strip()
         with recording(replay=args.replay):
@@ -171,7 +175,8 @@ def main() -> None:
             decoder = get_decoder("openai", base_url=url, model="scripted")
             results = run(questions, index, decoder, args.out)
     base = results["single"]
-    print(f"\n{args.decoder}: {base['n']} questions ({args.demo} demo + {args.aside} aside QA)")
+    print(f"\n{args.decoder}: {base['n']} questions ({args.demo} demo + {args.aside} aside QA), "
+          f"max {args.max_tokens} tokens an answer")  # fmt: skip
     print(f"{'mode':<20} {'supported':>9} {'cit.prec':>8} {'F1':>6} {'s/q':>7} {'Δsupp':>7} "
           f"{'ΔF1':>6}")  # fmt: skip
     for name, r in results.items():

@@ -292,6 +292,7 @@ def evaluate_pipeline(
     progress: bool | None = None,
     improve: Improve | None = None,
     export_preferences: str | Path | None = None,
+    max_tokens: int = 256,
 ) -> PipelineResult:
     """Ask every question of `data_path` and write metrics.json, reports and predictions.
 
@@ -306,8 +307,9 @@ def evaluate_pipeline(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     grounder = Grounder(
-        index=index, decoder=decoder, scorer=scorer, threshold=threshold, improve=improve
-    )
+        index=index, decoder=decoder, scorer=scorer, threshold=threshold, improve=improve,
+        max_tokens=max_tokens,
+    )  # fmt: skip
     result = PipelineResult(out, [], list(data.errors))
     pairs = 0
     with (

@@ -14,7 +14,7 @@ from grounding.generation.prompt import Prompt
 
 __all__ = ["GemmaDecoder"]
 
-STOP_SEQUENCES = ("\n\n", "\nQuestion:", "<source", "\nSources:")
+STOP_SEQUENCES = ("\n\n", "\nQuestion:", "<source", "</source", "\nSources:")
 
 _EXAMPLE = (
     'Sources:\n<source id="1" title="Harbour">\nThe harbour wall was finished in 1902 by the '
