@@ -34,12 +34,14 @@ from grounding.text import CITATION_MARKER, blank_citation_markers, word_spans
 __all__ = ["CONCISE_WORDS", "DEFAULT_WEIGHTS", "OBJECTIVES", "parse_weights", "reward"]
 
 OBJECTIVES = ("support", "citation_precision", "citation_recall", "relevance", "concision")
+# Chosen on the tune split of RAGTruth (bench/reward_pairs.py --split tune): support decides,
+# relevance and concision break ties between candidates without outvoting it.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "support": 1.0,
     "citation_precision": 0.5,
     "citation_recall": 0.5,
-    "relevance": 0.5,
-    "concision": 0.25,
+    "relevance": 0.25,
+    "concision": 0.1,
 }
 CONCISE_WORDS = 80
 
