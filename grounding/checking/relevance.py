@@ -24,9 +24,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from grounding.answer_types import answer_type, has_answer_type, is_refusal
 from grounding.text import CITATION_MARKER, STOPWORDS
 
-__all__ = ["RELEVANT_AT", "answer_type", "is_refusal", "relevance"]
+__all__ = [
+    "RELEVANT_AT",
+    "answer_type",
+    "is_refusal",
+    "relevance",
+]  # answer_type, is_refusal: from answer_types
 
 RELEVANT_AT = 0.4
 TYPE_MISSING_FACTOR = 0.3
@@ -38,69 +44,7 @@ _CUE_WORDS = frozenset(
     number default kind kinds type way ways mean means stand stands happen happens
     tell say says new""".split()
 )
-_REFUSALS = (
-    "the sources do not answer",
-    "no sources were found",
-    "i don't know",
-    "i do not know",
-    "cannot answer",
-)
-
 _TOKEN = re.compile(r"[A-Za-z0-9_$~][\w.$/~+-]*(?<![.\-/])|--?[A-Za-z][\w-]*")
-_NUMBER = re.compile(r"\d")
-_DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d)\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
-    r"nov|dec)[a-z]*\b",
-    re.IGNORECASE,
-)
-_VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b|\bv\d+\b")
-_OPTION = re.compile(r"(?:^|\s|[\"'`(])--?[A-Za-z][\w-]*")
-_ENV_VAR = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\$[A-Z_]+|\b[A-Z]{3,}\b")
-_CODE = re.compile(r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`")
-_PERSON = re.compile(r"\b[A-Z][\w'’-]+ (?:[A-Z]\. )?[A-Z][\w'’-]+")
-
-_WHICH = r"\b(?:which|what) (?:[\w.+-]+ ){0,2}"  # "which", "which tar", "what dpkg-deb"
-
-
-def _asks(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-# (question pattern, answer type, pattern the answer must hold), first match wins.
-_TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
-    (_asks(_WHICH + r"(?:version|release)\b|\bsince when\b"), "version", _VERSION),
-    (
-        _asks(r"\bwhen\b|\bwhat (?:year|date|day)\b|\bin which year\b"),
-        "date",
-        _asks(f"{_DATE.pattern}|{_VERSION.pattern}"),
-    ),
-    (
-        _asks(
-            r"\bhow (?:many|much|long|big|large|fast|often|old)\b|"
-            r"\bwhat (?:number|size|percentage|port)\b"
-        ),
-        "number",
-        _NUMBER,
-    ),
-    (_asks(_WHICH + r"(?:option|flag|switch)\b"), "option", _OPTION),
-    (_asks(_WHICH + r"(?:environment )?variable\b"), "variable", _ENV_VAR),
-    (_asks(_WHICH + r"(?:function|method|class|macro|command|program)\b"), "code", _CODE),
-    (_asks(r"^\s*who\b"), "person", _PERSON),
-)
-
-
-def answer_type(question: str) -> str | None:
-    """The kind of answer `question` asks for (version, date, number, option, ...), or None."""
-    for pattern, name, _ in _TYPES:
-        if pattern.search(question):
-            return name
-    return None
-
-
-def is_refusal(answer: str) -> bool:
-    """Whether `answer` says it cannot answer rather than answering."""
-    text = " ".join(CITATION_MARKER.sub(" ", answer).lower().split())
-    return not text or any(text.startswith(r) or text == r for r in _REFUSALS)
 
 
 def relevance(
@@ -127,10 +71,8 @@ def relevance(
 
 
 def _type_factor(question: str, answer: str) -> float:
-    for pattern, _, wanted in _TYPES:
-        if pattern.search(question):
-            return 1.0 if wanted.search(CITATION_MARKER.sub(" ", answer)) else TYPE_MISSING_FACTOR
-    return 1.0
+    found = has_answer_type(question, CITATION_MARKER.sub(" ", answer))
+    return TYPE_MISSING_FACTOR if found is False else 1.0
 
 
 def _key_terms(question: str) -> dict[str, float]:

@@ -1,0 +1,90 @@
+"""What kind of answer a question asks for, and whether a text says it cannot answer.
+
+Shared below the stages (like `text`): the extractive decoder uses it to prefer
+passages that hold the asked-for kind of answer, the relevance score in
+`checking` to mark answers without one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grounding.text import CITATION_MARKER
+
+__all__ = ["REFUSAL", "answer_type", "has_answer_type", "is_refusal"]
+
+REFUSAL = "The sources do not answer this question."
+_REFUSALS = (
+    "the sources do not answer",
+    "no sources were found",
+    "i don't know",
+    "i do not know",
+    "cannot answer",
+)
+
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?|single|double|half)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+_VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b|\bv\d+\b")
+_OPTION = re.compile(r"(?:^|\s|[\"'`(])--?[A-Za-z][\w-]*")
+_ENV_VAR = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\$[A-Z_]+|\b[A-Z]{3,}\b")
+_CODE = re.compile(r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`")
+_PERSON = re.compile(r"\b[A-Z][\w'’-]+ (?:[A-Z]\. )?[A-Z][\w'’-]+")
+
+_WHICH = r"\b(?:which|what) (?:[\w.+-]+ ){0,2}"  # "which", "which tar", "what dpkg-deb"
+
+
+def _asks(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# (question pattern, answer type, pattern the answer must hold), first match wins.
+_TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
+    (_asks(_WHICH + r"(?:version|release)\b|\bsince when\b"), "version", _VERSION),
+    (
+        _asks(r"\bwhen\b|\bwhat (?:year|date|day)\b|\bin which year\b"),
+        "date",
+        _asks(f"{_DATE.pattern}|{_VERSION.pattern}"),
+    ),
+    (
+        _asks(
+            r"\bhow (?:many|much|long|big|large|fast|often|old)\b|"
+            r"\bwhat (?:number|size|percentage|port)\b"
+        ),
+        "number",
+        _NUMBER,
+    ),
+    (_asks(_WHICH + r"(?:option|flag|switch)\b"), "option", _OPTION),
+    (_asks(_WHICH + r"(?:environment )?variable\b"), "variable", _ENV_VAR),
+    (_asks(_WHICH + r"(?:function|method|class|macro|command|program)\b"), "code", _CODE),
+    (_asks(r"^\s*who\b"), "person", _PERSON),
+)
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of answer `question` asks for (version, date, number, option, ...), or None."""
+    for pattern, name, _ in _TYPES:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def has_answer_type(question: str, text: str) -> bool | None:
+    """Whether `text` holds the kind of answer `question` asks for; None when it asks none."""
+    for pattern, _, wanted in _TYPES:
+        if pattern.search(question):
+            return bool(wanted.search(text))
+    return None
+
+
+def is_refusal(answer: str) -> bool:
+    """Whether `answer` says it cannot answer rather than answering."""
+    text = " ".join(CITATION_MARKER.sub(" ", answer).lower().split())
+    return not text or any(text.startswith(r) for r in _REFUSALS)

@@ -1,0 +1,160 @@
+"""Candidate passages for the extractive decoder: clean sentences, no debris, no fragments.
+
+A source chunk is split into sentences; each sentence becomes a passage after:
+
+- debris is left out: headings (Markdown `#`, reST/setext underlines), code-block
+  lines (fenced or indented), tables and badges, link-only or markup-only lines,
+  and sentences with fewer than three words;
+- markup is removed: `[text](url)` becomes `text`, HTML tags, emphasis, reST
+  ``literals``, bullets and line breaks go;
+- a fragment gets its neighbour: a sentence that points back ("This is the
+  default.") is joined to the sentence before it, and one that ends with a colon
+  ("We add a new field:") to the line after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from grounding.schema import Source
+from grounding.text import content_words, sentence_spans
+
+__all__ = ["Passage", "clean", "passages"]
+
+_BACK_REFERENCE = re.compile(
+    r"^(?:this|that|these|those|it|they|such|so|thus|then|otherwise|however|instead|here|"
+    r"there|both|either|neither|the latter|the former|likewise)\b",
+    re.IGNORECASE,
+)
+_UNDERLINE = re.compile(r"^\s*([=\-~^*#+`'\".:_])\1{2,}\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_MARKUP = re.compile(r"\*\*|__|``|`|\|[A-Za-z][\w-]*\|")
+_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
+_DIRECTIVE = re.compile(r"^\s*\.\. |^\s*:[\w-]+:")  # reST directives and field lists
+_NAVIGATION = re.compile(r"^\s*(?:next|previous|prev|up|contents|index):\s", re.IGNORECASE)
+_BRACKETED = re.compile(r"^\s*\[[^\]]*\]\s*$")  # "[bug introduced in gzip-1.6]"
+_TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[+|][-=+|:\s]+$")
+_HEADING_LINE = re.compile(
+    r"^(?:#{1,6}\s+|\*{1,3}\s+|version\s+\d|release\s+\d|changes in\s)|^\S.*\d+\.\d+.*$",
+    re.IGNORECASE,
+)
+_MAX_WORDS = 80
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One answer candidate: clean text, the source it quotes, where it stands in it."""
+
+    text: str
+    source: int  # Source.index
+    rank: int  # the source's position in the prompt (0 = best retrieved)
+    position: int  # the sentence's position in the source
+    heading: str = ""  # the nearest heading above it ("version 1.34 - ..., 2021-02-13")
+
+
+def clean(sentence: str) -> str:
+    """The sentence without links, tags, emphasis, literals, bullets or line breaks."""
+    text = _LINK.sub(r"\1", sentence)
+    text = _TAG.sub(" ", text)
+    text = _MARKUP.sub("", text)
+    text = _BULLET.sub("", text)
+    text = re.sub(r"\s*[:\-]{2,}\s*$", ".", text)  # "::" ending a reST sentence
+    return " ".join(text.split())
+
+
+def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
+    """Every usable passage of `sources`, in source order (see the module docstring)."""
+    found: list[Passage] = []
+    for rank, source in enumerate(sources):
+        kept, headings = _prose_sentences(source.text)
+        for i, sentence in enumerate(kept):
+            if sentence is None:
+                continue
+            text = sentence
+            previous = kept[i - 1] if i > 0 else None
+            following = kept[i + 1] if i + 1 < len(kept) else None
+            if _BACK_REFERENCE.match(text) and previous:
+                text = f"{previous} {text}"
+            if text.endswith(":") and following:
+                text = f"{text} {following}"
+            if len(text.split()) > _MAX_WORDS:
+                text = " ".join(text.split()[:_MAX_WORDS]) + " …"
+            found.append(Passage(text, source.index, rank, position=i, heading=headings[i]))
+    return found
+
+
+def _prose_sentences(text: str) -> tuple[list[str | None], list[str]]:
+    """Cleaned sentences of `text` (None where debris, kept for adjacency) and their headings."""
+    blanked = _blank_debris(text)
+    headings = _heading_at(text)
+    out: list[str | None] = []
+    above: list[str] = []
+    for start, end in sentence_spans(blanked):
+        above.append(headings.get(text.count("\n", 0, start), ""))
+        sentence = clean(blanked[start:end])
+        words = content_words(sentence)
+        letters = sum(c.isalpha() for c in sentence)
+        if (
+            len(sentence.split()) < 3
+            or len(words) < 2
+            or letters < 0.6 * len(sentence)
+            or _BRACKETED.match(sentence)
+        ):
+            out.append(None)
+            continue
+        out.append(sentence)
+    return out, above
+
+
+def _heading_at(text: str) -> dict[int, str]:
+    """For each line number, the nearest heading line above it (changelog sections too)."""
+    current, found = "", {}
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        top_level = line.strip() and not line.startswith((" ", "\t"))
+        if top_level and (_HEADING_LINE.match(line) or _UNDERLINE.match(following)):
+            current = clean(line.lstrip("#* ").rstrip(":"))
+        found[number] = current
+    return found
+
+
+def _blank_debris(text: str) -> str:
+    """`text` with debris lines replaced by blank lines (so sentences do not run across them)."""
+    lines = text.split("\n")
+    keep = [True] * len(lines)
+    in_fence = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            keep[i] = False
+            continue
+        if in_fence or _debris_line(line):
+            keep[i] = False
+        elif i + 1 < len(lines) and _UNDERLINE.match(lines[i + 1]) and line.strip():
+            keep[i] = False  # a setext or reST heading: the line above its underline
+    return "\n".join(line if ok else "" for line, ok in zip(lines, keep, strict=True))
+
+
+def _debris_line(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if _UNDERLINE.match(line) or stripped.startswith("#") or _TABLE.match(line):
+        return True
+    if _NAVIGATION.match(line) or _BRACKETED.match(line) or _DIRECTIVE.match(line):
+        return True
+    if stripped.startswith(("$ ", ">>> ", "... ", "|")):
+        return True
+    if line.startswith(("    ", "\t")) and _looks_like_code(stripped):
+        return True
+    without = _TAG.sub("", _LINK.sub("", stripped)).strip(" -*|")
+    return not any(c.isalpha() for c in without)  # badges, images, tags only
+
+
+def _looks_like_code(line: str) -> bool:
+    symbols = sum(c in "{}();=<>[]$&|\\/*" for c in line)
+    return symbols >= 2 or line.endswith((";", "{", "}", ")")) or "=" in line
