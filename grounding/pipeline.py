@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grounding.answer_types import REFUSAL, is_refusal
 from grounding.attribution import attribute
 from grounding.checking import Scorer, check, checker_name, get_scorer, scorer_threshold
+from grounding.checking.relevance import RELEVANT_AT, relevance
 from grounding.config import Settings
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
@@ -153,7 +155,7 @@ class Grounder:
         cut = said == "length" or (said is None and self.decoder.count_tokens(raw) >= limit)
         timings["generation"] = time.perf_counter() - started
         started = time.perf_counter()
-        answer = self._finish(raw, list(prompt.sources), retrieved)
+        answer = self._finish(raw, list(prompt.sources), retrieved, question)
         timings["checking"] = time.perf_counter() - started
         finish = "length" if cut else "stop"
         yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
@@ -184,7 +186,13 @@ class Grounder:
             retrieval=found.retrieval,
         )
 
-    def _finish(self, raw: str, sources: list[Source], retrieved: _Retrieved) -> GroundedAnswer:
+    def _finish(
+        self, raw: str, sources: list[Source], retrieved: _Retrieved, question: str = ""
+    ) -> GroundedAnswer:
+        """The checked answer; a refusal is not checked, and relevance is scored when
+        `question` is given."""
+        if is_refusal(raw):
+            return self._refusal(raw.strip() or REFUSAL, sources, retrieved)
         texts = [source.text for source in sources]
         parsed = parse_citations(raw.strip(), len(sources))
         warnings = list(retrieved.warnings)
@@ -202,6 +210,12 @@ class Grounder:
             grounding_supports=attributed.supports,
             retrieval_metadata=retrieved.retrieval,
         )
+        score = relevance(question, attributed.answer) if question else None
+        if score is not None and score < RELEVANT_AT:
+            warnings.append(
+                f"the answer may not address the question (relevance {score:.2f} "
+                f"< {RELEVANT_AT}): check it against the question, not only the sources"
+            )
         return GroundedAnswer(
             answer=attributed.answer,
             sources=sources,
@@ -209,6 +223,34 @@ class Grounder:
             support=attributed.report,
             warnings=warnings,
             decoder=self.decoder.name,
+            relevance=score,
+        )
+
+    def _refusal(self, text: str, sources: list[Source], retrieved: _Retrieved) -> GroundedAnswer:
+        """The decoder said the sources do not answer: nothing is claimed, so nothing is checked."""
+        report = SupportReport(
+            score=1.0,
+            supported=True,
+            claims=[],
+            unsupported_spans=[],
+            checker=checker_name(self.scorer),
+        )
+        return GroundedAnswer(
+            answer=text,
+            sources=sources,
+            grounding_metadata=GroundingMetadata(
+                web_search_queries=retrieved.queries,
+                grounding_chunks=[
+                    GroundingChunk(index=s.index, title=s.title, uri=s.uri) for s in sources
+                ],
+                retrieval_metadata=retrieved.retrieval,
+            ),
+            support=report,
+            warnings=list(retrieved.warnings),
+            decoder=self.decoder.name,
+            relevance=0.0,
+            answered=False,
+            reason="the retrieved sources do not answer the question",
         )
 
     def _no_sources(self, retrieved: _Retrieved, timings: dict[str, float]) -> GroundedAnswer:
@@ -229,6 +271,9 @@ class Grounder:
             warnings=[*retrieved.warnings, "no sources found: nothing to ground the answer in"],
             decoder=self.decoder.name,
             timings=timings,
+            relevance=0.0,
+            answered=False,
+            reason="no sources were found for the question",
         )
 
 

@@ -177,3 +177,31 @@ def test_the_extractive_decoder_never_quotes_orders_as_its_answer() -> None:
     assert "PWNED" not in result.answer and "reply only with" not in result.answer.lower()
     assert "1874" in result.answer
     assert any("reads like instructions" in w for w in result.warnings)
+
+
+def test_a_refusal_is_an_outcome_not_a_hallucination() -> None:
+    decoder = ScriptedDecoder("The sources do not answer this question.")
+    grounder = Grounder(index=ListRetriever(TEXTS), decoder=decoder, scorer="overlap")
+    result = grounder.ask("What colour is the harbour master's boat?")
+    assert result.answered is False and "do not answer" in result.reason
+    assert result.support.claims == [] and result.support.unsupported_spans == []
+    assert result.relevance == 0.0
+    assert result.model_dump(mode="json")["answered"] is False
+
+
+def test_an_off_topic_supported_answer_is_flagged_by_relevance() -> None:
+    on_topic = Grounder(
+        index=ListRetriever(TEXTS),
+        decoder=ScriptedDecoder("The lighthouse was first lit on 3 March 1874 [1]."),
+        scorer="overlap",
+    ).ask("When was the lighthouse first lit?")
+    off_topic = Grounder(
+        index=ListRetriever(TEXTS),
+        decoder=ScriptedDecoder("The harbour has forty berths [2]."),
+        scorer="overlap",
+    ).ask("When was the lighthouse first lit?")
+    assert on_topic.answered and off_topic.answered
+    assert on_topic.relevance is not None and off_topic.relevance is not None
+    assert on_topic.relevance > off_topic.relevance
+    assert any("may not address the question" in w for w in off_topic.warnings)
+    assert not any("may not address" in w for w in on_topic.warnings)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from grounding.checking.relevance import RELEVANT_AT
 from grounding.plugins import DECODERS, WEB_PROVIDERS
 from grounding.schema import GroundedAnswer
 
@@ -85,16 +86,13 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
         return click.style(text, **styles) if color else text
 
     lines = [result.answer, "", style("Sources", bold=True)]
-    for source in result.sources:
-        where = "web" if source.origin == "web" else "local"
-        lines.append(f"  [{source.index}] {source.title} ({where}: {source.uri})")
+    lines += _source_lines(result)
     support = result.support
-    verdict = "supported" if support.supported else "NOT fully supported"
-    colour = "green" if support.supported else "red"
-    lines += [
-        "",
-        style(f"Support {support.score:.2f}: {verdict} (checker: {support.checker})", fg=colour),
-    ]
+    lines.append("")
+    if not result.answered:
+        lines.append(style(f"Not answered: {result.reason}", fg="yellow"))
+    else:
+        lines.append(style(_summary(result), fg="green" if _trusted(result) else "red"))
     for span in support.unsupported_spans:
         lines.append(style(f"  unsupported: {span.text!r}", fg="red"))
     retrieval = result.grounding_metadata.retrieval_metadata
@@ -117,3 +115,41 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
     for warning in result.warnings:
         lines.append(style(f"  warning: {warning}", fg="yellow"))
     return "\n".join(lines)
+
+
+def _trusted(result: GroundedAnswer) -> bool:
+    relevant = result.relevance is None or result.relevance >= RELEVANT_AT
+    return result.support.supported and relevant
+
+
+def _summary(result: GroundedAnswer) -> str:
+    """ "Support 1.00: supported · Relevance 0.80: answers the question (checker: ...)"."""
+    support = result.support
+    verdict = "supported" if support.supported else "NOT fully supported"
+    line = f"Support {support.score:.2f}: {verdict}"
+    if result.relevance is not None:
+        addresses = result.relevance >= RELEVANT_AT
+        said = "answers the question" if addresses else "may NOT answer the question"
+        line += f" · Relevance {result.relevance:.2f}: {said}"
+    return f"{line} (checker: {support.checker})"
+
+
+def _source_lines(result: GroundedAnswer) -> list[str]:
+    """One line per document: its source numbers, cited ones first, uncited ones marked."""
+    cited = {
+        index
+        for support in result.grounding_metadata.grounding_supports
+        for index in support.grounding_chunk_indices
+    }
+    documents: dict[tuple[str, str], list[int]] = {}
+    for source in result.sources:
+        documents.setdefault((source.uri, source.title), []).append(source.index)
+    origin = {source.uri: source.origin for source in result.sources}
+    rows = sorted(documents.items(), key=lambda item: not (set(item[1]) & cited))
+    lines = []
+    for (uri, title), numbers in rows:
+        marks = ", ".join(str(n) for n in numbers)
+        note = "" if set(numbers) & cited else "  (not cited)"
+        where = "web" if origin[uri] == "web" else "local"
+        lines.append(f"  [{marks}] {title} ({where}: {uri}){note}")
+    return lines
