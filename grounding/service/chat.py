@@ -211,6 +211,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
         sources=answer.sources,
         warnings=answer.warnings,
         reward=answer.reward,
+        relevance=answer.relevance,
+        answered=answer.answered,
+        reason=answer.reason,
     )
 
 
@@ -279,5 +282,8 @@ async def _events(
         support=answer.support,
         sources=answer.sources,
         warnings=answer.warnings,
+        relevance=answer.relevance,
+        answered=answer.answered,
+        reason=answer.reason,
     )
     yield _sse("[DONE]")

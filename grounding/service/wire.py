@@ -141,6 +141,9 @@ class ChatCompletion(BaseModel):
     sources: list[Source] = []
     warnings: list[str] = []
     reward: RewardReport | None = None
+    relevance: float | None = None  # does the answer address the question
+    answered: bool = True  # false when the sources do not answer; `reason` says why
+    reason: str = ""
 
 
 class Delta(BaseModel):
@@ -168,6 +171,9 @@ class ChatCompletionChunk(BaseModel):
     support: SupportReport | None = None
     sources: list[Source] | None = None
     warnings: list[str] | None = None
+    relevance: float | None = None
+    answered: bool | None = None
+    reason: str | None = None
 
 
 class ModelCard(BaseModel):
