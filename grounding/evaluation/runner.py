@@ -40,6 +40,7 @@ class TimedScorer:
     def __init__(self, scorer: Scorer) -> None:
         self.inner = scorer
         self.name = scorer.name
+        self.version = getattr(scorer, "version", None)  # reports name the scorer's version
         self.seconds = 0.0
 
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
