@@ -205,3 +205,13 @@ def test_an_off_topic_supported_answer_is_flagged_by_relevance() -> None:
     assert on_topic.relevance > off_topic.relevance
     assert any("may not address the question" in w for w in off_topic.warnings)
     assert not any("may not address" in w for w in on_topic.warnings)
+
+
+@pytest.mark.slow
+def test_a_two_part_question_on_the_demo_gets_both_parts() -> None:
+    from grounding.retrieval.demo import demo_index
+
+    question = "When was the Varnholt Head Lighthouse first lit, and who was its first keeper?"
+    result = Grounder(index=demo_index()).ask(question)
+    assert "Elias Brandt" in result.answer and "14 October 1874" in result.answer
+    assert result.support.supported

@@ -11,7 +11,8 @@ and cited. Deterministic for a given model and input.
    TYPE_MISSING when the question asks for a kind of answer (a number, a date, a
    version, an option, a variable, a name) that the passage does not hold.
 3. The best passage answers; a second one joins only when it scores nearly as
-   well and holds question words the first lacks (no padding).
+   well and holds question words the first lacks (no padding). A question that
+   asks two things ("When ..., and who ...?") lets it join a little further below.
 4. When even the best passage scores below `min_score`, or holds too little of
    the question's rarest words, the decoder refuses with `REFUSAL`.
 """
@@ -19,6 +20,7 @@ and cited. Deterministic for a given model and input.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -29,6 +31,8 @@ from grounding.answer_types import REFUSAL, has_answer_type
 from grounding.generation.passages import Passage, passages
 from grounding.generation.prompt import Prompt
 from grounding.text import content_words, looks_like_instructions
+
+_ASKS = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 
 __all__ = ["NO_ANSWER", "ExtractiveDecoder"]
 
@@ -89,10 +93,11 @@ class ExtractiveDecoder:
         best = int(np.argmax(score))
         if score[best] < self.min_score or _coverage(words[best], weight) < self.min_coverage:
             return []
+        cutoff = self.relative_cutoff * (0.9 if _asks_two_things(prompt.question) else 1.0)
         chosen, covered = [best], set(words[best])
         used = self.count_tokens(candidates[best].text)
         for i in np.argsort(-score, kind="stable")[1 : 20 * self.max_passages]:
-            if len(chosen) == self.max_passages or score[i] < self.relative_cutoff * score[best]:
+            if len(chosen) == self.max_passages or score[i] < cutoff * score[best]:
                 break
             new = sum(weight[w] for w in words[i] - covered if w in weight)
             if new <= 0 or any(_overlap(words[i], words[j]) > 0.5 for j in chosen):
@@ -126,6 +131,10 @@ def _with_heading(passage: Passage, question: str) -> Passage:
     if has_answer_type(question, passage.text) is False and has_answer_type(question, heading):
         return replace(passage, text=f"{heading}: {passage.text}")
     return passage
+
+
+def _asks_two_things(question: str) -> bool:
+    return len({m.lower() for m in _ASKS.findall(question)}) >= 2
 
 
 def _coverage(words: set[str], weight: dict[str, float]) -> float:
