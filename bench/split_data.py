@@ -4,7 +4,7 @@ Deterministic: a row goes to holdout when the SHA-256 of its sources text falls 
 top `--holdout` share of the hash space, so every answer written from the same sources
 lands on the same side (RAGTruth has six answers per source). Never tune on holdout.
 
-    python bench/split_data.py [--data /work/shared/data] [--out eval/data] [--holdout 0.3]
+    python bench/split_data.py [--data ../shared/data] [--out eval/data] [--holdout 0.3]
 
 Writes OUT/{ragtruth,qags}-{tune,holdout}.jsonl and prints the counts.
 """
@@ -18,8 +18,9 @@ from pathlib import Path
 
 __all__ = ["is_holdout", "source_key", "split_file"]
 
-DEFAULT_DATA = Path("/work/shared/data")
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "eval" / "data"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data"  # ../shared/data beside the checkout
+DEFAULT_OUT = ROOT / "eval" / "data"
 FILES = {"ragtruth": "ragtruth-dev.jsonl", "qags": "qags.jsonl"}
 
 
