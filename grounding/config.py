@@ -101,6 +101,8 @@ VARIABLES: tuple[Variable, ...] = (
              _text),
     Variable("GROUNDING_CROSS_ENCODER", "cross_encoder",
              "the local model folder of the `cross-encoder` scorer", "none", _text),
+    Variable("GROUNDING_RERANKER_MODEL", "reranker_model",
+             "the local model folder of the `cross-encoder` reranker", "none", _text),
     Variable("OPENAI_BASE_URL", "openai_base_url",
              "the OpenAI-compatible endpoint of the `openai` decoder and `llm-judge` scorer",
              "none", _text),
@@ -139,6 +141,7 @@ class Settings:
     milvus_uri: str | None = None
     milvus_token: str | None = None
     cross_encoder: str | None = None
+    reranker_model: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     model: str | None = None

@@ -24,6 +24,7 @@ from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
 from grounding.improve import Improve
 from grounding.retrieval.base import Retriever
+from grounding.retrieval.rerank import Reranker, get_reranker
 from grounding.schema import (
     Delta,
     Final,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
 NO_SOURCES_ANSWER = "No sources were found for this question."
+RERANK_POOL = 4  # candidates a reranker sees, as a multiple of k
 
 
 def open_index(index: str | Path | Retriever | None) -> Retriever:
@@ -84,6 +86,7 @@ class Grounder:
         web_threshold: float | None = None,
         settings: Settings | None = None,
         improve: Improve | None = None,
+        reranker: str | Reranker | None = None,
     ) -> None:
         settings = settings or Settings.from_env()  # read once here, passed down
         self.web = web
@@ -93,6 +96,7 @@ class Grounder:
 
             self._web = WebAugmenter(web, threshold=web_threshold, settings=settings)
         self.retriever = open_index(index)
+        self.reranker = reranker if isinstance(reranker, Reranker) else get_reranker(reranker)
         self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
         self.k = k
@@ -175,16 +179,25 @@ class Grounder:
         return prompt
 
     def _retrieve(self, question: str) -> _Retrieved:
-        hits = self.retriever.search(question, k=self.k)
+        """The top k hits: every retriever's candidates fused, then reranked as one list."""
+        pool = self.k if self.reranker.name == "none" else self.k * RERANK_POOL
+        hits = self.retriever.search(question, k=pool)
         if self._web is None:
-            return _Retrieved(sources=_number(hits))
-        found = self._web.augment(question, hits, k=self.k)  # faults come back as warnings
-        return _Retrieved(
-            sources=_number(found.hits),
-            queries=list(found.queries),
-            warnings=list(found.warnings),
-            retrieval=found.retrieval,
+            retrieved = _Retrieved(sources=[])
+        else:
+            found = self._web.augment(question, hits, k=pool)  # faults come back as warnings
+            hits = list(found.hits)
+            retrieved = _Retrieved(
+                sources=[],
+                queries=list(found.queries),
+                warnings=list(found.warnings),
+                retrieval=found.retrieval,
+            )
+        retrieved.sources = _number(self.reranker.rerank(question, hits, self.k))
+        retrieved.retrieval = retrieved.retrieval.model_copy(
+            update={"reranker": self.reranker.name}
         )
+        return retrieved
 
     def _finish(
         self, raw: str, sources: list[Source], retrieved: _Retrieved, question: str = ""

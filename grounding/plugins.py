@@ -6,6 +6,7 @@ register in it exactly as a third-party package does (see pyproject.toml):
     grounding.decoders       Decoder classes           --decoder NAME
     grounding.scorers        Scorer classes            --scorer NAME
     grounding.web_providers  SearchProvider classes    --web NAME
+    grounding.rerankers      Reranker classes          Grounder(reranker=NAME)
     grounding.stores         vector stores             named in an index's manifest
     grounding.commands       click commands            grounding NAME
 
@@ -30,6 +31,7 @@ from grounding.errors import ConfigError, NotRegisteredError
 __all__ = [
     "COMMANDS",
     "DECODERS",
+    "RERANKERS",
     "SCORERS",
     "STORES",
     "WEB_PROVIDERS",
@@ -149,3 +151,4 @@ SCORERS: Registry[Any] = Registry("grounding.scorers", "scorer", aliases={"defau
 WEB_PROVIDERS: Registry[Any] = Registry("grounding.web_providers", "web search provider")
 STORES: Registry[Any] = Registry("grounding.stores", "store", builtin=False)
 COMMANDS: Registry[Any] = Registry("grounding.commands", "command")
+RERANKERS: Registry[Any] = Registry("grounding.rerankers", "reranker")

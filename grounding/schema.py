@@ -103,11 +103,12 @@ class GroundingSupport(_Frozen):
 
 
 class RetrievalMetadata(_Frozen):
-    """Whether the web was searched for this answer, and why."""
+    """Whether the web was searched for this answer, and why; which reranker ordered it."""
 
     web_search_used: bool = False
     dynamic_retrieval_score: float | None = None
     reason: str = ""
+    reranker: str = ""  # the rerank stage that ordered the sources ("none": fused order)
 
 
 class RewardReport(_Frozen):

@@ -89,3 +89,11 @@ def test_flattened_forest_matches_scikit_learn() -> None:
     assert np.allclose(forest.predict(test), model.predict_proba(test)[:, 1], atol=1e-9)
     restored = Forest.from_arrays(forest.to_arrays("t"), "t")
     assert np.allclose(restored.predict(test), forest.predict(test))
+
+
+def test_a_refusal_claims_nothing_so_it_is_not_a_hallucination() -> None:
+    report = check("The sources do not answer this question.", [SOURCE])
+    assert (report.score, report.supported, report.claims) == (1.0, True, [])
+    # a refusal followed by a claim is checked as usual
+    mixed = check("The sources do not answer this. Robert Stevenson painted it red.", [SOURCE])
+    assert mixed.claims and not mixed.supported

@@ -65,7 +65,7 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
                     {
                         "id": "q1",
                         "question": "When was the Varnholt Head Lighthouse first lit?",
-                        "answer_text": "first lit at dusk on 14 October 1874",
+                        "answer_text": "1874",
                     }
                 ),
                 json.dumps({"id": "q2", "question": "Who was the first keeper of the lighthouse?"}),
@@ -82,7 +82,8 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
     assert list(metrics)[:3] == ["mode", "n", "correctness"]  # right answers come first
     correctness = metrics["correctness"]
     assert (correctness["answerable"], correctness["unanswerable"]) == (1, 0)  # q2 says neither
-    assert 0 <= correctness["contains"] <= 1 and correctness["token_f1"] > 0
+    assert correctness["contains"] == 1.0 and correctness["exact"] == 0.0  # q1: a sentence
+    assert 0 < correctness["token_f1"] < 0.5  # ... that says more than the year
     assert set(metrics["latency"]) >= {"retrieval", "generation", "checking", "total"}
     assert metrics["latency"]["total"]["mean"] > metrics["latency"]["checking"]["mean"]
     assert metrics["citation"]["citations"] > 0
@@ -90,4 +91,9 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
     assert metrics["expected"]["questions"] == 1
     lines = (tmp_path / "p" / "predictions.jsonl").read_text().splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["q1", "q2"]
-    assert "Latency per stage" in (tmp_path / "p" / "report.html").read_text()
+    report_html = (tmp_path / "p" / "report.html").read_text()
+    report_md = (tmp_path / "p" / "report.md").read_text()
+    assert "Latency per stage" in report_html
+    for report in (report_html, report_md):  # correctness is the headline, before support
+        assert report.index("contains expected") < report.index("fully supported")
+    assert "| 2 | 1 | 1.000 |" in report_md  # questions, answerable, contains expected

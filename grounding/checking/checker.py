@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grounding.answer_types import is_refusal
 from grounding.checking.base import ClaimScore, Scorer
 from grounding.checking.claims import claim_texts
 from grounding.checking.registry import get_scorer
@@ -59,6 +60,10 @@ def _check_one(
     if not sources or not any(source.strip() for source in sources):
         raise InputError("no sources given: give at least one non-empty source to check against")
     spans, texts = claim_texts(answer)
+    if len(texts) <= 1 and is_refusal(answer):  # "The sources do not answer ..." claims nothing
+        return SupportReport(
+            score=1.0, supported=True, claims=[], unsupported_spans=[], checker=checker_name(scorer)
+        )
     scores = scorer.score(texts, list(sources))
     claims = [
         _claim(answer, span, verdict, threshold)

@@ -1,4 +1,5 @@
-"""report.html and report.md of a pipeline run: support, citations, latency, answers."""
+"""report.html and report.md of a pipeline run: correctness first, then support,
+citations, latency, answers."""
 
 from __future__ import annotations
 
@@ -38,6 +39,38 @@ def _headline(m: dict[str, Any]) -> Table:
                 fmt(c["precision"]),
                 fmt(c["recall"]),
                 fmt(e["match_rate"]) if e["questions"] else "–",
+            ]
+        ],
+    )
+
+
+def _correctness(m: dict[str, Any]) -> Table:
+    """Right answers first: matches against the expected answers, documents, refusals."""
+    c = m["correctness"]
+    answerable, unanswerable = c["answerable"], c["unanswerable"]
+    return Table(
+        [
+            "questions",
+            "answerable",
+            "contains expected",
+            "exact",
+            "token F1",
+            "right document",
+            "refused unanswerable",
+            "false refusals",
+            "wrong but shown supported",
+        ],
+        [
+            [
+                str(c["questions"]),
+                str(answerable),
+                fmt(c["contains"]) if answerable else "–",
+                fmt(c["exact"]) if answerable else "–",
+                fmt(c["token_f1"]) if answerable else "–",
+                fmt(c["right_document"]) if answerable else "–",
+                fmt(c["refusal_rate"]) if unanswerable else "–",
+                fmt(c["false_refusal_rate"]) if answerable else "–",
+                f"{c['wrong_but_shown_right']} ({fmt(c['wrong_but_shown_right_rate'])})",
             ]
         ],
     )
@@ -91,6 +124,10 @@ def write_pipeline_reports(result: PipelineResult) -> None:
     """Write report.html and report.md of `result` into its folder."""
     m = result.metrics
     definitions = (
+        "Correctness: answers containing the expected answer (normalised), exactly equal to it, "
+        "token F1; answerable questions whose cited sources include the expected document; "
+        "unanswerable questions refused, answerable ones refused; answers that are wrong yet "
+        "shown as supported and relevant. "
         "Citation precision: cited sources the scorer finds supporting their segment. "
         "Citation recall: claims covered by a supporting citation. The scorer is the judge."
     )
@@ -101,6 +138,9 @@ def write_pipeline_reports(result: PipelineResult) -> None:
     body = (
         "<h1>Pipeline evaluation</h1>"
         + f"<p class='meta'>{html.escape(definitions)}</p>"
+        + "<h2>Correctness</h2>"
+        + table_html(_correctness(m))
+        + "<h2>Support and citations</h2>"
         + table_html(_headline(m))
         + "<h2>Citations by origin</h2>"
         + table_html(_origins(m))
@@ -115,6 +155,9 @@ def write_pipeline_reports(result: PipelineResult) -> None:
         [
             "# Pipeline evaluation",
             definitions,
+            "## Correctness",
+            table_markdown(_correctness(m)),
+            "## Support and citations",
             table_markdown(_headline(m)),
             "## Citations by origin",
             table_markdown(_origins(m)),

@@ -1,0 +1,115 @@
+"""The rerank stage: one list of candidates, from any retrievers, put in a better order.
+
+A `Reranker` takes the question and the candidate hits (local and web together,
+already fused) and returns the best `k`, best first. Implementations are chosen
+by name from the `grounding.rerankers` entry points:
+
+- `none`: the fused order as it is (the default: on the demo questions and the
+  tune part of eval/realdocs no offline reranker we could run beat it, see
+  bench/retrieval.py);
+- `cross-encoder`: a sentence-transformers `CrossEncoder` (e.g. an MS MARCO
+  MiniLM reranker) from a local folder, `model=PATH` or `GROUNDING_RERANKER_MODEL`;
+  never fetched from a hub.
+
+    get_reranker("cross-encoder", model="/models/ms-marco-MiniLM-L6-v2").rerank(q, hits, 5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from grounding.config import Settings
+from grounding.errors import ConfigError, ModelError
+from grounding.plugins import RERANKERS
+from grounding.schema import SearchHit
+
+__all__ = [
+    "DEFAULT_RERANKER",
+    "CrossEncoderReranker",
+    "FusedOrder",
+    "Reranker",
+    "get_reranker",
+    "list_rerankers",
+]
+
+DEFAULT_RERANKER = "none"
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    """Orders candidate hits for `query`; returns the best `k`, best first."""
+
+    name: str
+
+    def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]: ...
+
+
+def list_rerankers() -> list[str]:
+    """The names of every installed reranker."""
+    return RERANKERS.names()
+
+
+def get_reranker(name: str | None = None, **options: Any) -> Reranker:
+    """The reranker registered as `name` (the default when None)."""
+    reranker: Reranker = RERANKERS.create(name or DEFAULT_RERANKER, **options)
+    return reranker
+
+
+class FusedOrder:
+    """The candidates in the order retrieval fused them (no reranking)."""
+
+    name = "none"
+    description = "keep the fused retrieval order (no reranking)"
+
+    def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]:
+        return list(hits[: max(k, 0)])
+
+
+class CrossEncoderReranker:
+    """Scores each (question, chunk) pair with a local cross-encoder; best scores first."""
+
+    name = "cross-encoder"
+    description = (
+        "a local sentence-transformers CrossEncoder (model=PATH or GROUNDING_RERANKER_MODEL)"
+    )
+
+    def __init__(
+        self, model: str | Path | None = None, batch_size: int = 16, max_length: int = 512
+    ) -> None:
+        folder = model or Settings.from_env().reranker_model
+        if not folder:
+            raise ConfigError(
+                "the cross-encoder reranker needs a local model folder: pass model=PATH "
+                "or set GROUNDING_RERANKER_MODEL"
+            )
+        if not Path(folder).is_dir():
+            raise ModelError(
+                f"reranker model {str(folder)!r} is not a local folder; download the "
+                "checkpoint first (models are never fetched at run time)"
+            )
+        try:
+            from sentence_transformers import CrossEncoder
+        except ImportError as exc:
+            raise ModelError(
+                "the cross-encoder reranker needs: pip install sentence-transformers"
+            ) from exc
+        try:
+            self.model = CrossEncoder(
+                str(folder), device="cpu", local_files_only=True, max_length=max_length
+            )
+        except Exception as exc:  # transformers raises many types for a bad folder
+            raise ModelError(f"cannot load a cross-encoder from {folder}: {exc}") from exc
+        self.batch_size = batch_size
+
+    def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]:
+        if not hits or k <= 0:
+            return []
+        pairs = [(query, hit.chunk.text) for hit in hits]
+        try:
+            scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
+        except Exception as exc:  # tokenizers and models raise many types
+            raise ModelError(f"the cross-encoder reranker failed: {exc}") from exc
+        order = sorted(range(len(hits)), key=lambda i: -float(scores[i]))[:k]
+        return [hits[i].model_copy(update={"score": float(scores[i])}) for i in order]

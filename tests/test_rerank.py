@@ -1,0 +1,119 @@
+"""Fusion keeps decisive exact-term hits; the rerank stage orders one list of candidates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from grounding.errors import ConfigError, ModelError, NotRegisteredError
+from grounding.retrieval.fusion import lead, reciprocal_rank_fusion
+from grounding.retrieval.rerank import get_reranker, list_rerankers
+from grounding.schema import Chunk, SearchHit
+
+
+def _hit(name: str, score: float, retriever: str = "bm25") -> SearchHit:
+    chunk = Chunk(id=name, doc_id=name, title=name, uri=f"{name}.md", text=f"{name} text",
+                  start=0, end=9)  # fmt: skip
+    return SearchHit(chunk=chunk, score=score, retriever=retriever)
+
+
+# The os.EOL case: BM25 ranks the right chunk first, 6.78 against 4.73 for the next; the dense
+# ranking does not have it in its 20, and ranks the BM25 runners-up middling.
+BM25 = [_hit("eol", 6.78), *(_hit(f"b{i}", 4.73 - 0.1 * i) for i in range(19))]
+DENSE = [_hit(f"b{i}", 0.6 - 0.005 * i, "dense") for i in range(1, 20)] + [_hit("d", 0.5)]
+
+
+def test_plain_rank_fusion_buries_the_decisive_hit() -> None:
+    top = [h.chunk.id for h in reciprocal_rank_fusion([DENSE, BM25], k=5, keep_lead=None)]
+    assert "eol" not in top  # the defect the issue reports
+
+
+def test_a_hit_first_by_a_wide_margin_survives_fusion_into_the_top_5() -> None:
+    assert lead(BM25) == pytest.approx((6.78 - 4.73) / (6.78 - (4.73 - 1.8)))
+    fused = reciprocal_rank_fusion([DENSE, BM25], k=5)
+    top = [h.chunk.id for h in fused]
+    assert len(top) == 5 and "eol" in top
+    assert top[:4] == [h.chunk.id for h in reciprocal_rank_fusion([DENSE, BM25], 4, keep_lead=None)]
+
+
+def test_a_narrow_lead_does_not_reorder() -> None:
+    close = [_hit("near", 4.8), *(_hit(f"b{i}", 4.73 - 0.1 * i) for i in range(19))]
+    assert lead(close) < 0.1
+    plain = reciprocal_rank_fusion([DENSE, close], k=5, keep_lead=None)
+    assert reciprocal_rank_fusion([DENSE, close], k=5) == plain
+
+
+def test_rerankers_are_chosen_by_name() -> None:
+    assert {"none", "cross-encoder"} <= set(list_rerankers())
+    hits = [_hit("a", 3.0), _hit("b", 2.0), _hit("c", 1.0)]
+    assert get_reranker("none").rerank("q", hits, 2) == hits[:2]
+    with pytest.raises(NotRegisteredError, match="unknown reranker"):
+        get_reranker("nope")
+    with pytest.raises(ConfigError, match="GROUNDING_RERANKER_MODEL"):
+        get_reranker("cross-encoder")
+    with pytest.raises(ModelError, match="not a local folder"):
+        get_reranker("cross-encoder", model="no/such/folder")
+
+
+WORDS = "the end of line marker is on windows and posix systems os eol type".split()
+
+
+@pytest.fixture(scope="module")
+def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer BERT pair classifier with one logit and random weights, saved locally."""
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+    folder = tmp_path_factory.mktemp("reranker")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", *WORDS]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizer(str(folder / "vocab.txt")).save_pretrained(str(folder))
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=128, num_labels=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(str(folder))
+    return folder
+
+
+def test_cross_encoder_orders_the_pool_by_its_own_scores(tiny_cross_encoder: Path) -> None:
+    from sentence_transformers import CrossEncoder
+
+    texts = ["the end of line marker", "os type", "posix systems", "on windows", "eol is"]
+    pool = [_hit(f"c{i}", 1.0) for i in range(len(texts))]
+    pool = [h.model_copy(update={"chunk": h.chunk.model_copy(update={"text": t})})
+            for h, t in zip(pool, texts, strict=True)]  # fmt: skip
+    reranker = get_reranker("cross-encoder", model=tiny_cross_encoder)
+    ranked = reranker.rerank("what is os eol on windows", pool, 3)
+    model = CrossEncoder(str(tiny_cross_encoder), device="cpu", local_files_only=True)
+    want = model.predict([("what is os eol on windows", t) for t in texts])
+    assert [h.chunk.text for h in ranked] == [texts[i] for i in (-want).argsort()[:3]]
+    assert [h.score for h in ranked] == pytest.approx(sorted(want, reverse=True)[:3], abs=1e-5)
+
+
+class _Reverse:
+    """A reranker that shows what it was given: the pool, reversed."""
+
+    name = "reverse"
+
+    def __init__(self) -> None:
+        self.seen: list[SearchHit] = []
+
+    def rerank(self, query: str, hits: list[SearchHit], k: int) -> list[SearchHit]:
+        self.seen = list(hits)
+        return list(reversed(hits))[:k]
+
+
+def test_the_grounder_reranks_a_pool_after_retrieval_and_records_it() -> None:
+    from grounding import Grounder
+
+    reverse = _Reverse()
+    grounder = Grounder(reranker=reverse, scorer="overlap", k=3)
+    answer = grounder.ask("When was the Varnholt Head Lighthouse first lit?")
+    assert len(reverse.seen) == 12  # k * RERANK_POOL candidates, fused, as one list
+    assert [s.uri for s in answer.sources] == [h.chunk.uri for h in reverse.seen[::-1][:3]]
+    assert answer.grounding_metadata.retrieval_metadata.reranker == "reverse"
+    default = Grounder(scorer="overlap", k=3).ask("Who was the first keeper?")
+    assert default.grounding_metadata.retrieval_metadata.reranker == "none"
