@@ -175,7 +175,7 @@ def _repair_claim(
 ) -> tuple[RepairStep, str | None]:
     """One claim: cite new evidence, regenerate from it, or remove it. Appends to `sources`."""
     plain = " ".join(blank_citation_markers(claim.text).split())
-    hits = _search(grounder, f"{question} {plain}")
+    hits = grounder.retriever.search(f"{question} {plain}", k=grounder.k)  # the web too, if on
     known = {s.text for s in sources}
     fresh = [h for h in hits if h.chunk.text not in known]
 
@@ -204,13 +204,6 @@ def _repair_claim(
             return step("regenerated", verdict.support, sentence), sentence
     del sources[known_count:]  # evidence for a removed claim is not cited
     return step("removed"), ""
-
-
-def _search(grounder: Grounder, query: str) -> list[SearchHit]:
-    hits = grounder.retriever.search(query, k=grounder.k)
-    if grounder._web is None:
-        return list(hits)
-    return list(grounder._web.augment(query, hits, k=grounder.k).hits)
 
 
 def _regenerate(

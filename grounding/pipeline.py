@@ -8,16 +8,16 @@ its markers, and flags markers the checker cannot support.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grounding.answer_types import REFUSAL, is_refusal
 from grounding.attribution import attribute
 from grounding.checking import Scorer, check, checker_name, get_scorer, scorer_threshold
 from grounding.checking.relevance import RELEVANT_AT, relevance
 from grounding.config import Settings
+from grounding.errors import InputError
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
@@ -39,9 +39,6 @@ from grounding.schema import (
 )
 from grounding.text import looks_like_instructions
 
-if TYPE_CHECKING:
-    from grounding.retrieval.web import WebAugmenter
-
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
 NO_SOURCES_ANSWER = "No sources were found for this question."
@@ -50,8 +47,10 @@ RERANK_POOL = 4  # candidates a reranker sees, as a multiple of k
 
 def open_index(index: str | Path | Retriever | None) -> Retriever:
     """A retriever for `index`: a name, a path, a ready retriever, or None for the demo index."""
-    if index is not None and not isinstance(index, str | Path):
+    if isinstance(index, Retriever):
         return index
+    if index is not None and not isinstance(index, str | Path):
+        raise InputError(f"index must be a name, a path or a Retriever, not {type(index).__name__}")
     from grounding.retrieval.demo import demo_index
     from grounding.retrieval.index import LocalIndex
 
@@ -90,12 +89,13 @@ class Grounder:
     ) -> None:
         settings = settings or Settings.from_env()  # read once here, passed down
         self.web = web
-        self._web: WebAugmenter | None = None
+        add_web: Callable[[Retriever], Retriever] | None = None
         if web:  # a provider name, "auto" or "auto:<provider>"; a missing key fails here, first
-            from grounding.retrieval.web import WebAugmenter
+            from grounding.retrieval.web import open_web
 
-            self._web = WebAugmenter(web, threshold=web_threshold, settings=settings)
-        self.retriever = open_index(index)
+            add_web = open_web(web, threshold=web_threshold, settings=settings)
+        local = open_index(index)
+        self.retriever = add_web(local) if add_web else local  # the one retriever asked
         self.reranker = reranker if isinstance(reranker, Reranker) else get_reranker(reranker)
         self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
@@ -181,23 +181,13 @@ class Grounder:
     def _retrieve(self, question: str) -> _Retrieved:
         """The top k hits: every retriever's candidates fused, then reranked as one list."""
         pool = self.k if self.reranker.name == "none" else self.k * RERANK_POOL
-        hits = self.retriever.search(question, k=pool)
-        if self._web is None:
-            retrieved = _Retrieved(sources=[])
-        else:
-            found = self._web.augment(question, hits, k=pool)  # faults come back as warnings
-            hits = list(found.hits)
-            retrieved = _Retrieved(
-                sources=[],
-                queries=list(found.queries),
-                warnings=list(found.warnings),
-                retrieval=found.retrieval,
-            )
-        retrieved.sources = _number(self.reranker.rerank(question, hits, self.k))
-        retrieved.retrieval = retrieved.retrieval.model_copy(
-            update={"reranker": self.reranker.name}
+        found = self.retriever.retrieve(question, k=pool)  # web faults come back as warnings
+        return _Retrieved(
+            sources=_number(self.reranker.rerank(question, found.hits, self.k)),
+            queries=list(found.queries),
+            warnings=list(found.warnings),
+            retrieval=found.retrieval.model_copy(update={"reranker": self.reranker.name}),
         )
-        return retrieved
 
     def _finish(
         self, raw: str, sources: list[Source], retrieved: _Retrieved, question: str = ""

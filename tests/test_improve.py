@@ -19,6 +19,7 @@ from grounding.evaluation.pipeline_eval import evaluate_pipeline
 from grounding.generation.prompt import Prompt
 from grounding.improve import EXTRACTIVE_NOTE, Improve
 from grounding.pipeline import Grounder
+from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
 from grounding.text import content_words
 
@@ -32,7 +33,7 @@ DOCS = {
 QUESTION = "When was the Varnholt lighthouse first lit?"
 
 
-class OverlapRetriever:
+class OverlapRetriever(Retriever):
     """Ranks the documents by content words shared with the query."""
 
     name = "overlap"

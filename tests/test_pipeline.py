@@ -13,6 +13,7 @@ import pytest
 from grounding.errors import InputError
 from grounding.generation.prompt import Prompt
 from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
+from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, Delta, Final, GroundedAnswer, SearchHit
 
 TEXTS = {
@@ -21,7 +22,7 @@ TEXTS = {
 }
 
 
-class ListRetriever:
+class ListRetriever(Retriever):
     name = "list"
 
     def __init__(self, texts: dict[str, str]) -> None:
@@ -215,3 +216,15 @@ def test_a_two_part_question_on_the_demo_gets_both_parts() -> None:
     result = Grounder(index=demo_index()).ask(question)
     assert "Elias Brandt" in result.answer and "14 October 1874" in result.answer
     assert result.support.supported
+
+
+def test_only_a_retriever_is_taken_as_an_index() -> None:
+    class Lookalike:  # a name and a search method do not make a retriever
+        name = "lookalike"
+
+        def search(self, query: str, k: int = 5) -> list[SearchHit]:
+            return []
+
+    assert isinstance(ListRetriever(TEXTS), Retriever) and not isinstance(Lookalike(), Retriever)
+    with pytest.raises(InputError, match="Retriever, not Lookalike"):
+        Grounder(index=Lookalike(), decoder=ScriptedDecoder("x"), scorer="overlap")  # type: ignore[arg-type]

@@ -8,8 +8,17 @@ from datetime import UTC, datetime
 import pytest
 
 from grounding.errors import ConfigError
+from grounding.pipeline import Grounder
+from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.web import DEFAULT_WEB_THRESHOLD, WebAugmenter, get_web_search, needs_web
+from grounding.retrieval.web import (
+    DEFAULT_WEB_THRESHOLD,
+    LocalAndWeb,
+    WebSearch,
+    get_web_search,
+    needs_web,
+    open_web,
+)
 from grounding.retrieval.web.dynamic import freshness
 from grounding.schema import SearchHit
 from tests.web_server import FixtureServer, closed_port, serving
@@ -25,6 +34,25 @@ OFF_TOPIC = "Tomatoes are planted in May after the last frost; the allotment gat
 def local(text: str, name: str = "note") -> SearchHit:
     chunk = chunk_text(text, doc_id=f"{name}.md", title=name, uri=f"file:///notes/{name}.md")[0]
     return SearchHit(chunk=chunk, score=0.5, origin="local", retriever="test")
+
+
+class Fixed(Retriever):
+    """A local retriever that finds the same hits for every query."""
+
+    name = "fixed"
+
+    def __init__(self, hits: list[SearchHit]) -> None:
+        self.hits = hits
+
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        return self.hits[:k]
+
+
+def fused(web: str, hits: list[SearchHit], k: int = 5) -> Retrieved:
+    """What local (`hits`) + web (`web`: a provider name or auto) retrieve for QUESTION."""
+    both = open_web(web)(Fixed(hits))
+    assert isinstance(both, LocalAndWeb) and isinstance(both, Retriever)
+    return both.retrieve(QUESTION, k=k)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +110,7 @@ def test_freshness_cues() -> None:
 
 
 def test_named_provider_always_searches_and_fuses(searxng: FixtureServer) -> None:
-    augmenter = WebAugmenter("searxng")
-    found = augmenter.augment(QUESTION, [local(ON_TOPIC), local(OFF_TOPIC, "garden")], k=4)
+    found = fused("searxng", [local(ON_TOPIC), local(OFF_TOPIC, "garden")], k=4)
     origins = [hit.origin for hit in found.hits]
     assert origins[:2] == ["local", "web"] and len(found.hits) == 4  # interleaved by RRF
     assert found.queries == [QUESTION]
@@ -93,7 +120,7 @@ def test_named_provider_always_searches_and_fuses(searxng: FixtureServer) -> Non
 
 def test_auto_skips_the_web_when_local_sources_answer(searxng: FixtureServer) -> None:
     before = provider_calls(searxng)
-    found = WebAugmenter("auto").augment(QUESTION, [local(ON_TOPIC)], k=5)
+    found = fused("auto", [local(ON_TOPIC)])
     assert provider_calls(searxng) == before
     assert [hit.origin for hit in found.hits] == ["local"] and found.queries == []
     assert not found.retrieval.web_search_used
@@ -103,7 +130,7 @@ def test_auto_skips_the_web_when_local_sources_answer(searxng: FixtureServer) ->
 
 def test_auto_searches_when_local_sources_do_not_answer(searxng: FixtureServer) -> None:
     before = provider_calls(searxng)
-    found = WebAugmenter("auto").augment(QUESTION, [local(OFF_TOPIC, "garden")], k=5)
+    found = fused("auto", [local(OFF_TOPIC, "garden")])
     assert provider_calls(searxng) == before + 1
     assert found.retrieval.web_search_used and "web" in [hit.origin for hit in found.hits]
     assert (found.retrieval.dynamic_retrieval_score or 0) >= DEFAULT_WEB_THRESHOLD
@@ -114,37 +141,50 @@ def test_auto_threshold_from_the_environment(
     searxng: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GROUNDING_WEB_THRESHOLD", "0")
-    found = WebAugmenter("auto").augment(QUESTION, [local(ON_TOPIC)], k=5)
+    found = fused("auto", [local(ON_TOPIC)])
     assert found.retrieval.web_search_used
     monkeypatch.setenv("GROUNDING_WEB_THRESHOLD", "high")
     with pytest.raises(ConfigError, match="GROUNDING_WEB_THRESHOLD"):
-        WebAugmenter("auto")
+        open_web("auto")
 
 
 def test_auto_names_its_provider_or_says_how_to_choose_one(
     server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ConfigError, match="GROUNDING_WEB_PROVIDER"):
-        WebAugmenter("auto")
+        open_web("auto")
     monkeypatch.setenv("GROUNDING_SEARXNG_URL", f"{server.base}/searxng")
-    assert WebAugmenter("auto:searxng").search.provider.name == "searxng"
+    web = open_web("auto:searxng")(Fixed([])).web
+    assert isinstance(web, WebSearch) and web.provider.name == "searxng"
     monkeypatch.setenv("GROUNDING_WEB_PROVIDER", "brave")
     with pytest.raises(ConfigError, match="BRAVE_API_KEY"):
-        WebAugmenter("auto")
+        open_web("auto")
 
 
 def test_a_provider_that_is_down_leaves_the_local_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEARXNG_URL", f"http://127.0.0.1:{closed_port()}")
     hits = [local(ON_TOPIC), local(OFF_TOPIC, "garden")]
-    found = WebAugmenter("searxng").augment(QUESTION, hits, k=5)
+    found = fused("searxng", hits)
     assert [hit.chunk.id for hit in found.hits] == [hit.chunk.id for hit in hits]
     assert len(found.warnings) == 1 and "cannot reach searxng" in found.warnings[0]
 
 
 def test_a_web_passage_that_repeats_a_local_one_is_removed(searxng: FixtureServer) -> None:
     web = get_web_search("searxng").search(QUESTION, k=5)
-    copy = local(web.hits[0].chunk.text, "copy")  # the same words under another id
-    found = WebAugmenter("searxng").augment(QUESTION, [copy], k=5)
+    copy = local(web[0].chunk.text, "copy")  # the same words under another id
+    found = fused("searxng", [copy])
     texts = [hit.chunk.text for hit in found.hits]
-    assert texts.count(web.hits[0].chunk.text) == 1
+    assert texts.count(web[0].chunk.text) == 1
     assert found.hits[0].chunk.id == copy.chunk.id
+
+
+def test_the_grounder_holds_one_retriever_local_and_web(searxng: FixtureServer) -> None:
+    grounder = Grounder(index=Fixed([local(OFF_TOPIC, "garden")]), web="searxng",
+                        decoder="extractive", scorer="overlap")  # fmt: skip
+    assert isinstance(grounder.retriever, LocalAndWeb)
+    assert grounder.retriever.local.name == "fixed"
+    assert grounder.retriever.name == "fixed+web:searxng"
+    answer = grounder.ask(QUESTION)
+    assert answer.grounding_metadata.web_search_queries == [QUESTION]
+    assert answer.grounding_metadata.retrieval_metadata.web_search_used
+    assert {source.origin for source in answer.sources} == {"local", "web"}

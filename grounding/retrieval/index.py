@@ -3,8 +3,8 @@
     index = LocalIndex.build(["./notes"], "notes")       # or LocalIndex.load("notes")
     hits = index.search("when was the lighthouse lit?", k=5, filters={"tags": ["history"]})
 
-`LocalIndex` is a `Retriever` (a `name` and `search`), so the pipeline does not
-know it from a web retriever or any other store put behind the same two members.
+`LocalIndex` is a `Retriever`, so the pipeline does not know it from a web
+retriever, local + web fused, or any other store put behind the same seam.
 
 The manifest records the embedding backend (onnx or torch) that made the
 vectors. Queries use the configured backend whatever built the index: the two
@@ -24,6 +24,7 @@ import numpy as np
 
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.models import configured_embedding_backend
+from grounding.retrieval.base import Retriever
 from grounding.retrieval.bm25 import KeywordIndex
 from grounding.retrieval.building import document_chunks
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
@@ -58,7 +59,7 @@ SearchMode = Literal["hybrid", "dense", "keyword"]
 _DEPTH = 4  # candidates per ranking, as a multiple of k, before fusion
 
 
-class LocalIndex:
+class LocalIndex(Retriever):
     """A searchable, saveable set of chunks. Build, load, add, search, save."""
 
     def __init__(self, directory: str | Path, settings: IndexSettings | None = None) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.models import configured_embedding_backend
+from grounding.retrieval.base import Retriever
 from grounding.retrieval.building import document_chunks
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
@@ -74,7 +75,7 @@ _WRITE_BATCH = 512
 _STALE_FILES = ("chunks.jsonl", "vectors.faiss")  # a FAISS index this one replaced
 
 
-class MilvusIndex:
+class MilvusIndex(Retriever):
     """A searchable, saveable set of chunks in a Milvus collection (same members as LocalIndex)."""
 
     store = "milvus"

@@ -67,14 +67,15 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
     """Build real Grounders (imported lazily: the pipeline pulls in torch)."""
 
     def build(key: GrounderKey) -> GrounderLike:
-        from grounding.pipeline import Grounder
+        from grounding.pipeline import Grounder, open_index
 
+        local = open_index(key.index)
         grounder = Grounder(
-            index=key.index, web=key.web, decoder=key.decoder, scorer=settings.scorer, k=settings.k
+            index=local, web=key.web, decoder=key.decoder, scorer=settings.scorer, k=settings.k
         )
         # One tiny question through every stage loads every model now, not on the first
-        # request; a twin without the web, so that start-up sends nothing out.
-        twin = Grounder(index=grounder.retriever, decoder=grounder.decoder, scorer=grounder.scorer)
+        # request; a twin on the local index alone, so that start-up sends nothing out.
+        twin = Grounder(index=local, decoder=grounder.decoder, scorer=grounder.scorer)
         twin.ask("Which models are loaded?", max_tokens=4)
         return grounder
 

@@ -1,20 +1,23 @@
 """Web search: provider adapters, page fetching, passage selection, dynamic retrieval.
 
-    search = get_web_search("brave")          # BRAVE_API_KEY from the environment
-    found = search.search("When was the Varnholt lighthouse first lit?", k=5)
-    found.hits, found.queries, found.warnings
+    search = get_web_search("brave")          # a Retriever; BRAVE_API_KEY from the environment
+    found = search.retrieve("When was the Varnholt lighthouse first lit?", k=5)
+    found.hits, found.queries, found.warnings   # search(...) gives the hits alone
+    both = LocalAndWeb(LocalIndex.load("notes"), search, auto=True)   # also a Retriever
 
 Providers are chosen by name from the `grounding.web_providers` entry points
 (`registry.py`) and imported only when chosen; adding one is one module with a
 `SearchProvider` subclass and one entry point, here or in a plugin package.
 `needs_web` scores whether a question needs the web at all (`--web auto`), and
-`WebAugmenter` is what the pipeline calls: search (or not), fuse, explain.
+`LocalAndWeb` is the composite retriever the pipeline holds when `web=` is set:
+search the web (or not), fuse with the local hits, explain. `open_web(name)`
+reads a `--web` value ("brave", "auto", "auto:brave") into one.
 """
 
 from __future__ import annotations
 
 from grounding.http import RetryPolicy
-from grounding.retrieval.web.augment import Augmented, WebAugmenter
+from grounding.retrieval.web.augment import LocalAndWeb, open_web
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
 from grounding.retrieval.web.fetch import Fetcher
 from grounding.retrieval.web.provider import SearchProvider, WebResult
@@ -25,22 +28,21 @@ from grounding.retrieval.web.registry import (
     get_web_search,
     list_providers,
 )
-from grounding.retrieval.web.search import WebResults, WebSearch
+from grounding.retrieval.web.search import WebSearch
 
 __all__ = [
     "AUTO",
     "DEFAULT_WEB_THRESHOLD",
-    "Augmented",
     "Fetcher",
+    "LocalAndWeb",
     "RetryPolicy",
     "SearchProvider",
-    "WebAugmenter",
     "WebResult",
-    "WebResults",
     "WebSearch",
     "auto_provider",
     "get_provider",
     "get_web_search",
     "list_providers",
     "needs_web",
+    "open_web",
 ]

@@ -1,90 +1,112 @@
-"""Local hits plus the web: what the pipeline calls when `web=` is set.
+"""Local + web, fused: the composite `Retriever` the pipeline holds when `web=` is set.
 
-`WebAugmenter("brave")` searches every time; `WebAugmenter("auto")` first asks
-`needs_web` whether the local hits can answer, and searches only when the score
-reaches the threshold. Web hits are fused with local hits by reciprocal-rank
-fusion and near-duplicates are removed; whether the web was searched, the
-score and the reason go into RetrievalMetadata, and every fault into warnings.
+`LocalAndWeb(local, web)` searches both every time; with `auto=True` it first
+asks `needs_web` whether the local hits can answer, and searches the web only
+when the score reaches the threshold. Web hits are fused with local hits by
+reciprocal-rank fusion and near-duplicates are removed; whether the web was
+searched, the score and the reason go into the `Retrieved` result's
+RetrievalMetadata, and every fault into its warnings.
+
+`open_web("brave" | "auto" | "auto:<provider>")` reads such a name and returns
+what wraps a local retriever, so that a missing key fails before any index is opened.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from grounding.config import Settings
 from grounding.errors import ConfigError
+from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.fusion import dedupe, reciprocal_rank_fusion
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
 from grounding.retrieval.web.registry import AUTO, auto_provider, get_web_search
-from grounding.retrieval.web.search import WebSearch
 from grounding.schema import RetrievalMetadata, SearchHit
 
-__all__ = ["THRESHOLD_ENV", "Augmented", "WebAugmenter"]
-
-THRESHOLD_ENV = "GROUNDING_WEB_THRESHOLD"
+__all__ = ["LocalAndWeb", "open_web"]
 
 
-@dataclass(frozen=True)
-class Augmented:
-    """The fused hits, the web queries sent, warnings, and whether and why the web was used."""
-
-    hits: list[SearchHit]
-    queries: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    retrieval: RetrievalMetadata = field(default_factory=RetrievalMetadata)
-
-
-class WebAugmenter:
-    """Adds web hits to local hits for one provider name, `auto` or `auto:<provider>`."""
+class LocalAndWeb(Retriever):
+    """`local`'s hits fused with `web`'s; with `auto`, the web only where local falls short."""
 
     def __init__(
         self,
-        web: str | WebSearch,
-        threshold: float | None = None,
-        settings: Settings | None = None,
-        **options: Any,
+        local: Retriever,
+        web: Retriever,
+        *,
+        auto: bool = False,
+        threshold: float = DEFAULT_WEB_THRESHOLD,
     ) -> None:
-        settings = settings or Settings.from_env()
-        self.auto = False
-        if isinstance(web, WebSearch):
-            self.search = web
-        else:
-            name = web.strip().lower()
-            if name == AUTO or name.startswith(f"{AUTO}:"):
-                self.auto = True
-                name = name.partition(":")[2] or auto_provider(settings)
-            options.setdefault("allow_private", settings.allow_private_urls)
-            self.search = get_web_search(name, **options)
-        self.threshold = _threshold(threshold, settings)
+        self.local = local
+        self.web = web
+        self.auto = auto
+        self.threshold = _checked(threshold)
+        self.name = f"{local.name}+{web.name}"
 
-    def augment(self, question: str, local_hits: Sequence[SearchHit], k: int) -> Augmented:
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        return self.retrieve(query, k).hits
+
+    def retrieve(self, query: str, k: int = 5) -> Retrieved:
         """The best `k` of local and web hits fused; local hits alone when the web is skipped."""
-        score: float | None = None
-        if self.auto:
-            score, reason = needs_web(question, local_hits, self.threshold)
-            if score < self.threshold:
-                metadata = RetrievalMetadata(
-                    web_search_used=False, dynamic_retrieval_score=score, reason=reason
-                )
-                return Augmented(hits=list(local_hits)[:k], retrieval=metadata)
-        else:
-            reason = f"web search requested ({self.search.provider.name})"
-        found = self.search.search(question, k=k)
-        fused = dedupe(reciprocal_rank_fusion([list(local_hits), found.hits], k=2 * k))[:k]
+        local = self.local.retrieve(query, k)
+        if not self.auto:
+            return self._fuse(local, self.web.retrieve(query, k), k, None)
+        score, reason = needs_web(query, local.hits, self.threshold)
+        if score < self.threshold:
+            metadata = RetrievalMetadata(
+                web_search_used=False, dynamic_retrieval_score=score, reason=reason
+            )
+            return Retrieved(
+                hits=local.hits[:k],
+                queries=local.queries,
+                warnings=local.warnings,
+                retrieval=metadata,
+            )
         metadata = RetrievalMetadata(
             web_search_used=True, dynamic_retrieval_score=score, reason=reason
         )
-        return Augmented(
-            hits=fused, queries=found.queries, warnings=found.warnings, retrieval=metadata
+        return self._fuse(local, self.web.retrieve(query, k), k, metadata)
+
+    @staticmethod
+    def _fuse(
+        local: Retrieved, web: Retrieved, k: int, metadata: RetrievalMetadata | None
+    ) -> Retrieved:
+        fused = dedupe(reciprocal_rank_fusion([local.hits, web.hits], k=2 * k))[:k]
+        return Retrieved(
+            hits=fused,
+            queries=[*local.queries, *web.queries],
+            warnings=[*local.warnings, *web.warnings],
+            retrieval=metadata or web.retrieval,
         )
 
 
-def _threshold(value: float | None, settings: Settings) -> float:
-    if value is None:
+def open_web(
+    web: str,
+    threshold: float | None = None,
+    settings: Settings | None = None,
+    **options: Any,
+) -> Callable[[Retriever], LocalAndWeb]:
+    """What adds the web to a local retriever, for a provider name, `auto` or `auto:<provider>`.
+
+    `options` go to `get_web_search`. A missing key or a bad threshold raises
+    ConfigError here, before any local index is opened.
+    """
+    settings = settings or Settings.from_env()
+    name = web.strip().lower()
+    auto = name == AUTO or name.startswith(f"{AUTO}:")
+    if auto:
+        name = name.partition(":")[2] or auto_provider(settings)
+    options.setdefault("allow_private", settings.allow_private_urls)
+    search = get_web_search(name, **options)
+    if threshold is None:
         configured = settings.web_threshold
-        value = DEFAULT_WEB_THRESHOLD if configured is None else configured
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"the web search threshold must be in [0, 1], not {value}")
-    return value
+        threshold = DEFAULT_WEB_THRESHOLD if configured is None else configured
+    return partial(LocalAndWeb, web=search, auto=auto, threshold=_checked(threshold))
+
+
+def _checked(threshold: float) -> float:
+    if not 0.0 <= threshold <= 1.0:
+        raise ConfigError(f"the web search threshold must be in [0, 1], not {threshold}")
+    return threshold

@@ -1,19 +1,19 @@
-"""WebSearch: one question in, fetched and ranked web passages out, faults as warnings.
+"""WebSearch: a `Retriever` over the web; one question in, ranked web passages out.
 
 The steps: ask the provider; drop duplicate URLs; fetch every result page in
 parallel (each URL, and each redirect, through the URL guard); read the main
 text; pick each page's best passages against the question. A result whose URL
 is refused is dropped whole, snippet too; a page that cannot be fetched falls
 back to the provider's snippet. Nothing but a configuration error raises: an
-answer can always be given from the local sources.
+answer can always be given from the local sources. `retrieve` returns the hits
+with the query sent and every fault as a warning; `search` returns the hits alone.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from grounding.errors import RetrievalError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
+from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.web.fetch import Fetcher, FetchFailure, FetchOutcome, Page
 from grounding.retrieval.web.passages import (
     SUSPECT_TAG,
@@ -21,23 +21,13 @@ from grounding.retrieval.web.passages import (
     select_passages,
 )
 from grounding.retrieval.web.provider import SearchProvider, WebResult
-from grounding.schema import SearchHit
+from grounding.schema import RetrievalMetadata, SearchHit
 
-__all__ = ["WebResults", "WebSearch"]
-
-
-class WebResults(BaseModel):
-    """What one web search found: hits best first, the queries sent, and what went wrong."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    hits: list[SearchHit] = []
-    queries: list[str] = []
-    warnings: list[str] = []
+__all__ = ["WebSearch"]
 
 
-class WebSearch:
-    """A provider, a fetcher and passage selection behind one `search(question, k)`."""
+class WebSearch(Retriever):
+    """A provider, a fetcher and passage selection behind one retriever."""
 
     def __init__(
         self,
@@ -50,25 +40,31 @@ class WebSearch:
         embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     ) -> None:
         self.provider = provider
+        self.name = f"web:{provider.name}"
         self.fetcher = fetcher or Fetcher()
         self.fetch_pages = fetch_pages
         self.passages_per_page = passages_per_page
         self.candidates_per_page = max(candidates_per_page, passages_per_page)
         self.embedding_model = embedding_model
 
-    @property
-    def name(self) -> str:
-        return f"web:{self.provider.name}"
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        """At most `k` results' best passages for `query`; never raises for a fault."""
+        return self.retrieve(query, k).hits
 
-    def search(self, question: str, k: int = 5) -> WebResults:
-        """At most `k` results' best passages for `question`; never raises for a fault."""
-        query = " ".join(question.split())
+    def retrieve(self, query: str, k: int = 5) -> Retrieved:
+        """At most `k` results' best passages, the query sent, and every fault as a warning."""
+        used = RetrievalMetadata(
+            web_search_used=True, reason=f"web search requested ({self.provider.name})"
+        )
+        query = " ".join(query.split())
         if not query:
-            return WebResults(warnings=["web search skipped: the question is empty"])
+            skipped = ["web search skipped: the question is empty"]
+            return Retrieved(hits=[], warnings=skipped, retrieval=used)
         try:
             results = _unique(self.provider.search(query, k))
         except RetrievalError as exc:
-            return WebResults(queries=[query], warnings=[f"web search failed: {exc}"])
+            failed = [f"web search failed: {exc}"]
+            return Retrieved(hits=[], queries=[query], warnings=failed, retrieval=used)
         outcomes: list[FetchOutcome | None] = (
             list(self.fetcher.fetch_many([result.url for result in results]))
             if self.fetch_pages
@@ -98,7 +94,7 @@ class WebSearch:
             for hit in hits
             if SUSPECT_TAG in hit.chunk.tags
         )
-        return WebResults(hits=hits, queries=[query], warnings=warnings)
+        return Retrieved(hits=hits, queries=[query], warnings=warnings, retrieval=used)
 
 
 def _document(
