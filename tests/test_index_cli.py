@@ -88,3 +88,52 @@ def test_list_shows_every_index_when_one_manifest_is_unreadable(
     assert "warning: broken:" in done.stderr
     plain = _run(grounding_exe, "list", home=home, cwd=tmp_path)
     assert "good" in plain.stdout and "broken" in plain.stdout and "unreadable" in plain.stdout
+
+
+@pytest.mark.slow
+def test_build_decodes_real_encodings_skips_binary_and_names_what_it_skipped(
+    grounding_exe: str, tmp_path: Path
+) -> None:
+    import codecs
+
+    home, docs = tmp_path / "home", tmp_path / "docs"
+    docs.mkdir()
+    (docs / "latin.txt").write_bytes("Le café de Zürich ouvre à 7 heures.\n".encode("latin-1"))
+    wide = "The Varnholt ferry leaves at 07:15 every day.\n"
+    (docs / "wide.txt").write_bytes(codecs.BOM_UTF16_LE + wide.encode("utf-16-le"))
+    (docs / "bare16.md").write_bytes("# Tides\n\nHigh tide comes at noon.\n".encode("utf-16-le"))
+    (docs / "program.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(200)))
+    (docs / "half.txt").write_bytes(b"\x7fELF\x02")  # a partial ELF file
+    (docs / "empty.md").write_text("   \n", encoding="utf-8")
+    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    built = _run(grounding_exe, "build", "docs", "--name", "mixed", home=home, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    out = built.stdout
+    assert "3 added" in out and "the index holds 3 documents" in out, out
+    assert "skipped 4 files:" in out
+    assert "docs/program.txt: binary (an ELF executable)" in out
+    assert "docs/half.txt: binary (an ELF executable)" in out
+    assert "docs/empty.md: no text in it" in out
+    assert "docs/photo.png: not a type it reads (.png)" in out
+    manifest = json.loads((home / "indexes" / "mixed" / "manifest.json").read_text())
+    assert manifest["documents"] == len(manifest["files"]) == 3
+    chunks = (home / "indexes" / "mixed" / "chunks.jsonl").read_text(encoding="utf-8")
+    assert "Le café de Zürich" in chunks and "ferry leaves at 07:15" in chunks
+    assert "High tide comes at noon" in chunks and "ELF" not in chunks
+
+    # the same name from another folder would delete these documents: refused
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("An unrelated note about bees.\n", encoding="utf-8")
+    refused = _run(grounding_exe, "build", "other", "--name", "mixed", home=home, cwd=tmp_path)
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds documents from docs (3 files)" in lines[0]
+    assert "--replace" in lines[0]
+    kept = json.loads((home / "indexes" / "mixed" / "manifest.json").read_text())
+    assert sorted(kept["files"]) == sorted(manifest["files"])
+    replaced = _run(
+        grounding_exe, "build", "other", "--name", "mixed", "--replace", home=home, cwd=tmp_path
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    assert "1 added" in replaced.stdout and "3 removed" in replaced.stdout

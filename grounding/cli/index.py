@@ -22,6 +22,12 @@ def index() -> None:
 @click.option("--tag", "tags", multiple=True, help="Tag every chunk (repeatable); filter on it.")
 @click.option("--force", is_flag=True, help="Re-embed everything instead of only changed files.")
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="Allow dropping the documents of folders or files this build does not name "
+    "(without it, building an existing index from other paths is refused).",
+)
+@click.option(
     "--index-type",
     type=click.Choice(["auto", "flat", "hnsw"]),
     default="auto",
@@ -43,6 +49,7 @@ def build(
     name: str,
     tags: tuple[str, ...],
     force: bool,
+    replace: bool,
     index_type: str,
     chunk_size: int | None,
     chunk_overlap: int | None,
@@ -54,7 +61,11 @@ def build(
 ) -> None:
     """Index the .txt, .md, .html and .pdf files under PATHS as NAME.
 
-    Re-running over a changed folder embeds only new and changed files.
+    Re-running over a changed folder embeds only new and changed files. Text is
+    decoded by its real encoding (BOM, UTF-16, UTF-8, else Windows-1252/Latin-1);
+    binary files, files with no text and files of other types are skipped and
+    listed by name. Building an existing NAME from other paths is refused unless
+    --replace is given.
     """
     from grounding.retrieval.stores import build_index, current_store
 
@@ -62,6 +73,7 @@ def build(
         paths,
         name,
         store or current_store(name),
+        replace=replace,
         tags=tags,
         embedding_model=embedding_model,
         index_type=index_type,

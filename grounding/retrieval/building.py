@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING
 
 from grounding.errors import InputError
 from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.loaders import Document, SourceFile, discover, file_hash, load_document
+from grounding.retrieval.loaders import Document, SkippedFile, SourceFile, load_document, scan
 from grounding.retrieval.storage import FileRecord
 from grounding.retrieval.stores import BuildReport
 from grounding.schema import Chunk
+from grounding.textfiles import BinaryFileError, decode_text
 
 if TYPE_CHECKING:
     from grounding.retrieval.stores import Index
@@ -63,25 +65,37 @@ class UpdatePlan:
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
     to_load: tuple[tuple[SourceFile, str], ...]  # (file, its sha256), in doc-id order
+    skipped: tuple[SkippedFile, ...] = ()  # binary files and files of other types
 
 
 def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]) -> UpdatePlan:
-    """Compare the files under `paths` with what `index` holds (by content hash)."""
-    sources = discover(paths)
+    """Compare the files under `paths` with what `index` holds (by content hash).
+
+    A new or changed file whose content is binary is skipped, with its reason;
+    an earlier text version of it leaves the index.
+    """
+    sources, skipped = scan(paths)
     known = dict(index.files)
     added: list[str] = []
     changed: list[str] = []
     unchanged: list[str] = []
     to_load: list[tuple[SourceFile, str]] = []
     for source in sources:
-        digest = file_hash(source.path)
+        data = _read(source.path)
+        digest = hashlib.sha256(data).hexdigest()
         record = known.get(source.doc_id)
         if record is not None and record.sha256 == digest:
             unchanged.append(source.doc_id)
             continue
+        if source.path.suffix.lower() != ".pdf":
+            try:
+                decode_text(data, source.doc_id)
+            except BinaryFileError as exc:
+                skipped.append(SkippedFile(source.doc_id, exc.reason))
+                continue
         (changed if record is not None else added).append(source.doc_id)
         to_load.append((source, digest))
-    seen = {source.doc_id for source in sources}
+    seen = {source.doc_id for source in sources} - {skip.name for skip in skipped}
     removed = sorted(doc_id for doc_id in known if doc_id not in seen)
     return UpdatePlan(
         paths=tuple(str(path) for path in paths),
@@ -91,7 +105,15 @@ def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]
         removed=tuple(removed),
         unchanged=tuple(unchanged),
         to_load=tuple(to_load),
+        skipped=tuple(sorted(skipped, key=lambda skip: skip.name)),
     )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def load_files(
@@ -117,16 +139,24 @@ def start_update(index: Index, plan: UpdatePlan) -> None:
 
 
 def finish_update(index: Index, plan: UpdatePlan, embedded: int) -> BuildReport:
-    """The report of an applied plan (also kept as `index.last_build`)."""
+    """The report of an applied plan (also kept as `index.last_build`).
+
+    A file with no text (no chunks) is dropped from the index and reported as
+    skipped, so the index's documents are exactly the files it lists.
+    """
+    empty = sorted(doc_id for doc_id, record in index.files.items() if not record.chunks)
+    index.remove(empty)
     if not len(index):
         raise InputError(f"no text found in {', '.join(plan.paths)}: the files are empty")
+    skipped = [*plan.skipped, *(SkippedFile(doc_id, "no text in it") for doc_id in empty)]
     report = BuildReport(
-        added=plan.added,
-        changed=plan.changed,
+        added=tuple(doc_id for doc_id in plan.added if doc_id not in empty),
+        changed=tuple(doc_id for doc_id in plan.changed if doc_id not in empty),
         removed=plan.removed,
-        unchanged=plan.unchanged,
+        unchanged=tuple(doc_id for doc_id in plan.unchanged if doc_id not in empty),
         embedded_chunks=embedded,
         total_chunks=len(index),
+        skipped=tuple(sorted(skipped, key=lambda skip: skip.name)),
     )
     index.last_build = report
     return report

@@ -15,8 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
+from grounding.textfiles import read_text_file
 
-__all__ = ["SUFFIXES", "Document", "SourceFile", "discover", "file_hash", "load_document"]
+__all__ = [
+    "SUFFIXES",
+    "Document",
+    "SkippedFile",
+    "SourceFile",
+    "discover",
+    "file_hash",
+    "load_document",
+    "scan",
+]
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 _HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -28,6 +38,14 @@ class SourceFile:
 
     path: Path
     doc_id: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file a build left out, and why (binary, no text, a type it does not read)."""
+
+    name: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -52,16 +70,27 @@ def file_hash(path: Path) -> str:
 
 
 def discover(paths: Sequence[str | Path]) -> list[SourceFile]:
-    """Every loadable file under `paths`, sorted, each with a unique doc id.
+    """Every loadable file under `paths`, sorted, each with a unique doc id (see `scan`)."""
+    return scan(paths)[0]
+
+
+def scan(paths: Sequence[str | Path]) -> tuple[list[SourceFile], list[SkippedFile]]:
+    """Every loadable file under `paths`, sorted, each with a unique doc id; and the others.
 
     A file given directly is named by its file name; a file found in a folder
-    by the folder's name and its path inside it (`notes/travel/rome.md`).
+    by the folder's name and its path inside it (`notes/travel/rome.md`). Files
+    of other types found in a folder come back as skipped, by the same naming;
+    hidden files and folders (.git) are not looked at.
     """
     if not paths:
         raise InputError("no paths given: name at least one file or folder to index")
     found: dict[str, SourceFile] = {}
+    skipped: list[SkippedFile] = []
     for raw in paths:
         for source in _expand(Path(raw)):
+            if isinstance(source, SkippedFile):
+                skipped.append(source)
+                continue
             other = found.get(source.doc_id)
             if other is not None and other.path.resolve() != source.path.resolve():
                 raise InputError(
@@ -72,10 +101,10 @@ def discover(paths: Sequence[str | Path]) -> list[SourceFile]:
     if not found:
         listed = ", ".join(str(path) for path in paths)
         raise InputError(f"no files to index in {listed}: expected {', '.join(SUFFIXES)} files")
-    return [found[doc_id] for doc_id in sorted(found)]
+    return [found[doc_id] for doc_id in sorted(found)], sorted(skipped, key=lambda s: s.name)
 
 
-def _expand(path: Path) -> Iterator[SourceFile]:
+def _expand(path: Path) -> Iterator[SourceFile | SkippedFile]:
     if not path.exists():
         raise InputError(f"no such file or folder: {path}")
     if path.is_file():
@@ -88,8 +117,13 @@ def _expand(path: Path) -> Iterator[SourceFile]:
         relative = child.relative_to(path)
         if any(part.startswith(".") for part in relative.parts):
             continue  # hidden files and folders (.git, .obsidian) are not notes
-        if child.is_file() and child.suffix.lower() in SUFFIXES:
-            yield SourceFile(child, f"{name}/{relative.as_posix()}")
+        if not child.is_file():
+            continue
+        doc_id = f"{name}/{relative.as_posix()}"
+        if child.suffix.lower() in SUFFIXES:
+            yield SourceFile(child, doc_id)
+        else:
+            yield SkippedFile(doc_id, f"not a type it reads ({child.suffix or 'no suffix'})")
 
 
 def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = "") -> Document:
@@ -99,7 +133,7 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
     if suffix == ".pdf":
         title, text = _read_pdf(path)
     else:
-        raw = _read_text(path)
+        raw = read_text_file(path)
         if suffix in {".html", ".htm"}:
             title, text = _extract_html(raw)
         elif suffix in {".md", ".markdown"}:
@@ -115,14 +149,6 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
         tags=tuple(tags),
         sha256=sha256 or file_hash(path),
     )
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # never fails; better odd accents than a lost note
 
 
 def _extract_html(raw: str) -> tuple[str, str]:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from grounding.errors import ConfigError, IndexStoreError
+from grounding.errors import ConfigError, IndexStoreError, InputError
 from grounding.models import configured_embedding_backend
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model
+from grounding.retrieval.loaders import SkippedFile
 from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
 from grounding.retrieval.storage import FileRecord, read_manifest
 from grounding.schema import Chunk, SearchHit
@@ -38,6 +39,7 @@ __all__ = [
     "build_index",
     "current_store",
     "load_index",
+    "refuse_replacing",
     "store_class",
 ]
 
@@ -64,13 +66,26 @@ class BuildReport:
     unchanged: tuple[str, ...]
     embedded_chunks: int
     total_chunks: int
+    skipped: tuple[SkippedFile, ...] = ()  # files left out, each with its reason
 
-    def summary(self) -> str:
-        return (
+    @property
+    def documents(self) -> int:
+        """Files the index holds now: each is one document."""
+        return len(self.added) + len(self.changed) + len(self.unchanged)
+
+    def summary(self, shown: int = 20) -> str:
+        """Counts, then each skipped file with its reason (the first `shown` of them)."""
+        lines = [
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
             f"{len(self.unchanged)} unchanged files; embedded {self.embedded_chunks} of "
-            f"{self.total_chunks} chunks"
-        )
+            f"{self.total_chunks} chunks; the index holds {self.documents} documents"
+        ]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} files:")
+            lines += [f"  {skip.name}: {skip.reason}" for skip in self.skipped[:shown]]
+            if len(self.skipped) > shown:
+                lines.append(f"  ... and {len(self.skipped) - shown} more")
+        return "\n".join(lines)
 
 
 @runtime_checkable
@@ -140,11 +155,57 @@ def load_index(name_or_path: str | Path, embedding_model: str | None = None) -> 
 
 
 def build_index(
-    paths: Sequence[str | Path], name_or_dir: str | Path, store: str = "faiss", **options: Any
+    paths: Sequence[str | Path],
+    name_or_dir: str | Path,
+    store: str = "faiss",
+    replace: bool = False,
+    **options: Any,
 ) -> Index:
-    """Index the files under `paths` into `store`; options as for `LocalIndex.build`."""
+    """Index the files under `paths` into `store`; options as for `LocalIndex.build`.
+
+    An index keeps the documents of the folders and files it was built from;
+    a build that names none of some of them would delete those documents, and
+    is refused with InputError unless `replace` is true.
+    """
+    if not replace:
+        refuse_replacing(paths, name_or_dir)
     index: Index = store_class(store).build(paths, name_or_dir, **options)
     return index
+
+
+def refuse_replacing(paths: Sequence[str | Path], name_or_dir: str | Path) -> None:
+    """InputError when the saved index holds documents from folders or files not in `paths`.
+
+    A document's id starts with the folder or file it came from (`notes/a.md`,
+    `a.md`): files deleted inside a named folder may go, whole sources may not.
+    """
+    if not all(Path(path).exists() for path in paths):
+        return  # the build itself says which path is missing
+    folder = index_dir_for_write(name_or_dir)
+    try:
+        files = read_manifest(folder, str(name_or_dir)).files
+    except IndexStoreError:
+        return  # no saved index (or an unreadable one, which a build replaces anyway)
+    named = {_root(Path(path)) for path in paths}
+    gone: dict[str, int] = {}
+    for doc_id in files:
+        root = doc_id.split("/", 1)[0]
+        if root not in named:
+            gone[root] = gone.get(root, 0) + 1
+    if gone:
+        held = ", ".join(f"{root} ({count} files)" for root, count in sorted(gone.items()))
+        raise InputError(
+            f"index {str(name_or_dir)!r} holds documents from {held} that this build would "
+            "delete; name those paths too, pass --replace (replace=True) to replace them, "
+            "or choose another --name"
+        )
+
+
+def _root(path: Path) -> str:
+    """The first part of the doc ids that `path` gives its files (see loaders.discover)."""
+    if path.is_file():
+        return path.name
+    return path.resolve().name or "root"
 
 
 def current_store(name_or_dir: str | Path) -> str:
