@@ -81,6 +81,7 @@ def test_own_folder_index_then_ask(grounding_exe: str, home: Path, tmp_path: Pat
         (["ask", "  "], "empty"),
         (["ask", "Anything?", "--index", "no-such-index"], "grounding index build"),
         (["ask", "Anything?", "--decoder", "gpt-9"], "unknown decoder"),
+        (["ask", "a" * 81_000], "the question has 81,000 characters; the limit is 16,000"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(

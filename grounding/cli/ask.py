@@ -62,11 +62,11 @@ def ask(
     as_json: bool,
 ) -> None:
     """Answer QUESTION from an index (and the web), with citations and a support score."""
-    from grounding.generation.prompt import require_question
+    from grounding.generation.prompt import require_length, require_question
     from grounding.improve import Improve
     from grounding.pipeline import Grounder
 
-    require_question(question)  # before the index and models load
+    require_length(require_question(question), "the question")  # before models load
     settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)
     grounder = Grounder(
         index=index, web=web, decoder=decoder, scorer=scorer, k=k, web_threshold=web_threshold,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -13,13 +14,26 @@ from grounding.schema import RewardReport, SupportReport
 __all__ = ["check", "render_report", "render_reward"]
 
 
+FAIL_UNDER_EXIT = 3  # `--fail-under`: the support score is below the bar
+
+
 @click.command(short_help="Score how well sources support an answer.")
 @click.option("--answer", help="The answer text to check.")
 @click.option(
     "--source",
     "sources",
     multiple=True,
-    help="A source: a file path (read from the file) or inline text. Repeat for more.",
+    metavar="FILE",
+    help="A source file, read as `index build` reads it (any text encoding, .html, .pdf). "
+    "Repeat for more. A missing path is an error; a value with spaces that names no file "
+    "is taken as inline text, as before --text existed.",
+)
+@click.option(
+    "--text",
+    "texts",
+    multiple=True,
+    metavar="TEXT",
+    help="A source given inline. Repeat for more; numbered after the --source ones.",
 )
 @click.option("--scorer", help="Scorer name (default: the learned offline scorer).")
 @click.option(
@@ -46,19 +60,33 @@ __all__ = ["check", "render_report", "render_reward"]
 )
 @click.option("--question", help="The question the answer replies to (for the reward).")
 @click.option("--json", "as_json", is_flag=True, help="Print the support report as JSON.")
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0.0, 1.0),
+    metavar="SCORE",
+    help=f"Exit with status {FAIL_UNDER_EXIT} when the support score is below SCORE "
+    "(the report is printed first); for scripts and CI. Without it an unsupported answer "
+    "still exits 0.",
+)
 @click.option("--list-scorers", is_flag=True, help="List the scorers and exit.")
 def check(
     answer: str | None,
     sources: tuple[str, ...],
+    texts: tuple[str, ...],
     scorer: str | None,
     options: tuple[str, ...],
     threshold: float | None,
     reward_weights: str | None,
     question: str | None,
     as_json: bool,
+    fail_under: float | None,
     list_scorers: bool,
 ) -> None:
-    """Check which parts of an answer its sources support."""
+    """Check which parts of an answer its sources support.
+
+    Exit status: 0 when checked, 1 for bad input (one line on stderr), 2 for bad
+    usage, 3 when --fail-under is given and the support score is below it.
+    """
     from grounding.checking import check as run_check
     from grounding.checking import get_scorer
     from grounding.checking import list_scorers as scorers
@@ -72,16 +100,21 @@ def check(
         return
     if not answer or not answer.strip():
         raise InputError('the answer is empty: pass --answer "TEXT"')
-    if not sources:
-        raise InputError("no sources given: pass --source FILE_OR_TEXT at least once")
+    if not sources and not texts:
+        raise InputError('no sources given: pass --source FILE or --text "TEXT" at least once')
+    from grounding.generation.prompt import require_length
+
+    require_length(answer, "the answer")
+    texts = (*[_read(s) for s in sources], *texts)  # files first: a typo fails before models load
     chosen = get_scorer(scorer, **_options(options))
-    texts = [_read(s) for s in sources]
-    report = run_check(answer, texts, scorer=chosen, threshold=threshold)
+    report = run_check(answer, list(texts), scorer=chosen, threshold=threshold)
     scored = None
     if reward_weights is not None:
         from grounding.checking.reward import reward
 
-        scored = reward(question or "", answer, texts, reward_weights, chosen, threshold, report)
+        scored = reward(
+            question or "", answer, list(texts), reward_weights, chosen, threshold, report
+        )
     if as_json:
         data = report.model_dump(mode="json")
         if scored is not None:
@@ -92,6 +125,9 @@ def check(
         click.echo(render_report(answer, report, color=color))
         if scored is not None:
             click.echo(render_reward(scored))
+    if fail_under is not None and report.score < fail_under:
+        click.echo(f"support {report.score:.2f} is below --fail-under {fail_under:g}", err=True)
+        sys.exit(FAIL_UNDER_EXIT)
 
 
 def render_reward(scored: RewardReport) -> str:
@@ -114,21 +150,30 @@ def _options(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+_PATH_LIKE = re.compile(r"\S+|.{0,255}\.(txt|md|markdown|html?|pdf|rst|json|csv|log)", re.I)
+
+
 def _read(source: str) -> str:
-    """A source that names an existing file is read from it; anything else is inline text."""
+    """The text of the file `source` names, extracted as `index build` extracts it.
+
+    A value that names no file is an error when it looks like a path (no spaces,
+    or a file name ending); otherwise it is inline text, as before --text existed.
+    """
     from grounding.errors import InputError
+    from grounding.retrieval.loaders import SourceFile, load_document
 
     path = Path(source)
     try:
-        is_file = len(source) < 4096 and "\n" not in source and path.is_file()
+        exists = "\n" not in source and len(source) < 4096 and path.exists()
     except OSError:
-        is_file = False
-    if not is_file:
-        return source
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read source file {source}: {exc}") from exc
+        exists = False
+    if exists:
+        if path.is_dir():
+            raise InputError(f"--source {source} is a folder; name a file (or use --text)")
+        return load_document(SourceFile(path, path.name), sha256="-").text
+    if _PATH_LIKE.fullmatch(source.strip()):
+        raise InputError(f'no such source file: {source} (for inline text use --text "...")')
+    return source
 
 
 def render_report(answer: str, report: SupportReport, color: bool = False) -> str:

@@ -21,12 +21,18 @@ from grounding.schema import Message, Source
 from grounding.text import escape_for_prompt as escape
 
 __all__ = [
+    "MAX_MESSAGE_CHARS",
     "SYSTEM_INSTRUCTIONS",
     "Prompt",
     "build_prompt",
     "fence",
+    "require_length",
     "require_question",
 ]
+
+# The longest question, message or answer to check that the CLI takes; the service's
+# default limit per message (`ServiceSettings.max_message_chars`) is the same number.
+MAX_MESSAGE_CHARS = 16_000
 
 SYSTEM_INSTRUCTIONS = (
     "You answer questions using only the numbered sources below. "
@@ -56,6 +62,15 @@ def fence(source: Source) -> str:
     """One source as a fenced block; its title and text escaped (see `text.escape_for_prompt`)."""
     title = " ".join(escape(source.title).split())  # an attribute: one line
     return f'<source id="{source.index}" title="{title}">\n{escape(source.text)}\n</source>'
+
+
+def require_length(text: str, what: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text`, or an InputError when it is longer than `limit` characters (the service's limit)."""
+    if len(text) > limit:
+        raise InputError(
+            f"{what} has {len(text):,} characters; the limit is {limit:,} (as in the service)"
+        )
+    return text
 
 
 def require_question(question: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from grounding.config import Settings
 from grounding.errors import ConfigError
+from grounding.generation.prompt import MAX_MESSAGE_CHARS
 
 __all__ = ["ServiceSettings", "parse_api_keys"]
 
@@ -36,7 +37,7 @@ class ServiceSettings:
     preload: bool = True
     max_body_bytes: int = 1_000_000
     max_messages: int = 64
-    max_message_chars: int = 16_000
+    max_message_chars: int = MAX_MESSAGE_CHARS  # the CLI's limit too
     max_tokens: int = 4096
     max_sources: int = 100
     max_concurrent: int = 4
