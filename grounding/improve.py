@@ -22,6 +22,7 @@ from grounding.checking.reward import parse_weights, reward
 from grounding.errors import InputError
 from grounding.generation.base import Sampler, generate
 from grounding.generation.prompt import Prompt, build_prompt
+from grounding.retrieval.query import retrieval_query
 from grounding.schema import (
     Candidate,
     Claim,
@@ -80,7 +81,7 @@ def improve(
     `limit` caps the tokens of each answer the decoder writes (default: the Grounder's).
     """
     limit = grounder.max_tokens if limit is None else limit
-    retrieved = grounder._retrieve(question)
+    retrieved = grounder._retrieve(retrieval_query(question, history))
     if not retrieved.sources:
         return grounder._no_sources(retrieved, {})
     prompt = grounder._prompt(question, retrieved, history, limit)

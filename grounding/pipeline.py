@@ -24,6 +24,7 @@ from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
 from grounding.improve import Improve
 from grounding.retrieval.base import Retriever
+from grounding.retrieval.query import retrieval_query
 from grounding.retrieval.rerank import Reranker, get_reranker
 from grounding.schema import (
     Delta,
@@ -145,7 +146,7 @@ class Grounder:
             yield Delta(improved.answer)
             yield Final(improved.model_copy(update={"timings": timings}))
             return
-        retrieved = self._retrieve(question)
+        retrieved = self._retrieve(retrieval_query(question, history))  # follow-ups: + context
         timings["retrieval"] = time.perf_counter() - started
         if not retrieved.sources:
             yield Delta(NO_SOURCES_ANSWER)

@@ -74,6 +74,26 @@ def test_own_folder_index_then_ask(grounding_exe: str, home: Path, tmp_path: Pat
     assert "12 May" in result["answer"]
     assert any(source["uri"].endswith("launch.md") for source in result["sources"])
 
+    # --filter searches part of the index: here only the budget note
+    only = _run(
+        grounding_exe, home, "ask", "When will the Osprey app launch?", "--index", "notes",
+        "--filter", "doc=notes/budget*", "--json",
+    )  # fmt: skip
+    assert only.returncode == 0, only.stderr
+    uris = {source["uri"] for source in json.loads(only.stdout)["sources"]}
+    assert uris and all(uri.endswith("budget.txt") for uri in uris)
+    tagged = _run(
+        grounding_exe, home, "ask", "When will the Osprey app launch?", "--index", "notes",
+        "--filter", "tag=never-given", "--json",
+    )  # fmt: skip
+    assert tagged.returncode == 0, tagged.stderr
+    assert json.loads(tagged.stdout)["sources"] == []
+    bad = _run(grounding_exe, home, "ask", "Launch?", "--index", "notes", "--filter", "year")
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == (
+        "error: --filter 'year' is not tag=NAME or doc=GLOB (e.g. tag=2024, doc=notes/*)"
+    )
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

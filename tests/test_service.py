@@ -139,6 +139,25 @@ def test_conversation_history_is_accepted(client: openai.OpenAI) -> None:
     assert "142" in (completion.choices[0].message.content or "")
 
 
+def test_a_follow_up_question_is_searched_with_the_earlier_turns(client: openai.OpenAI) -> None:
+    """ "When is it held?" alone finds the schools page first; after the festival question,
+    the search borrows that turn (grounding.retrieval.query) and finds the festival."""
+    follow_up = {"role": "user", "content": "When is it held?"}
+    conversation = [
+        {"role": "user", "content": "What is the herring festival?"},
+        {"role": "assistant", "content": "A yearly festival in Varnholt."},
+        follow_up,
+    ]
+
+    def first_source(messages: list[dict[str, str]]) -> str:
+        completion = client.chat.completions.create(model="grounding", messages=messages)  # type: ignore[arg-type]
+        sources = (completion.model_extra or {})["sources"]
+        return str(sources[0]["uri"]).rsplit("/", 1)[-1]
+
+    assert first_source([follow_up]) != "herring-festival.md"  # alone it means nothing
+    assert first_source(conversation) == "herring-festival.md"
+
+
 def test_models_lists_the_one_model(client: openai.OpenAI) -> None:
     assert [model.id for model in client.models.list()] == ["grounding"]
     assert client.models.retrieve("grounding").id == "grounding"

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from grounding.checking.relevance import RELEVANT_AT
+from grounding.cli.options import filter_option, filtered_index
 from grounding.plugins import DECODERS, WEB_PROVIDERS
 from grounding.schema import GroundedAnswer
 
@@ -47,6 +48,7 @@ __all__ = ["ask", "render_answer"]
     metavar="NAME=WEIGHT,...",
     help="Reward weights for --best-of, e.g. support=1,citation_precision=0.5.",
 )
+@filter_option
 @click.option("--json", "as_json", is_flag=True, help="Print the answer JSON.")
 def ask(
     question: str,
@@ -59,6 +61,7 @@ def ask(
     best_of: int,
     repair: bool,
     reward_weights: str | None,
+    filters: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Answer QUESTION from an index (and the web), with citations and a support score."""
@@ -69,8 +72,8 @@ def ask(
     require_length(require_question(question), "the question")  # before models load
     settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)
     grounder = Grounder(
-        index=index, web=web, decoder=decoder, scorer=scorer, k=k, web_threshold=web_threshold,
-        improve=settings,
+        index=filtered_index(index, filters), web=web, decoder=decoder, scorer=scorer, k=k,
+        web_threshold=web_threshold, improve=settings,
     )  # fmt: skip
     result = grounder.ask(question)
     if as_json:

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grounding.cli.options import ray_choice, ray_options
+from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
 from grounding.plugins import DECODERS
 
 if TYPE_CHECKING:
     from grounding.improve import Improve
+    from grounding.retrieval.base import Retriever
 
 __all__ = ["eval_command"]
 
@@ -55,6 +56,7 @@ __all__ = ["eval_command"]
     help="DATA holds questions (id, question, expected?): run the whole pipeline.",
 )
 @click.option("--index", help="Index name or path for --pipeline (default: the demo index).")
+@filter_option
 @click.option(
     "--decoder",
     default="extractive",
@@ -89,6 +91,7 @@ def eval_command(
     compare: tuple[Path, Path] | None,
     pipeline: bool,
     index: str | None,
+    filters: tuple[str, ...],
     decoder: str,
     best_of: int,
     repair: bool,
@@ -106,8 +109,10 @@ def eval_command(
     grounding eval QUESTIONS.jsonl --pipeline --decoder gemma --best-of 4 [--repair]
         --export-preferences pairs.jsonl --out DIR
     """
-    if not pipeline and (best_of > 1 or repair or export_preferences):
-        raise click.UsageError("--best-of, --repair and --export-preferences need --pipeline")
+    if not pipeline and (best_of > 1 or repair or export_preferences or filters):
+        raise click.UsageError(
+            "--best-of, --repair, --export-preferences and --filter need --pipeline"
+        )
     if ray_address is not None and (compare or pipeline):
         raise click.UsageError(
             "--ray scores rows of DATA; it does not go with --compare or --pipeline"
@@ -122,7 +127,8 @@ def eval_command(
         from grounding.improve import Improve
 
         improve = Improve(best_of=best_of, repair=repair)
-        _pipeline(data, out_dir, index, decoder, scorers, threshold, progress, improve,
+        chosen = filtered_index(index, filters)
+        _pipeline(data, out_dir, chosen, decoder, scorers, threshold, progress, improve,
                   export_preferences)  # fmt: skip
     else:
         ray = ray_choice(ray_address)
@@ -172,7 +178,7 @@ def _compare(dirs: tuple[Path, Path], out_dir: Path) -> None:
 def _pipeline(
     data: Path,
     out_dir: Path,
-    index: str | None,
+    index: str | Retriever | None,
     decoder: str,
     scorers: tuple[str, ...],
     threshold: float | None,

@@ -7,6 +7,7 @@ import json
 import click
 
 from grounding.cli.options import ray_choice, ray_options
+from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 
 __all__ = ["index"]
 
@@ -34,8 +35,18 @@ def index() -> None:
     show_default=True,
     help="FAISS index: exact (flat), graph (hnsw), or by size (auto).",
 )
-@click.option("--chunk-size", type=click.IntRange(50, 20_000), help="Characters per chunk.")
-@click.option("--chunk-overlap", type=click.IntRange(0, 5_000), help="Characters of overlap.")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(50, 20_000),
+    default=DEFAULT_CHUNK_SIZE,
+    help="Characters per chunk.",
+)
+@click.option(
+    "--chunk-overlap",
+    type=click.IntRange(0, 5_000),
+    default=DEFAULT_CHUNK_OVERLAP,
+    help="Characters of overlap.",
+)
 @click.option("--no-hybrid", is_flag=True, help="Dense search only (no BM25 keyword index).")
 @click.option("--embedding-model", help="Sentence-transformers model folder (default: MiniLM).")
 @click.option(
@@ -51,8 +62,8 @@ def build(
     force: bool,
     replace: bool,
     index_type: str,
-    chunk_size: int | None,
-    chunk_overlap: int | None,
+    chunk_size: int,
+    chunk_overlap: int,
     no_hybrid: bool,
     embedding_model: str | None,
     store: str | None,

@@ -53,7 +53,7 @@ class _LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=_LazyGroup)
+@click.group(cls=_LazyGroup, context_settings={"show_default": True})  # every subcommand
 @click.version_option(package_name="grounding")
 @click.option(
     "--record",

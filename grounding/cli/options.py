@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-__all__ = ["ray_choice", "ray_options"]
+if TYPE_CHECKING:
+    from grounding.retrieval.base import Retriever
+
+__all__ = ["filter_option", "filtered_index", "ray_choice", "ray_options"]
+
+
+def filter_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--filter tag=NAME|doc=GLOB`, repeatable: search only part of the index."""
+    return click.option(
+        "--filter",
+        "filters",
+        multiple=True,
+        metavar="tag=NAME|doc=GLOB",
+        help="Search only chunks with this tag (from `index build --tag`) or documents whose "
+        "id matches this glob (e.g. doc='notes/travel/*'). Repeatable: every tag, any glob.",
+    )(command)
+
+
+def filtered_index(index: str | None, filters: tuple[str, ...]) -> str | Retriever | None:
+    """`index` as is without filters; else the opened index wrapped to filter every search."""
+    from grounding.retrieval.filters import FilteredRetriever, parse_filters
+
+    chosen = parse_filters(filters)  # a bad --filter fails before the index loads
+    if chosen is None:
+        return index
+    from grounding.pipeline import open_index
+
+    return FilteredRetriever(open_index(index), chosen)
 
 
 def ray_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

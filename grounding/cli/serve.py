@@ -13,6 +13,7 @@ import logging
 
 import click
 
+from grounding.cli.options import filter_option
 from grounding.plugins import DECODERS, WEB_PROVIDERS
 
 __all__ = ["serve"]
@@ -42,22 +43,20 @@ __all__ = ["serve"]
 )
 @click.option(
     "--allow-decoders",
-    default="",
     metavar="NAME,...",
     help="Other decoders clients may ask for (default: only --decoder).",
 )
 @click.option(
     "--allow-indexes",
-    default="",
     metavar="NAME,...",
     help="Other index names clients may ask for (default: only --index).",
 )
 @click.option(
     "--allow-scorers",
-    default="",
     metavar="NAME,...",
     help="Other scorers /v1/check clients may ask for (default: only --scorer).",
 )
+@filter_option
 @click.option(
     "--log-level",
     default="info",
@@ -73,9 +72,10 @@ def serve(
     port: int,
     max_concurrent: int,
     timeout_s: float,
-    allow_decoders: str,
-    allow_indexes: str,
-    allow_scorers: str,
+    allow_decoders: str | None,
+    allow_indexes: str | None,
+    allow_scorers: str | None,
+    filters: tuple[str, ...],
     log_level: str,
 ) -> None:
     """Serve grounded answers over HTTP: POST /v1/chat/completions, /v1/ground, /v1/check.
@@ -84,6 +84,7 @@ def serve(
     """
     import uvicorn
 
+    from grounding.retrieval.filters import parse_filters
     from grounding.service import Engine, ServiceSettings, create_app
 
     settings = ServiceSettings.from_env(
@@ -96,6 +97,7 @@ def serve(
         allowed_decoders=_names(allow_decoders),
         allowed_indexes=_names(allow_indexes),
         allowed_scorers=_names(allow_scorers),
+        filters=parse_filters(filters),
     )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("grounding").setLevel(log_level.upper())
@@ -106,5 +108,5 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
-def _names(listed: str) -> frozenset[str]:
-    return frozenset(name.strip() for name in listed.split(",") if name.strip())
+def _names(listed: str | None) -> frozenset[str]:
+    return frozenset(name.strip() for name in (listed or "").split(",") if name.strip())

@@ -68,8 +68,11 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
 
     def build(key: GrounderKey) -> GrounderLike:
         from grounding.pipeline import Grounder, open_index
+        from grounding.retrieval.filters import FilteredRetriever
 
         local = open_index(key.index)
+        if settings.filters is not None:  # `serve --filter`: every search keeps only these
+            local = FilteredRetriever(local, settings.filters)
         grounder = Grounder(
             index=local, web=key.web, decoder=key.decoder, scorer=settings.scorer, k=settings.k
         )

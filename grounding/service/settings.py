@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from grounding.config import Settings
 from grounding.errors import ConfigError
 from grounding.generation.prompt import MAX_MESSAGE_CHARS
+from grounding.retrieval.filters import Filter
 
 __all__ = ["ServiceSettings", "parse_api_keys"]
 
@@ -47,6 +48,7 @@ class ServiceSettings:
     allowed_decoders: frozenset[str] = field(default_factory=frozenset)
     allowed_indexes: frozenset[str] = field(default_factory=frozenset)
     allowed_scorers: frozenset[str] = field(default_factory=frozenset)
+    filters: Filter | None = None  # `--filter`: every index searched keeps only these chunks
 
     def __post_init__(self) -> None:
         positive = {
