@@ -103,11 +103,17 @@ class GroundingSupport(_Frozen):
 
 
 class RetrievalMetadata(_Frozen):
-    """Whether the web was searched for this answer, and why; which reranker ordered it."""
+    """Whether the web was searched for this answer, and why; which reranker ordered it.
+
+    `web_search_used` is true only when a search answered; a search that failed
+    leaves it false and says why in `web_error`. `web_results`: passages it found.
+    """
 
     web_search_used: bool = False
     dynamic_retrieval_score: float | None = None
     reason: str = ""
+    web_error: str = ""  # the failed search's error, e.g. "brave: HTTP 401 (bad key)"
+    web_results: int = 0  # web passages the search found (before fusion with local hits)
     reranker: str = ""  # the rerank stage that ordered the sources ("none": fused order)
 
 

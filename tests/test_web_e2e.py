@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,7 +72,8 @@ def test_ask_with_auto_says_whether_it_searched_and_why(
 ) -> None:
     done = run(grounding_exe, env, QUESTION, "--web", "auto")
     assert done.returncode == 0, done.stderr
-    assert "web: searched (web search: score" in done.stdout
+    assert re.search(r"web: searched, \d+ passages found, [1-9]\d* among the sources "
+                     r"\(web search: score", done.stdout), done.stdout  # fmt: skip
     assert "/pages/quillmere.html" in done.stdout
 
 
@@ -95,6 +97,16 @@ def test_a_dead_provider_leaves_a_local_answer_and_a_warning(
     assert result.sources and all(source.origin == "local" for source in result.sources)
     assert any("web search failed: cannot reach searxng" in w for w in result.warnings)
     assert "1874" in result.answer
+    retrieval = result.grounding_metadata.retrieval_metadata
+    assert not retrieval.web_search_used and "cannot reach searxng" in retrieval.web_error
+
+
+def test_the_cli_says_when_the_web_search_failed(grounding_exe: str, env: dict[str, str]) -> None:
+    dead = {**env, "SEARXNG_URL": f"http://127.0.0.1:{closed_port()}"}
+    done = run(grounding_exe, dead, "When was the lighthouse first lit?", "--web", "searxng")
+    assert done.returncode == 0, done.stderr
+    assert "web: search FAILED (cannot reach searxng" in done.stdout
+    assert "sources are local only" in done.stdout and "web: searched" not in done.stdout
 
 
 def test_a_missing_key_is_a_one_line_error(grounding_exe: str, env: dict[str, str]) -> None:

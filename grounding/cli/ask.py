@@ -98,10 +98,9 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
         lines.append(style(_summary(result), fg="green" if _trusted(result) else "red"))
     for span in support.unsupported_spans:
         lines.append(style(f"  unsupported: {span.text!r}", fg="red"))
-    retrieval = result.grounding_metadata.retrieval_metadata
-    if retrieval.reason:
-        searched = "searched" if retrieval.web_search_used else "not searched"
-        lines.append(f"  web: {searched} ({retrieval.reason})")
+    web_line = _web_line(result)
+    if web_line:
+        lines.append(style(web_line, fg="yellow") if "FAILED" in web_line else web_line)
     metadata = result.grounding_metadata
     if metadata.candidates:
         lines.append(f"  best of {len(metadata.candidates)}: rewards "
@@ -118,6 +117,22 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
     for warning in result.warnings:
         lines.append(style(f"  warning: {warning}", fg="yellow"))
     return "\n".join(lines)
+
+
+def _web_line(result: GroundedAnswer) -> str:
+    """What the web search really did: not asked, failed, or found N passages (M used)."""
+    retrieval = result.grounding_metadata.retrieval_metadata
+    if retrieval.web_error:
+        return f"  web: search FAILED ({retrieval.web_error}); sources are local only"
+    if not retrieval.reason:
+        return ""
+    if not retrieval.web_search_used:
+        return f"  web: not searched ({retrieval.reason})"
+    used = sum(source.origin == "web" for source in result.sources)
+    return (
+        f"  web: searched, {retrieval.web_results} passages found, {used} among the sources "
+        f"({retrieval.reason})"
+    )
 
 
 def _trusted(result: GroundedAnswer) -> bool:

@@ -78,8 +78,21 @@ class LocalAndWeb(Retriever):
             hits=fused,
             queries=[*local.queries, *web.queries],
             warnings=[*local.warnings, *web.warnings],
-            retrieval=metadata or web.retrieval,
+            retrieval=_merged(metadata, web.retrieval),
         )
+
+
+def _merged(decided: RetrievalMetadata | None, searched: RetrievalMetadata) -> RetrievalMetadata:
+    """Why the web was asked (auto's score and reason), with what the search really did."""
+    if decided is None:
+        return searched
+    return decided.model_copy(
+        update={
+            "web_search_used": searched.web_search_used,
+            "web_error": searched.web_error,
+            "web_results": searched.web_results,
+        }
+    )
 
 
 def open_web(

@@ -64,7 +64,8 @@ class WebSearch(Retriever):
             results = _unique(self.provider.search(query, k))
         except RetrievalError as exc:
             failed = [f"web search failed: {exc}"]
-            return Retrieved(hits=[], queries=[query], warnings=failed, retrieval=used)
+            error = used.model_copy(update={"web_search_used": False, "web_error": str(exc)})
+            return Retrieved(hits=[], queries=[query], warnings=failed, retrieval=error)
         outcomes: list[FetchOutcome | None] = (
             list(self.fetcher.fetch_many([result.url for result in results]))
             if self.fetch_pages
@@ -94,7 +95,8 @@ class WebSearch(Retriever):
             for hit in hits
             if SUSPECT_TAG in hit.chunk.tags
         )
-        return Retrieved(hits=hits, queries=[query], warnings=warnings, retrieval=used)
+        found = used.model_copy(update={"web_results": len(hits)})
+        return Retrieved(hits=hits, queries=[query], warnings=warnings, retrieval=found)
 
 
 def _document(
