@@ -16,6 +16,7 @@ from grounding.retrieval.embedding import embed_texts
 from grounding.retrieval.faiss_store import VectorStore
 from grounding.retrieval.index import Filter, LocalIndex
 from grounding.retrieval.loaders import Document
+from grounding.retrieval.stores import build_index
 from tests.index_docs import write_notes
 
 pytestmark = pytest.mark.slow  # loads the MiniLM model once per session
@@ -129,10 +130,9 @@ def test_incremental_build_embeds_only_new_and_changed_files(
     (notes / "sub" / "ferry.txt").write_text("The ferry now leaves at 08:00.\n", encoding="utf-8")
     (notes / "garden.txt").unlink()
     (notes / "bees.md").write_text("# Bees\n\nThe hives are on the south slope.\n")
-    second = LocalIndex.build([notes], "notes", progress=False)
+    built = build_index([notes], "notes", progress=False)  # the index and what the build did
+    second, report = built.index, built.report
 
-    report = second.last_build
-    assert report is not None
     assert report.added == ("notes/bees.md",)
     assert report.changed == ("notes/sub/ferry.txt",)
     assert report.removed == ("notes/garden.txt",)
@@ -146,12 +146,12 @@ def test_incremental_build_embeds_only_new_and_changed_files(
     assert LocalIndex.load("notes").search("hives", k=1)[0].chunk.doc_id == "notes/bees.md"
 
     calls.clear()
-    third = LocalIndex.build([notes], "notes", tags=("garden",), progress=False)
-    assert sum(calls) == 0 and third.last_build.embedded_chunks == 0
+    third = build_index([notes], "notes", tags=("garden",), progress=False)
+    assert sum(calls) == 0 and third.report.embedded_chunks == 0
     assert all(chunk.tags == ("garden",) for chunk in LocalIndex.load("notes").chunks)
 
-    forced = LocalIndex.build([notes], "notes", force=True, progress=False)
-    assert sum(calls) == forced.last_build.embedded_chunks == len(forced)
+    forced = build_index([notes], "notes", force=True, progress=False)
+    assert sum(calls) == forced.report.embedded_chunks == len(forced.index)
 
 
 def test_interrupted_save_leaves_the_previous_index_loadable(

@@ -18,6 +18,7 @@ import pytest
 from grounding.errors import IndexStoreError
 from grounding.retrieval import storage
 from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.stores import Built, build_index
 from tests.index_races import (
     ROOT,
     kill_during_saves,
@@ -122,10 +123,10 @@ def test_two_builds_of_one_index_take_turns_and_neither_is_lost_silently(tmp_pat
     bees.mkdir()
     (bees / "hives.md").write_text("# Hives\n\nThe hives stand on the south slope.\n")
     target = tmp_path / "idx"
-    built: dict[str, LocalIndex] = {}
+    built: dict[str, Built] = {}
 
     def build(name: str, folder: Path) -> None:
-        built[name] = LocalIndex.build([folder], target, progress=False)
+        built[name] = build_index([folder], target, replace=True, progress=False)
 
     threads = [
         threading.Thread(target=build, args=("notes", notes)),
@@ -139,7 +140,6 @@ def test_two_builds_of_one_index_take_turns_and_neither_is_lost_silently(tmp_pat
     final = {chunk.doc_id for chunk in LocalIndex.load(target).chunks}
     last = "bees" if final == {"bees/hives.md"} else "notes"
     first = "notes" if last == "bees" else "bees"
-    first_docs = {chunk.doc_id for chunk in built[first].chunks}
-    assert final == {chunk.doc_id for chunk in built[last].chunks}
-    report = built[last].last_build
-    assert report is not None and set(report.removed) == first_docs  # said, not silent
+    first_docs = {chunk.doc_id for chunk in built[first].index.chunks}
+    assert final == {chunk.doc_id for chunk in built[last].index.chunks}
+    assert set(built[last].report.removed) == first_docs  # said, not silent

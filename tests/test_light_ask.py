@@ -15,6 +15,7 @@ import pytest
 from grounding.errors import EmbeddingMismatchError
 from grounding.retrieval.index import LocalIndex
 from grounding.retrieval.loaders import Document
+from grounding.retrieval.stores import build_index
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +71,9 @@ def test_manifest_records_the_backend_and_mixing_is_handled(tmp_path: Path) -> N
     with pytest.raises(EmbeddingMismatchError, match="--force"):
         loaded.add([_doc("c.md", "Tickets cost four crowns.")])
     # a build over it embeds every chunk again, and the manifest says onnx
-    rebuilt = LocalIndex.build([folder], tmp_path / "idx")
-    assert rebuilt.last_build is not None
-    assert rebuilt.last_build.embedded_chunks == rebuilt.last_build.total_chunks == 2
+    again = build_index([folder], tmp_path / "idx")  # the index and what the build did
+    rebuilt, report = again.index, again.report
+    assert report.embedded_chunks == report.total_chunks == 2
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert manifest["embedding_backend"] == "onnx"
     torch_vectors = built.vectors()

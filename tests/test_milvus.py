@@ -21,7 +21,7 @@ pytest.importorskip("milvus_lite")
 from grounding.pipeline import Grounder
 from grounding.retrieval.index import IndexSettings, LocalIndex
 from grounding.retrieval.milvus import MilvusIndex
-from grounding.retrieval.stores import load_index
+from grounding.retrieval.stores import build_index, load_index
 
 pytestmark = pytest.mark.slow
 
@@ -116,10 +116,10 @@ def test_incremental_rebuild_and_tags(built: dict[str, Path], tmp_path: Path) ->
     files[0].write_text("The lighthouse keeper counted 4417 gulls in 1911.\n", encoding="utf-8")
     files[1].unlink()
     (docs / "new.md").write_text("The ferry timetable changed in March 2020.\n", "utf-8")
-    index = MilvusIndex.build([docs], target, index_type="flat", hybrid=False, progress=False)
+    built = build_index([docs], target, "milvus", index_type="flat", hybrid=False, progress=False)
+    index, report = built.index, built.report
+    assert isinstance(index, MilvusIndex)
     try:
-        report = index.last_build
-        assert report is not None
         assert report.changed == (f"docs/{files[0].name}",)
         assert report.added == ("docs/new.md",)
         assert report.removed == (f"docs/{files[1].name}",)
@@ -128,10 +128,9 @@ def test_incremental_rebuild_and_tags(built: dict[str, Path], tmp_path: Path) ->
         assert not any(c.doc_id == f"docs/{files[1].name}" for c in index.chunks)
         top = index.search("how many gulls did the keeper count?", k=1)[0]
         assert "4417" in top.chunk.text
-        tagged = MilvusIndex.build(
-            [docs], target, tags=["archive"], index_type="flat", hybrid=False
-        )
-        assert tagged.last_build is not None and tagged.last_build.embedded_chunks == 0
+        tagged = MilvusIndex.open_for_update(target, index.settings)  # the same rows, reused
+        assert tagged.update([docs], tags=["archive"]).embedded_chunks == 0  # retagged only
+        tagged.save()
         hits = tagged.search("ferry", k=3, filters={"tags": ["archive"]})
         assert hits and all(hit.chunk.tags == ("archive",) for hit in hits)
         tagged.close()

@@ -22,6 +22,7 @@ ray = pytest.importorskip("ray")
 
 from grounding.evaluation.evaluate import evaluate  # noqa: E402
 from grounding.retrieval.index import LocalIndex  # noqa: E402
+from grounding.retrieval.stores import Built, build_index  # noqa: E402
 from tests.eval_rows import make_rows, write_rows  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -47,14 +48,23 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def single(docs: Path) -> LocalIndex:
-    return LocalIndex.build([docs], docs.parent / "single", progress=False)
+def single_build(docs: Path) -> Built:
+    return build_index([docs], docs.parent / "single", progress=False)
 
 
-def test_ray_build_stores_the_same_chunks_and_vectors(docs: Path, single: LocalIndex) -> None:
-    on_ray = LocalIndex.build([docs], docs.parent / "on-ray", ray=True, progress=False)
-    assert on_ray.last_build is not None and single.last_build is not None
-    assert on_ray.last_build.embedded_chunks == single.last_build.embedded_chunks == len(single)
+@pytest.fixture(scope="module")
+def single(single_build: Built) -> LocalIndex:
+    assert isinstance(single_build.index, LocalIndex)
+    return single_build.index
+
+
+def test_ray_build_stores_the_same_chunks_and_vectors(
+    docs: Path, single: LocalIndex, single_build: Built
+) -> None:
+    ray_build = build_index([docs], docs.parent / "on-ray", ray=True, progress=False)
+    on_ray = ray_build.index
+    embedded = single_build.report.embedded_chunks
+    assert ray_build.report.embedded_chunks == embedded == len(single)
     assert on_ray.chunks == single.chunks
     assert on_ray.files == single.files
     np.testing.assert_allclose(on_ray.vectors(), single.vectors(), atol=1e-6)

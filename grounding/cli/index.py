@@ -95,10 +95,8 @@ def build(
         ray=ray_choice(ray_address),
         workers=workers,
     )
-    report = built.last_build
-    click.echo(f"index {name!r} at {built.directory}")
-    if report is not None:
-        click.echo(report.summary())
+    click.echo(f"index {name!r} at {built.index.directory}")
+    click.echo(built.report.summary())
 
 
 @index.command(name="list")

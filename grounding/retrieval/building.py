@@ -139,7 +139,7 @@ def start_update(index: Index, plan: UpdatePlan) -> None:
 
 
 def finish_update(index: Index, plan: UpdatePlan, embedded: int) -> BuildReport:
-    """The report of an applied plan (also kept as `index.last_build`).
+    """The report of an applied plan that embedded `embedded` chunks.
 
     A file with no text (no chunks) is dropped from the index and reported as
     skipped, so the index's documents are exactly the files it lists.
@@ -158,7 +158,6 @@ def finish_update(index: Index, plan: UpdatePlan, embedded: int) -> BuildReport:
         total_chunks=len(index),
         skipped=tuple(sorted(skipped, key=lambda skip: skip.name)),
     )
-    index.last_build = report
     return report
 
 
@@ -168,9 +167,9 @@ def update_from_files(
     tags: tuple[str, ...] = (),
     progress: bool | None = None,
 ) -> BuildReport:
-    """Make `index` hold exactly the files under `paths`; the report goes to `index.last_build`."""
+    """Make `index` hold exactly the files under `paths`; returns what that took."""
     plan = plan_update(index, paths, tags)
     start_update(index, plan)
     documents = [load_document(source, tags, digest) for source, digest in plan.to_load]
-    index.add(documents, progress=progress)
-    return finish_update(index, plan, index.last_embedded)
+    added = index.add(documents, progress=progress)  # documents: every chunk added is embedded
+    return finish_update(index, plan, len(added))

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import numpy as np
 
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.bm25 import KeywordIndex
 from grounding.retrieval.building import document_chunks
-from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
 from grounding.retrieval.faiss_store import VectorStore
 from grounding.retrieval.filters import Filter, as_filter
@@ -48,9 +46,8 @@ from grounding.retrieval.storage import (
     verify_files,
     write_chunks,
     write_manifest,
-    writing,
 )
-from grounding.retrieval.stores import BuildReport, IndexSettings
+from grounding.retrieval.stores import BuildOptions, BuildReport, IndexSettings, build_index
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]
@@ -68,8 +65,6 @@ class LocalIndex(Retriever):
         self.name = self.directory.name
         self.settings = settings or IndexSettings()
         self.files: dict[str, FileRecord] = {}
-        self.last_embedded = 0  # chunks embedded by the last add/build: what a rebuild costs
-        self.last_build: BuildReport | None = None  # set by build()
         self._chunks: list[Chunk] = []
         self._vectors: np.ndarray | None = None  # set while the store is out of date
         self._store: VectorStore | None = None
@@ -140,40 +135,25 @@ class LocalIndex(Retriever):
         cls,
         paths: Sequence[str | Path],
         name_or_dir: str | Path,
-        *,
-        tags: Iterable[str] = (),
-        embedding_model: str | None = None,
-        embedding_backend: str | None = None,
-        index_type: str = "auto",
-        chunk_size: int | None = None,
-        chunk_overlap: int | None = None,
-        hybrid: bool = True,
-        force: bool = False,
-        progress: bool | None = None,
-        ray: bool | str = False,
-        workers: int | None = None,
+        **options: Unpack[BuildOptions],
     ) -> LocalIndex:
         """Index the files under `paths` and save; unchanged files keep their vectors.
 
-        Re-running over a changed folder embeds only new and changed files (by
-        content hash) and drops files that are gone. `force` starts from nothing.
-        `ray` loads, chunks and embeds on Ray workers (True: a local Ray for the
-        run; or an address such as "auto" or "ray://host:10001"), `workers` of them.
+        Options as for `stores.build_index`, which also returns what the build did
+        (and refuses to drop documents from sources not named; this replaces them).
+        `ray` loads, chunks and embeds on Ray workers, `workers` of them.
         """
-        settings = IndexSettings(
-            embedding_model=embedding_model or configured_embedding_model(),
-            embedding_backend=embedding_backend or configured_embedding_backend(),
-            index_type=index_type,
-            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
-            chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-            hybrid=hybrid,
-        )
-        with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
-            index = cls._reusable(name_or_dir, settings) if not force else None
-            index = index or cls(name_or_dir, settings)
-            index.update(paths, tuple(tags), progress, ray, workers)
-            index.save()
-        return index
+        built = build_index(paths, name_or_dir, cls, replace=True, **options)
+        assert isinstance(built.index, LocalIndex)
+        return built.index
+
+    @classmethod
+    def open_for_update(
+        cls, name_or_dir: str | Path, settings: IndexSettings, force: bool = False
+    ) -> LocalIndex:
+        """The saved index if it was built the same way (vectors carry over), else a fresh one."""
+        reused = None if force else cls._reusable(name_or_dir, settings)
+        return reused or cls(name_or_dir, settings)
 
     @classmethod
     def _reusable(cls, name_or_dir: str | Path, settings: IndexSettings) -> LocalIndex | None:
@@ -218,7 +198,6 @@ class LocalIndex(Retriever):
                 new_chunks += self._chunk_document(item)
             else:
                 new_chunks.append(item)
-        self.last_embedded = 0 if vectors is not None else len(new_chunks)
         if not new_chunks:  # nothing to embed: do not even load the model
             return new_chunks
         backend = self.settings.embedding_backend

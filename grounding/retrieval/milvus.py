@@ -23,16 +23,14 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.building import document_chunks
-from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.index import IndexSettings, SearchMode
@@ -62,12 +60,9 @@ from grounding.retrieval.storage import (
     MilvusLocation,
     now,
     read_manifest,
-    writing,
 )
+from grounding.retrieval.stores import BuildOptions, BuildReport, build_index
 from grounding.schema import Chunk, SearchHit
-
-if TYPE_CHECKING:
-    from grounding.retrieval.building import BuildReport
 
 __all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]
 
@@ -95,8 +90,6 @@ class MilvusIndex(Retriever):
             uri=uri, collection=collection_name(self.directory)
         )
         self.files: dict[str, FileRecord] = {}
-        self.last_embedded = 0
-        self.last_build: BuildReport | None = None
         self.built_backend = self.settings.embedding_backend  # what made the stored vectors
         self._client: Any = None
         self._dimension = 0
@@ -148,35 +141,16 @@ class MilvusIndex(Retriever):
         cls,
         paths: Sequence[str | Path],
         name_or_dir: str | Path,
-        *,
-        tags: Iterable[str] = (),
-        embedding_model: str | None = None,
-        embedding_backend: str | None = None,
-        index_type: str = "auto",
-        chunk_size: int | None = None,
-        chunk_overlap: int | None = None,
-        hybrid: bool = True,
-        force: bool = False,
-        progress: bool | None = None,
-        ray: bool | str = False,
-        workers: int | None = None,
+        **options: Unpack[BuildOptions],
     ) -> MilvusIndex:
-        """Index the files under `paths` into Milvus; unchanged files keep their rows."""
-        from grounding.retrieval.updating import update
+        """Index the files under `paths` into Milvus; unchanged files keep their rows.
 
-        settings = IndexSettings(
-            embedding_model=embedding_model or configured_embedding_model(),
-            embedding_backend=embedding_backend or configured_embedding_backend(),
-            index_type=index_type,
-            chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
-            chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-            hybrid=hybrid,
-        )
-        with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
-            index = cls.open_for_update(name_or_dir, settings, force)
-            update(index, paths, tuple(tags), progress, ray, workers)
-            index.save()
-        return index
+        Options as for `stores.build_index`, which also returns what the build did
+        (and refuses to drop documents from sources not named; this replaces them).
+        """
+        built = build_index(paths, name_or_dir, cls, replace=True, **options)
+        assert isinstance(built.index, MilvusIndex)
+        return built.index
 
     @classmethod
     def open_for_update(
@@ -207,6 +181,22 @@ class MilvusIndex(Retriever):
 
     # ---- changing ----------------------------------------------------------------------
 
+    def update(
+        self,
+        paths: Sequence[str | Path],
+        tags: Iterable[str] = (),
+        progress: bool | None = None,
+        ray: bool | str = False,
+        workers: int | None = None,
+    ) -> BuildReport:
+        """Make this index hold exactly the files under `paths`; embeds only what changed.
+
+        Returns what was added, changed, removed and embedded. Call `save()` to keep it.
+        """
+        from grounding.retrieval.updating import update
+
+        return update(self, paths, tuple(tags), progress, ray, workers)
+
     def add(
         self,
         items: Iterable[Document | Chunk],
@@ -230,7 +220,6 @@ class MilvusIndex(Retriever):
                 new_chunks += chunks
             else:
                 new_chunks.append(item)
-        self.last_embedded = 0 if vectors is not None else len(new_chunks)
         if not new_chunks:
             return new_chunks
         backend = self.settings.embedding_backend

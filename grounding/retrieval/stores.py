@@ -1,7 +1,8 @@
 """The store seam: which engine holds an index's chunks and vectors, chosen by name.
 
     index = load_index("notes")                         # FAISS or Milvus, as the manifest says
-    index = build_index(["./docs"], "big", store="milvus")
+    built = build_index(["./docs"], "big", store="milvus")   # built.index, built.report
+    report = index.update(["./docs"]); index.save()     # what changed, returned, never stored
 
 An index's manifest names its store (`faiss`: a folder on one disk, or `milvus`: a
 Milvus server, cluster or Milvus Lite file), so loading needs nothing beyond the
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, runtime_checkable
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SI
 from grounding.retrieval.embedding import configured_embedding_model
 from grounding.retrieval.loaders import SkippedFile
 from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
-from grounding.retrieval.storage import FileRecord, read_manifest
+from grounding.retrieval.storage import FileRecord, read_manifest, writing
 from grounding.schema import Chunk, SearchHit
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
     from grounding.retrieval.loaders import Document
 
 __all__ = [
+    "BuildOptions",
     "BuildReport",
+    "Built",
     "Index",
     "IndexSettings",
     "build_index",
@@ -96,8 +99,11 @@ class Index(Protocol):
     directory: Path
     settings: IndexSettings
     files: dict[str, FileRecord]
-    last_embedded: int
-    last_build: BuildReport | None
+
+    @classmethod
+    def open_for_update(
+        cls, name_or_dir: str | Path, settings: IndexSettings, force: bool = False
+    ) -> Index: ...
 
     def __len__(self) -> int: ...
 
@@ -124,6 +130,15 @@ class Index(Protocol):
         progress: bool | None = None,
         vectors: np.ndarray | None = None,
     ) -> list[Chunk]: ...
+
+    def update(
+        self,
+        paths: Sequence[str | Path],
+        tags: Iterable[str] = (),
+        progress: bool | None = None,
+        ray: bool | str = False,
+        workers: int | None = None,
+    ) -> BuildReport: ...
 
     def remove(self, doc_ids: Iterable[str]) -> int: ...
 
@@ -154,23 +169,74 @@ def load_index(name_or_path: str | Path, embedding_model: str | None = None) -> 
     return index
 
 
+class BuildOptions(TypedDict, total=False):
+    """How `build_index` builds: the IndexSettings (None: the configured default) and the run."""
+
+    tags: Iterable[str]
+    embedding_model: str | None
+    embedding_backend: str | None
+    index_type: str  # "auto" | "flat" | "hnsw"
+    chunk_size: int | None
+    chunk_overlap: int | None
+    hybrid: bool
+    force: bool  # start from nothing instead of keeping unchanged files' vectors
+    progress: bool | None
+    ray: bool | str  # True: a local Ray for the run; or an address ("auto", "ray://host:10001")
+    workers: int | None
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built and saved index, and what building it did."""
+
+    index: Index
+    report: BuildReport
+
+
 def build_index(
     paths: Sequence[str | Path],
     name_or_dir: str | Path,
-    store: str = "faiss",
+    store: str | type[Index] = "faiss",
     replace: bool = False,
-    **options: Any,
-) -> Index:
-    """Index the files under `paths` into `store`; options as for `LocalIndex.build`.
+    **options: Unpack[BuildOptions],
+) -> Built:
+    """Index the files under `paths` into `store` (a name or a store's index class) and save.
+
+    Re-running over a changed folder embeds only new and changed files (by content
+    hash) and drops files that are gone; `force` starts from nothing. Every store's
+    class opens what it can reuse (`open_for_update`) and brings it up to date
+    (`update`, which returns the report); one build of an index runs at a time.
 
     An index keeps the documents of the folders and files it was built from;
     a build that names none of some of them would delete those documents, and
     is refused with InputError unless `replace` is true.
     """
+    unknown = sorted(set(options) - BuildOptions.__optional_keys__)
+    if unknown:
+        raise TypeError(f"build_index() got unknown options: {', '.join(unknown)}")
     if not replace:
         refuse_replacing(paths, name_or_dir)
-    index: Index = store_class(store).build(paths, name_or_dir, **options)
-    return index
+    cls: type[Index] = store_class(store) if isinstance(store, str) else store
+    chunk_overlap = options.get("chunk_overlap")
+    settings = IndexSettings(
+        embedding_model=options.get("embedding_model") or configured_embedding_model(),
+        embedding_backend=options.get("embedding_backend") or configured_embedding_backend(),
+        index_type=options.get("index_type", "auto"),
+        chunk_size=options.get("chunk_size") or DEFAULT_CHUNK_SIZE,
+        chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
+        hybrid=options.get("hybrid", True),
+    )
+    with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
+        index = cls.open_for_update(name_or_dir, settings, options.get("force", False))
+        report = index.update(
+            paths,
+            tuple(options.get("tags", ())),
+            options.get("progress"),
+            options.get("ray", False),
+            options.get("workers"),
+        )
+        index.save()
+    return Built(index, report)
 
 
 def refuse_replacing(paths: Sequence[str | Path], name_or_dir: str | Path) -> None:
