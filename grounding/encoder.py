@@ -106,10 +106,14 @@ class OnnxEncoder:
 
     @classmethod
     def from_folder(
-        cls, folder: str | Path, quantize: bool = True, max_length: int | None = None
+        cls,
+        folder: str | Path,
+        quantize: bool = True,
+        max_length: int | None = None,
+        threads: int | None = None,
     ) -> OnnxEncoder:
         """The encoder for a model folder, its ONNX file exported once and cached."""
-        return cls(ensure_onnx(folder, quantize), folder, max_length, optimized=True)
+        return cls(ensure_onnx(folder, quantize), folder, max_length, threads, optimized=True)
 
     @property
     def dimension(self) -> int:

@@ -41,12 +41,27 @@ __all__ = [
     "embedding_model_path",
     "gemma",
     "gemma_gguf_path",
+    "limit_threads",
     "onnx_embedder",
 ]
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EMBEDDING_BACKENDS = ("onnx", "torch")
 _LOCK = threading.Lock()
+_THREADS: int | None = None  # CPU threads per model; None: the runtimes' own default (all cores)
+
+
+def limit_threads(count: int) -> None:
+    """Run this process's models on `count` CPU threads (a Ray worker: the CPUs Ray gave it).
+
+    ONNX Runtime sizes its pool by the machine's cores, not by `OMP_NUM_THREADS`, so two
+    one-CPU workers would each start a pool as wide as the machine and slow each other."""
+    global _THREADS
+    _THREADS = max(1, int(count))
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(_THREADS)
 
 
 def embedding_model_path(name: str = DEFAULT_EMBEDDING_MODEL) -> str:
@@ -107,7 +122,7 @@ def _onnx_embedder(name: str) -> OnnxEncoder:
 
     path = embedding_model_path(name)
     with _LOCK:
-        return OnnxEncoder.from_folder(path)
+        return OnnxEncoder.from_folder(path, threads=_THREADS)
 
 
 def embedder(name: str = DEFAULT_EMBEDDING_MODEL) -> SentenceTransformer:
@@ -123,7 +138,12 @@ def _embedder(name: str) -> SentenceTransformer:
         try:
             from sentence_transformers import SentenceTransformer
 
-            return SentenceTransformer(path, device="cpu", local_files_only=True)
+            model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            if _THREADS:
+                import torch
+
+                torch.set_num_threads(_THREADS)
+            return model
         except Exception as exc:  # the library raises many types; name the model that failed
             raise ModelError(f"cannot load embedding model {name!r} from {path}: {exc}") from exc
 

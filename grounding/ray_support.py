@@ -35,6 +35,12 @@ class _Worker:
     """A Ray actor: one object made from `factory(*args)`, called on each item."""
 
     def __init__(self, factory: Callable[..., Callable[[Any], Any]], args: tuple[Any, ...]) -> None:
+        import ray
+
+        from grounding.models import limit_threads
+
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+        limit_threads(max(1, int(cpus)))  # models sized to this actor's CPUs, not the machine's
         self.call = factory(*args)
 
     def run(self, item: Any) -> Any:
