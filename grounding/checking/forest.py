@@ -63,27 +63,34 @@ class Forest:
         )
 
     def raw(self, x: np.ndarray) -> np.ndarray:
-        """The summed raw score (log-odds) of each row of `x`."""
-        x = np.asarray(x, dtype=np.float64)
+        """The summed raw score (log-odds) of each row of `x`.
+
+        All (row, tree) paths descend one level per step; paths that reach a leaf drop out.
+        Flat `take`s on the raveled rows keep each step to a few array passes.
+        """
+        x = np.ascontiguousarray(x, dtype=np.float64)
         if len(x) == 0:
             return np.zeros(0)
-        trees = len(self.roots)
-        node = np.tile(self.roots, len(x))
-        row = np.repeat(np.arange(len(x)), trees)
+        rows, trees = len(x), len(self.roots)
+        flat = x.ravel()
+        node = np.tile(self.roots, rows)
+        offset = np.repeat(np.arange(rows) * x.shape[1], trees)  # where each path's row starts
         active = np.arange(len(node))
+        has_missing = bool(np.isnan(flat).any())
         for _ in range(self.depth + 1):
-            current = node[active]
-            inner = ~self.is_leaf[current]
-            active, current = active[inner], current[inner]
-            if not len(active):
-                break
-            values = x[row[active], self.feature[current]]
-            go_left = values <= self.threshold[current]
-            missing = np.isnan(values)
-            if missing.any():
-                go_left = np.where(missing, self.missing_left[current], go_left)
-            node[active] = np.where(go_left, self.left[current], self.right[current])
-        return self.baseline + self.value[node].reshape(len(x), trees).sum(axis=1)
+            current = node.take(active)
+            inner = ~self.is_leaf.take(current)
+            if not inner.all():
+                active, current = active[inner], current[inner]
+                if not len(active):
+                    break
+            values = flat.take(offset.take(active) + self.feature.take(current))
+            go_left = values <= self.threshold.take(current)
+            if has_missing:
+                missing = np.isnan(values)
+                go_left = np.where(missing, self.missing_left.take(current), go_left)
+            node[active] = np.where(go_left, self.left.take(current), self.right.take(current))
+        return self.baseline + self.value.take(node).reshape(rows, trees).sum(axis=1)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of `x`."""
