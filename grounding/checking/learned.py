@@ -77,11 +77,13 @@ def context_features(table: TokenTable, token_p: np.ndarray) -> np.ndarray:
         sums = np.concatenate([[0.0], np.cumsum(q)])
         at = np.arange(n)
         columns = [q]
+        widest, reached = q, 0  # widest[i]: the max of q within `reached` words of i
         for r in CONTEXT_RADII:
             lo, hi = np.maximum(at - r, 0), np.minimum(at + r + 1, n)
-            padded = np.pad(q, r, constant_values=-np.inf)
-            windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * r + 1)
-            columns += [(sums[hi] - sums[lo]) / (hi - lo), windows.max(axis=1)]
+            while reached < r:  # radii double: each step widens by min(reached, r - reached)
+                step = max(1, min(reached, r - reached))
+                widest, reached = _shifted_max(widest, step), reached + step
+            columns += [(sums[hi] - sums[lo]) / (hi - lo), widest]
         prefix_max = np.maximum.accumulate(q)
         suffix_max = np.maximum.accumulate(q[::-1])[::-1]
         columns.append(np.concatenate([[0.0], prefix_max[:-1]]))
@@ -89,6 +91,15 @@ def context_features(table: TokenTable, token_p: np.ndarray) -> np.ndarray:
         columns += [np.full(n, q.max()), np.full(n, q.mean())]
         rows[index] = np.stack(columns, axis=1)
     return np.hstack([rows, table.features.astype(np.float64)])
+
+
+def _shifted_max(values: np.ndarray, step: int) -> np.ndarray:
+    """max(values[i - step], values[i], values[i + step]), ignoring positions off either end."""
+    out = values.copy()
+    if step < len(values):
+        np.maximum(out[step:], values[:-step], out=out[step:])
+        np.maximum(out[:-step], values[step:], out=out[:-step])
+    return out
 
 
 def claim_features(table: TokenTable, token_p: np.ndarray, n_claims: int) -> np.ndarray:
