@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import grounding.retrieval.index as index_module
+import grounding.retrieval.staging as staging_module
 from grounding.errors import EmbeddingMismatchError, IndexNotFoundError, InputError
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.embedding import embed_texts
@@ -37,7 +38,8 @@ def _count_embedded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(len(texts))
         return embed_texts(texts, *args, **kwargs)
 
-    monkeypatch.setattr(index_module, "embed_texts", counting)
+    monkeypatch.setattr(index_module, "embed_texts", counting)  # Index.add of documents
+    monkeypatch.setattr(staging_module, "embed_texts", counting)  # a build (staged vectors)
     return calls
 
 
@@ -172,7 +174,7 @@ def test_interrupted_save_leaves_the_previous_index_loadable(
     assert LocalIndex.load("notes").chunks == before
     home = tmp_path / "grounding-home" / "indexes"
     leftovers = [p.name for p in home.iterdir() if not p.name.endswith(".lock")]
-    assert leftovers == ["notes"]
+    assert sorted(leftovers) == [".notes.staging", "notes"]  # the new vectors, for a re-run
 
     # A crash between the two renames of the swap: the old copy is put back on load.
     real_replace = os.replace
@@ -189,6 +191,11 @@ def test_interrupted_save_leaves_the_previous_index_loadable(
         with pytest.raises(OSError, match="power cut"):
             LocalIndex.build([notes], "notes", progress=False)
     assert LocalIndex.load("notes").chunks == before
+
+    calls = _count_embedded(monkeypatch)  # a re-run takes the staged vectors: embeds nothing
+    again = build_index([notes], "notes", progress=False).report
+    assert sum(calls) == 0 and again.reused_chunks == 1 and again.embedded_chunks == 0
+    assert not (home / ".notes.staging").exists()
 
 
 def test_mismatched_embedding_model_is_refused(

@@ -137,3 +137,45 @@ def test_build_decodes_real_encodings_skips_binary_and_names_what_it_skipped(
     )
     assert replaced.returncode == 0, replaced.stderr
     assert "1 added" in replaced.stdout and "3 removed" in replaced.stdout
+
+
+@pytest.mark.slow
+def test_a_killed_build_resumes_and_embeds_only_the_rest(
+    grounding_exe: str, tmp_path: Path
+) -> None:
+    import time
+
+    home, docs = tmp_path / "home", tmp_path / "many"
+    docs.mkdir()
+    for number in range(45):  # 495 chunks of about 100 characters: two embedding calls
+        words = " ".join(f"w{number}x{i}" for i in range(200))
+        (docs / f"note{number:02d}.txt").write_text(words[:999] + "\n", encoding="utf-8")
+    args = ["build", "many", "--name", "big", "--chunk-size", "100", "--chunk-overlap", "0"]
+    env = {**os.environ, "GROUNDING_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    staging = home / "indexes" / ".big.staging"
+    process = subprocess.Popen(
+        [grounding_exe, "index", *args], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while not list(staging.glob("*.npz")):  # the first call's vectors are staged
+            assert process.poll() is None, "the build ended before it staged anything"
+            assert time.monotonic() < deadline, "nothing was staged within 240 s"
+            time.sleep(0.01)
+        process.kill()  # mid-build, as a power cut or Ctrl-\ would
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == -9, "the build finished before it could be interrupted"
+    assert not (home / "indexes" / "big" / "manifest.json").exists()
+    staged = len(list(staging.glob("*.npz")))
+    assert staged == 1  # killed during the second call
+
+    resumed = _run(grounding_exe, *args, home=home, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((home / "indexes" / "big" / "manifest.json").read_text())
+    total, reused = manifest["chunks"], 256 * staged
+    assert total > 256 and manifest["documents"] == 45
+    assert f"embedded {total - reused} of {total} chunks" in resumed.stdout, resumed.stdout
+    assert f"resumed: reused {reused} chunk vectors" in resumed.stdout
+    assert not staging.exists()  # saved: nothing left to resume

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from grounding.errors import InputError
 from grounding.retrieval.chunking import chunk_text
 from grounding.retrieval.loaders import Document, SkippedFile, SourceFile, load_document, scan
+from grounding.retrieval.staging import StagedEmbeddings
 from grounding.retrieval.storage import FileRecord
 from grounding.retrieval.stores import BuildReport
 from grounding.schema import Chunk
@@ -138,8 +139,8 @@ def start_update(index: Index, plan: UpdatePlan) -> None:
     index.remove(plan.removed)
 
 
-def finish_update(index: Index, plan: UpdatePlan, embedded: int) -> BuildReport:
-    """The report of an applied plan that embedded `embedded` chunks.
+def finish_update(index: Index, plan: UpdatePlan, embedded: int, reused: int = 0) -> BuildReport:
+    """The report of an applied plan that embedded `embedded` chunks and reused `reused`.
 
     A file with no text (no chunks) is dropped from the index and reported as
     skipped, so the index's documents are exactly the files it lists.
@@ -156,6 +157,7 @@ def finish_update(index: Index, plan: UpdatePlan, embedded: int) -> BuildReport:
         unchanged=tuple(doc_id for doc_id in plan.unchanged if doc_id not in empty),
         embedded_chunks=embedded,
         total_chunks=len(index),
+        reused_chunks=reused,
         skipped=tuple(sorted(skipped, key=lambda skip: skip.name)),
     )
     return report
@@ -167,9 +169,22 @@ def update_from_files(
     tags: tuple[str, ...] = (),
     progress: bool | None = None,
 ) -> BuildReport:
-    """Make `index` hold exactly the files under `paths`; returns what that took."""
+    """Make `index` hold exactly the files under `paths`; returns what that took.
+
+    New vectors are staged beside the index as they are made (`staging`), so a
+    build that is interrupted leaves them for the next one, which embeds only
+    the rest. The build that saves removes them (`clear_staging`).
+    """
     plan = plan_update(index, paths, tags)
     start_update(index, plan)
-    documents = [load_document(source, tags, digest) for source, digest in plan.to_load]
-    added = index.add(documents, progress=progress)  # documents: every chunk added is embedded
-    return finish_update(index, plan, len(added))
+    settings = index.settings
+    loaded = load_files(plan.to_load, tags, (settings.chunk_size, settings.chunk_overlap))
+    chunks = [chunk for _, _, file_chunks in loaded for chunk in file_chunks]
+    stage = StagedEmbeddings(index.directory, settings.embedding_model, settings.embedding_backend)
+    vectors = stage.vectors([chunk.text for chunk in chunks], progress)
+    for doc_id, record, _ in loaded:
+        index.remove([doc_id])  # an earlier version of a changed file
+        index.files[doc_id] = record
+    if chunks:
+        index.add(chunks, progress=progress, vectors=vectors)
+    return finish_update(index, plan, stage.embedded, stage.reused)

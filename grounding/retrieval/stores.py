@@ -26,6 +26,7 @@ from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SI
 from grounding.retrieval.embedding import configured_embedding_model
 from grounding.retrieval.loaders import SkippedFile
 from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.staging import clear_staging
 from grounding.retrieval.storage import FileRecord, read_manifest, writing
 from grounding.schema import Chunk, SearchHit
 
@@ -70,6 +71,7 @@ class BuildReport:
     embedded_chunks: int
     total_chunks: int
     skipped: tuple[SkippedFile, ...] = ()  # files left out, each with its reason
+    reused_chunks: int = 0  # vectors an interrupted build had staged, taken instead of embedding
 
     @property
     def documents(self) -> int:
@@ -83,6 +85,10 @@ class BuildReport:
             f"{len(self.unchanged)} unchanged files; embedded {self.embedded_chunks} of "
             f"{self.total_chunks} chunks; the index holds {self.documents} documents"
         ]
+        if self.reused_chunks:
+            lines.append(
+                f"resumed: reused {self.reused_chunks} chunk vectors an interrupted build had made"
+            )
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} files:")
             lines += [f"  {skip.name}: {skip.reason}" for skip in self.skipped[:shown]]
@@ -236,6 +242,7 @@ def build_index(
             options.get("workers"),
         )
         index.save()
+        clear_staging(index.directory)  # its vectors are saved: nothing to resume
     return Built(index, report)
 
 
