@@ -20,7 +20,12 @@ def index() -> None:
 @index.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--name", required=True, help="Index name, or a folder path containing '/'.")
-@click.option("--tag", "tags", multiple=True, help="Tag every chunk (repeatable); filter on it.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    help="Tag every chunk (repeatable); ask, serve and eval search by it: --filter tag=NAME.",
+)
 @click.option("--force", is_flag=True, help="Re-embed everything instead of only changed files.")
 @click.option(
     "--replace",
