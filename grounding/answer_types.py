@@ -49,14 +49,16 @@ def _asks(pattern: str) -> re.Pattern[str]:
 _TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
     (_asks(_WHICH + r"(?:version|release)\b|\bsince when\b"), "version", _VERSION),
     (
-        _asks(r"\bwhen\b|\bwhat (?:year|date|day)\b|\bin which year\b"),
+        # "When was ...?", "... and when?"; not "Which ABI ... when preparing a call?"
+        _asks(r"^\W*when\b|\band when\b|\bwhen\W*$|\bwhat (?:year|date|day)\b|\bin which year\b"),
         "date",
         _asks(f"{_DATE.pattern}|{_VERSION.pattern}"),
     ),
     (
         _asks(
             r"\bhow (?:many|much|long|big|large|fast|often|old)\b|"
-            r"\bwhat (?:number|size|percentage|port)\b"
+            + _WHICH
+            + r"(?:number|size|percentage|port|level|limit)\b"
         ),
         "number",
         _NUMBER,
@@ -70,18 +72,21 @@ _TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
 
 def answer_type(question: str) -> str | None:
     """The kind of answer `question` asks for (version, date, number, option, ...), or None."""
-    for pattern, name, _ in _TYPES:
-        if pattern.search(question):
-            return name
-    return None
+    asked = _asked(question)
+    return asked[1] if asked else None
 
 
 def has_answer_type(question: str, text: str) -> bool | None:
     """Whether `text` holds the kind of answer `question` asks for; None when it asks none."""
-    for pattern, _, wanted in _TYPES:
-        if pattern.search(question):
-            return bool(wanted.search(text))
-    return None
+    asked = _asked(question)
+    return bool(asked[2].search(text)) if asked else None
+
+
+def _asked(question: str) -> tuple[re.Pattern[str], str, re.Pattern[str]] | None:
+    """The type whose asking phrase comes first in `question` ("Through which variable
+    ... what level ...?" asks for a variable); on a tie, the first in `_TYPES`."""
+    found = [(m.start(), i) for i, (p, _, _) in enumerate(_TYPES) if (m := p.search(question))]
+    return _TYPES[min(found)[1]] if found else None
 
 
 def is_refusal(answer: str) -> bool:

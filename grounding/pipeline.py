@@ -15,7 +15,7 @@ from pathlib import Path
 from grounding.answer_types import REFUSAL, is_refusal
 from grounding.attribution import attribute
 from grounding.checking import Scorer, check, checker_name, get_scorer, scorer_threshold
-from grounding.checking.relevance import RELEVANT_AT, relevance
+from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
 from grounding.errors import InputError
 from grounding.generation.base import Decoder
@@ -215,6 +215,15 @@ class Grounder:
             retrieval_metadata=retrieved.retrieval,
         )
         score = relevance(question, attributed.answer) if question else None
+        if score is not None and score < ANSWERED_AT:  # off-topic: withheld, not shown as an answer
+            return self._refusal(
+                REFUSAL,
+                sources,
+                retrieved,
+                reason=f"the best answer the sources gave does not address the question "
+                f"(relevance {score:.2f} < {ANSWERED_AT})",
+                withheld=attributed.answer,
+            )
         if score is not None and score < RELEVANT_AT:
             warnings.append(
                 f"the answer may not address the question (relevance {score:.2f} "
@@ -230,8 +239,22 @@ class Grounder:
             relevance=score,
         )
 
-    def _refusal(self, text: str, sources: list[Source], retrieved: _Retrieved) -> GroundedAnswer:
-        """The decoder said the sources do not answer: nothing is claimed, so nothing is checked."""
+    def _refusal(
+        self,
+        text: str,
+        sources: list[Source],
+        retrieved: _Retrieved,
+        reason: str = "the retrieved sources do not answer the question",
+        withheld: str = "",
+    ) -> GroundedAnswer:
+        """The sources do not answer: nothing is claimed, so nothing is checked.
+
+        `withheld` is an answer the decoder gave that does not address the question;
+        it is kept in a warning, never shown as the answer.
+        """
+        warnings = list(retrieved.warnings)
+        if withheld:
+            warnings.append(f"withheld as not addressing the question: {withheld}")
         report = SupportReport(
             score=1.0,
             supported=True,
@@ -250,11 +273,11 @@ class Grounder:
                 retrieval_metadata=retrieved.retrieval,
             ),
             support=report,
-            warnings=list(retrieved.warnings),
+            warnings=warnings,
             decoder=self.decoder.name,
             relevance=0.0,
             answered=False,
-            reason="the retrieved sources do not answer the question",
+            reason=reason,
         )
 
     def _no_sources(self, retrieved: _Retrieved, timings: dict[str, float]) -> GroundedAnswer:

@@ -10,6 +10,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from grounding.answer_types import REFUSAL
+from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT
 from grounding.errors import InputError
 from grounding.generation.prompt import Prompt
 from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
@@ -62,11 +64,15 @@ class ScriptedDecoder:
         yield from self.text.partition(" ")[0::1]
 
 
-def _ask(answer: str, texts: dict[str, str] = TEXTS) -> GroundedAnswer:
+def _ask(
+    answer: str,
+    texts: dict[str, str] = TEXTS,
+    question: str = "When was the lighthouse first lit?",
+) -> GroundedAnswer:
     grounder = Grounder(
         index=ListRetriever(texts), decoder=ScriptedDecoder(answer), scorer="overlap"
     )
-    return grounder.ask("When was the lighthouse first lit?")
+    return grounder.ask(question)
 
 
 def _assert_offsets_hold(result: GroundedAnswer) -> None:
@@ -104,7 +110,8 @@ def test_markers_to_missing_sources_are_dropped_with_a_warning() -> None:
 
 
 def test_a_marker_the_checker_cannot_support_is_flagged() -> None:
-    result = _ask("The harbour has forty berths [1].")  # source 1 is the lighthouse text
+    question = "How many berths does the harbour have?"
+    result = _ask("The harbour has forty berths [1].", question=question)  # 1: the lighthouse
     (support,) = result.grounding_metadata.grounding_supports
     assert support.confidence_scores == [0.0]
     assert any("not supported by source 1" in warning for warning in result.warnings)
@@ -190,22 +197,28 @@ def test_a_refusal_is_an_outcome_not_a_hallucination() -> None:
     assert result.model_dump(mode="json")["answered"] is False
 
 
+def _asked(answer: str) -> GroundedAnswer:
+    return Grounder(
+        index=ListRetriever(TEXTS), decoder=ScriptedDecoder(answer), scorer="overlap"
+    ).ask("When was the lighthouse first lit?")
+
+
 def test_an_off_topic_supported_answer_is_flagged_by_relevance() -> None:
-    on_topic = Grounder(
-        index=ListRetriever(TEXTS),
-        decoder=ScriptedDecoder("The lighthouse was first lit on 3 March 1874 [1]."),
-        scorer="overlap",
-    ).ask("When was the lighthouse first lit?")
-    off_topic = Grounder(
-        index=ListRetriever(TEXTS),
-        decoder=ScriptedDecoder("The harbour has forty berths [2]."),
-        scorer="overlap",
-    ).ask("When was the lighthouse first lit?")
-    assert on_topic.answered and off_topic.answered
-    assert on_topic.relevance is not None and off_topic.relevance is not None
-    assert on_topic.relevance > off_topic.relevance
-    assert any("may not address the question" in w for w in off_topic.warnings)
+    on_topic = _asked("The lighthouse was first lit on 3 March 1874 [1].")
+    no_date = _asked("The lighthouse was first lit by Ingrid Sollberg [1].")  # no date
+    assert on_topic.answered and no_date.answered
+    assert on_topic.relevance is not None and no_date.relevance is not None
+    assert on_topic.relevance >= RELEVANT_AT > no_date.relevance >= ANSWERED_AT
+    assert any("may not address the question" in w for w in no_date.warnings)
     assert not any("may not address" in w for w in on_topic.warnings)
+
+
+def test_an_answer_that_does_not_address_the_question_is_withheld_as_a_refusal() -> None:
+    off_topic = _asked("The harbour has forty berths [2].")  # supported, but not an answer
+    assert off_topic.answered is False and off_topic.answer == REFUSAL
+    assert "does not address the question (relevance 0.00 < 0.2)" in off_topic.reason
+    assert off_topic.support.claims == [] and off_topic.relevance == 0.0
+    assert any("withheld" in w and "forty berths" in w for w in off_topic.warnings)
 
 
 @pytest.mark.slow

@@ -32,6 +32,12 @@ def test_a_question_for_a_number_is_not_answered_without_one() -> None:
         ("Which function computes struct offsets?", "code"),
         ("Who implemented the GPU part of Faiss?", "person"),
         ("Is libffi thread-safe?", None),
+        # a "when" inside the question is not the question asking for a date
+        ("Which ABI should you pass when preparing a call interface?", None),
+        ("Who founded Holm's Bakery and when?", "person"),  # the first asking phrase wins
+        ("When was it first lit, and who was its first keeper?", "date"),
+        ("Which compression level does tar pass to zstd?", "number"),
+        ("Through which environment variable does it say what level it chose?", "variable"),
     ],
 )
 def test_answer_types(question: str, kind: str | None) -> None:

@@ -175,6 +175,18 @@ def test_ground_returns_the_answer_json(server: str) -> None:
     assert [source.index for source in answer.sources] == list(range(1, len(answer.sources) + 1))
     assert set(answer.timings) == {"retrieval", "generation", "checking"}
     _assert_grounded(answer.answer, answer.grounding_metadata, len(answer.sources))
+    assert answer.answered and answer.grounding_metadata.retrieval_metadata.reranker == "none"
+
+
+def test_a_question_the_sources_do_not_answer_comes_back_refused(server: str) -> None:
+    question = "Which version of libffi first added support for RISC-V?"
+    ground = requests.post(
+        f"{server}/v1/ground", json={"question": question}, headers=AUTH, timeout=60
+    ).json()
+    assert ground["answered"] is False and ground["reason"]  # the documented fields
+    assert ground["support"]["claims"] == []  # a refusal is not scored as a hallucination
+    chat = _chat(server, {"model": "grounding", "messages": _user(question)}).json()
+    assert chat["answered"] is False and chat["reason"] == ground["reason"]
 
 
 @pytest.mark.parametrize(

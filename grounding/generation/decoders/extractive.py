@@ -37,6 +37,7 @@ _ASKS = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.I
 __all__ = ["NO_ANSWER", "ExtractiveDecoder"]
 
 NO_ANSWER = REFUSAL
+RANK_PENALTY = 0.01  # per place down the sources
 TYPE_MISSING = 1.0  # no gain on the tune questions at 0.6: off by default
 
 
@@ -52,7 +53,9 @@ class ExtractiveDecoder:
         relative_cutoff: float = 0.8,
         type_missing: float = TYPE_MISSING,
         length_penalty: float = 0.0015,
+        rank_penalty: float = RANK_PENALTY,
     ) -> None:
+        self.rank_penalty = rank_penalty
         self.type_missing = type_missing
         self.length_penalty = length_penalty
         self.max_passages = int(max_passages)
@@ -88,7 +91,7 @@ class ExtractiveDecoder:
             [self.type_missing if has_answer_type(prompt.question, p.text) is False else 1.0
              for p in candidates]
         )  # fmt: skip
-        score -= 0.01 * np.array([p.rank for p in candidates])  # prefer better sources
+        score -= self.rank_penalty * np.array([p.rank for p in candidates])  # prefer better sources
         score -= self.length_penalty * np.array([len(p.text.split()) for p in candidates])
         best = int(np.argmax(score))
         if score[best] < self.min_score or _coverage(words[best], weight) < self.min_coverage:
