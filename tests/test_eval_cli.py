@@ -75,10 +75,12 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
         + "\n",
         encoding="utf-8",
     )
-    result = run(grounding_exe, questions, "--pipeline", "--out", tmp_path / "p")
+    result = run(
+        grounding_exe, questions, "--pipeline", "--reranker", "none", "--out", tmp_path / "p"
+    )
     assert "skipped line 3" in result.stderr
     metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
-    assert metrics["n"] == 2 and metrics["mode"] == "pipeline"
+    assert metrics["n"] == 2 and metrics["mode"] == "pipeline" and metrics["reranker"] == "none"
     assert list(metrics)[:3] == ["mode", "n", "correctness"]  # right answers come first
     correctness = metrics["correctness"]
     assert (correctness["answerable"], correctness["unanswerable"]) == (1, 0)  # q2 says neither

@@ -10,7 +10,7 @@ import click
 
 from grounding.checking.relevance import RELEVANT_AT
 from grounding.cli.options import filter_option, filtered_index
-from grounding.plugins import DECODERS, WEB_PROVIDERS
+from grounding.plugins import DECODERS, RERANKERS, WEB_PROVIDERS
 from grounding.schema import GroundedAnswer
 
 __all__ = ["ask", "render_answer"]
@@ -26,6 +26,7 @@ __all__ = ["ask", "render_answer"]
     help="With --web auto: search when the need-for-web score reaches this (default 0.5).",
 )
 @click.option("--decoder", default="extractive", show_default=True, help=f"{DECODERS.choices()}.")
+@click.option("--reranker", default="none", show_default=True, help=f"{RERANKERS.choices()}.")
 @click.option("--scorer", help="Checker scorer name (see `grounding check --list-scorers`).")
 @click.option(
     "-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Sources to use."
@@ -56,6 +57,7 @@ def ask(
     web: str | None,
     web_threshold: float | None,
     decoder: str,
+    reranker: str,
     scorer: str | None,
     k: int,
     best_of: int,
@@ -73,7 +75,7 @@ def ask(
     settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)
     grounder = Grounder(
         index=filtered_index(index, filters), web=web, decoder=decoder, scorer=scorer, k=k,
-        web_threshold=web_threshold, improve=settings,
+        web_threshold=web_threshold, improve=settings, reranker=reranker,
     )  # fmt: skip
     result = grounder.ask(question)
     if as_json:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
-from grounding.plugins import DECODERS
+from grounding.plugins import DECODERS, RERANKERS
 
 if TYPE_CHECKING:
     from grounding.improve import Improve
@@ -64,6 +64,12 @@ __all__ = ["eval_command"]
     help=f"Decoder for --pipeline: {DECODERS.choices()}.",
 )
 @click.option(
+    "--reranker",
+    default="none",
+    show_default=True,
+    help=f"Reranker for --pipeline: {RERANKERS.choices()}.",
+)
+@click.option(
     "--best-of",
     default=1,
     show_default=True,
@@ -93,6 +99,7 @@ def eval_command(
     index: str | None,
     filters: tuple[str, ...],
     decoder: str,
+    reranker: str,
     best_of: int,
     repair: bool,
     export_preferences: Path | None,
@@ -129,7 +136,7 @@ def eval_command(
         improve = Improve(best_of=best_of, repair=repair)
         chosen = filtered_index(index, filters)
         _pipeline(data, out_dir, chosen, decoder, scorers, threshold, progress, improve,
-                  export_preferences)  # fmt: skip
+                  export_preferences, reranker)  # fmt: skip
     else:
         ray = ray_choice(ray_address)
         _scorers(data, out_dir, scorers, threshold, not fresh, progress, ray, workers)
@@ -185,6 +192,7 @@ def _pipeline(
     progress: bool | None,
     improve: Improve,
     export_preferences: Path | None,
+    reranker: str = "none",
 ) -> None:
     from grounding.evaluation.pipeline_eval import evaluate_pipeline
 
@@ -200,6 +208,7 @@ def _pipeline(
         progress=progress,
         improve=improve,
         export_preferences=export_preferences,
+        reranker=reranker,
     )
     _warn_skipped(list(result.skipped))
     click.echo(result.summary_line())

@@ -293,6 +293,7 @@ def evaluate_pipeline(
     improve: Improve | None = None,
     export_preferences: str | Path | None = None,
     max_tokens: int = 256,
+    reranker: str | None = None,
 ) -> PipelineResult:
     """Ask every question of `data_path` and write metrics.json, reports and predictions.
 
@@ -308,7 +309,7 @@ def evaluate_pipeline(
     out.mkdir(parents=True, exist_ok=True)
     grounder = Grounder(
         index=index, decoder=decoder, scorer=scorer, threshold=threshold, improve=improve,
-        max_tokens=max_tokens,
+        max_tokens=max_tokens, reranker=reranker,
     )  # fmt: skip
     result = PipelineResult(out, [], list(data.errors))
     pairs = 0
@@ -339,6 +340,7 @@ def evaluate_pipeline(
         grounder.decoder.name,
         grounder.scorer.name,
     )
+    result.metrics["reranker"] = grounder.reranker.name
     if export_preferences:
         result.metrics["preference_pairs"] = pairs
     result.metrics["skipped_rows"] = [

@@ -4,9 +4,8 @@ A `Reranker` takes the question and the candidate hits (local and web together,
 already fused) and returns the best `k`, best first. Implementations are chosen
 by name from the `grounding.rerankers` entry points:
 
-- `none`: the fused order as it is (the default: on the demo questions and the
-  tune part of eval/realdocs no offline reranker we could run beat it, see
-  bench/retrieval.py);
+- `none`: the fused order as it is (the default: no cross-encoder ships with
+  grounding or its packaged models; bench/retrieval.py measures any that is on disk);
 - `cross-encoder`: a sentence-transformers `CrossEncoder` (e.g. an MS MARCO
   MiniLM reranker) from a local folder, `model=PATH` or `GROUNDING_RERANKER_MODEL`;
   never fetched from a hub.
