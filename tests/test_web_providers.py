@@ -56,7 +56,7 @@ def test_provider_results_become_passages_of_the_fetched_pages(
     name: str, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, server.base, name)
-    found = web_search(name).search(QUESTION, k=5)
+    found = web_search(name).retrieve(QUESTION, k=5)
 
     assert found.queries == [QUESTION]
     by_uri = {hit.chunk.uri: hit for hit in found.hits}
@@ -115,7 +115,7 @@ def test_without_fetching_the_snippets_are_the_passages(
     name: str, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, server.base, name)
-    found = web_search(name, fetch_pages=False).search(QUESTION, k=3)
+    found = web_search(name, fetch_pages=False).retrieve(QUESTION, k=3)
     assert len(found.hits) == 3
     assert all("snippet" in hit.chunk.tags for hit in found.hits)
     assert all(
@@ -162,7 +162,7 @@ def test_base_url_may_be_given_as_the_full_endpoint(
 ) -> None:
     configure(monkeypatch, server.base, "brave")
     monkeypatch.setenv("GROUNDING_BRAVE_URL", f"{server.base}/brave/res/v1/web/search/")
-    found = web_search("brave", fetch_pages=False).search(QUESTION, k=2)
+    found = web_search("brave", fetch_pages=False).retrieve(QUESTION, k=2)
     assert len(found.hits) == 2 and not found.warnings
 
 
@@ -192,7 +192,7 @@ def test_provider_faults_become_warnings(
     configure(monkeypatch, server.base, name, mode)
     search = web_search(name, timeout=0.5, retry=RetryPolicy(retries=1, backoff=0.05))
     started = time.monotonic()
-    found = search.search(QUESTION)
+    found = search.retrieve(QUESTION)
     assert found.hits == [] and found.queries == [QUESTION]
     assert len(found.warnings) == 1 and FAULTS[mode] in found.warnings[0]
     assert time.monotonic() - started < 2.5  # an hour's Retry-After is not slept through
@@ -205,7 +205,7 @@ def test_429_is_retried_once_after_retry_after(
     configure(monkeypatch, server.base, name, "429")
     before = len(provider_requests(server, name))
     started = time.monotonic()
-    found = web_search(name, retry=RetryPolicy(retries=1)).search(QUESTION)
+    found = web_search(name, retry=RetryPolicy(retries=1)).retrieve(QUESTION)
     assert time.monotonic() - started >= 0.95  # Retry-After: 1
     assert len(provider_requests(server, name)) - before == 2
     assert found.hits == [] and "HTTP 429" in found.warnings[0]
@@ -216,7 +216,7 @@ def test_a_provider_that_is_down_gives_a_warning_without_leaking_the_key(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, f"http://127.0.0.1:{closed_port()}", name)
-    found = web_search(name, timeout=1.0).search(QUESTION)
+    found = web_search(name, timeout=1.0).retrieve(QUESTION)
     assert found.hits == [] and "cannot reach" in found.warnings[0]
     assert all(key not in found.warnings[0] for key in KEYS.values())
 
@@ -228,7 +228,7 @@ def test_a_rejected_key_says_which_variable_to_check(
     configure(monkeypatch, server.base, name)
     variable = next(v for v in CREDENTIALS[name] if v.endswith("_KEY"))
     monkeypatch.setenv(variable, "wrong-key-123")
-    found = web_search(name).search(QUESTION)
+    found = web_search(name).retrieve(QUESTION)
     assert found.hits == [] and variable in found.warnings[0]
     assert "wrong-key-123" not in found.warnings[0]
 
@@ -238,5 +238,5 @@ def test_no_results_is_not_a_fault(
     name: str, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, server.base, name, "empty")
-    found = web_search(name).search(QUESTION)
+    found = web_search(name).retrieve(QUESTION)
     assert found.hits == [] and found.warnings == [] and found.queries == [QUESTION]
