@@ -106,9 +106,18 @@ def test_extractive_decoder_declines_when_nothing_is_relevant() -> None:
 
 
 @pytest.mark.slow
-def test_gemma_decoder_answers_offline_from_the_sources() -> None:
+def test_gemma_decoder_answers_offline_from_the_sources(capfd: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("transformers")
+    from grounding.config import model_cache_dir
+    from grounding.models import GEMMA_CACHE_NAME
+
+    first_use = not (model_cache_dir() / GEMMA_CACHE_NAME / "config.json").is_file()
     decoder = get_decoder("gemma")
+    said = capfd.readouterr().err  # stderr is not a terminal here
+    if first_use:  # the converted weights are cached once per model cache
+        assert "copying the 242 MB model" in said and "converting it once" in said
+        assert (model_cache_dir() / GEMMA_CACHE_NAME / "model.safetensors").is_file()
+    assert "%|" not in said and "it/s" not in said  # no progress bar off a terminal
     answer = generate(decoder, _prompt(decoder), max_tokens=48)
     assert answer.strip(), "Gemma wrote nothing"
     assert "<source" not in answer and "Question:" not in answer  # stop sequences honoured
