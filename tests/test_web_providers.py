@@ -85,7 +85,7 @@ def test_requests_use_the_providers_real_wire_format(
     name: str, server: FixtureServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, server.base, name)
-    web_search(name, fetch_pages=False).search(QUESTION, k=3)
+    web_search(name, fetch_pages=False).retrieve(QUESTION, k=3)
     sent = _last(server, name)
     headers = {key.lower(): value for key, value in sent.headers.items()}
     body = json.loads(sent.body) if sent.body else {}
