@@ -49,6 +49,10 @@ def test_build_then_rebuild_list_and_info(grounding_exe: str, tmp_path: Path) ->
     [
         (["build", "no-such-folder", "--name", "x"], "no such file or folder: no-such-folder"),
         (["build", "empty", "--name", "x"], "no files to index in empty"),
+        (
+            ["build", "prog.txt", "--name", "x"],
+            "no text to index in prog.txt: skipped prog.txt: binary (an ELF executable), not text",
+        ),
         (["build", "empty", "--name", "bad name"], "invalid index name 'bad name'"),
         (["info", "never-built"], "grounding index build"),
     ],
@@ -57,6 +61,7 @@ def test_bad_input_is_one_line_and_non_zero(
     grounding_exe: str, tmp_path: Path, args: list[str], message: str
 ) -> None:
     (tmp_path / "empty").mkdir()
+    (tmp_path / "prog.txt").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(64))
     done = _run(grounding_exe, *args, home=tmp_path / "home", cwd=tmp_path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()

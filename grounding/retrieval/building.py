@@ -147,9 +147,11 @@ def finish_update(index: Index, plan: UpdatePlan, embedded: int, reused: int = 0
     """
     empty = sorted(doc_id for doc_id, record in index.files.items() if not record.chunks)
     index.remove(empty)
-    if not len(index):
-        raise InputError(f"no text found in {', '.join(plan.paths)}: the files are empty")
     skipped = [*plan.skipped, *(SkippedFile(doc_id, "no text in it") for doc_id in empty)]
+    if not len(index):
+        why = "; ".join(f"{skip.name}: {skip.reason}" for skip in skipped[:5]) or "no files"
+        more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+        raise InputError(f"no text to index in {', '.join(plan.paths)}: skipped {why}{more}")
     report = BuildReport(
         added=tuple(doc_id for doc_id in plan.added if doc_id not in empty),
         changed=tuple(doc_id for doc_id in plan.changed if doc_id not in empty),
