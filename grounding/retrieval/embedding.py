@@ -20,6 +20,7 @@ __all__ = [
     "configured_embedding_model",
     "embed_query",
     "embed_texts",
+    "embedding_batches",
     "embedding_calls",
     "embedding_dimension",
 ]
@@ -86,6 +87,17 @@ def embedding_calls(texts: Sequence[str], batch_size: int = _BATCH) -> list[list
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     step = max(batch_size, _CALL - _CALL % batch_size)
     return [order[begin : begin + step] for begin in range(0, len(order), step)]
+
+
+def embedding_batches(texts: Sequence[str], batch_size: int = _BATCH) -> list[list[int]]:
+    """The rows of `texts` that share one model batch in `embed_texts`: each call's rows
+    (already longest first) in slices of `batch_size`, as the encoders cut them. The finest
+    split of the work that still gives every text the same vectors as one process."""
+    return [
+        rows[begin : begin + batch_size]
+        for rows in embedding_calls(texts, batch_size)
+        for begin in range(0, len(rows), batch_size)
+    ]
 
 
 def embed_query(

@@ -5,9 +5,10 @@ for an in-process build. Then two fan-outs over the same workers:
 
 1. the files to load, cut into contiguous batches of about equal size: each worker
    runs `load_files` (the load and chunk stages an in-process build runs);
-2. the new chunks' texts, in exactly the groups an in-process `embed_texts` would
-   encode together (`embedding_calls`): each worker runs `embed` on a group. Same
-   groups, same vectors, even on a backend whose results depend on the batch.
+2. the new chunks' texts, in exactly the batches an in-process `embed_texts` would
+   encode together (`embedding_batches`): each worker runs `embed` on one batch at a
+   time. Same batches, same vectors, even on a backend whose results depend on the
+   batch; and many small items keep two workers evenly busy.
 
 The chunks and vectors are then written to the index in file order, so it ends up
 as an in-process build leaves it. Workers read the files by path: on a multi-node
@@ -32,7 +33,7 @@ from grounding.retrieval.building import (
     plan_update,
     start_update,
 )
-from grounding.retrieval.embedding import embedding_calls
+from grounding.retrieval.embedding import embedding_batches
 from grounding.retrieval.loaders import SourceFile
 from grounding.schema import Chunk
 
@@ -96,7 +97,7 @@ def _embed(pool: RayPool, texts: list[str], index: Index, show: bool) -> np.ndar
     from tqdm.auto import tqdm
 
     model, backend = index.settings.embedding_model, index.settings.embedding_backend
-    calls = embedding_calls(texts)
+    calls = embedding_batches(texts)  # many small groups: the workers stay evenly busy
     vectors: np.ndarray | None = None
     with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not show) as bar:
         groups = [[texts[i] for i in rows] for rows in calls]
