@@ -12,7 +12,7 @@ Niu et al., ACL 2024, MIT licence), one .txt file each; data nobody here wrote.
 3. eval:   rows per second of `evaluate` (default scorer) in this process vs on Ray with
            2 workers, on RAGTruth rows; metrics.json compared (timings aside).
 
-    python bench/scale.py [--docs 150] [--rows 40] [--rows-search 100000]
+    python bench/scale.py [--docs 1000] [--rows 40] [--rows-search 100000]
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def bench_eval(tmp: Path, rows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=150, help="RAGTruth passages to index")
+    parser.add_argument("--docs", type=int, default=1000, help="RAGTruth passages to index")
     parser.add_argument("--rows", type=int, default=40, help="RAGTruth rows to evaluate")
     parser.add_argument("--rows-search", type=int, default=100_000, help="chunks for search")
     parser.add_argument("--queries", type=int, default=200)
