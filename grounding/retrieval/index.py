@@ -47,7 +47,8 @@ from grounding.retrieval.storage import (
     write_chunks,
     write_manifest,
 )
-from grounding.retrieval.stores import BuildOptions, BuildReport, IndexSettings, build_index
+from grounding.retrieval.stores import BuildOptions, IndexSettings, build_index
+from grounding.retrieval.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]
@@ -56,7 +57,7 @@ SearchMode = Literal["hybrid", "dense", "keyword"]
 _DEPTH = 4  # candidates per ranking, as a multiple of k, before fusion
 
 
-class LocalIndex(Retriever):
+class LocalIndex(Updatable, Retriever):
     """A searchable, saveable set of chunks. Build, load, add, search, save."""
 
     def __init__(self, directory: str | Path, settings: IndexSettings | None = None) -> None:
@@ -233,22 +234,6 @@ class LocalIndex(Retriever):
         )
         self.files[document.doc_id] = record
         return chunks
-
-    def update(
-        self,
-        paths: Sequence[str | Path],
-        tags: Iterable[str] = (),
-        progress: bool | None = None,
-        ray: bool | str = False,
-        workers: int | None = None,
-    ) -> BuildReport:
-        """Make this index hold exactly the files under `paths`; embeds only what changed.
-
-        Returns what was added, changed, removed and embedded. Call `save()` to keep it.
-        """
-        from grounding.retrieval.updating import update
-
-        return update(self, paths, tuple(tags), progress, ray, workers)
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Drop every chunk of these documents; returns how many chunks went."""

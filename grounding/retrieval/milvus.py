@@ -61,7 +61,8 @@ from grounding.retrieval.storage import (
     now,
     read_manifest,
 )
-from grounding.retrieval.stores import BuildOptions, BuildReport, build_index
+from grounding.retrieval.stores import BuildOptions, build_index
+from grounding.retrieval.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]
@@ -70,7 +71,7 @@ _WRITE_BATCH = 512
 _STALE_FILES = ("chunks.jsonl", "vectors.faiss")  # a FAISS index this one replaced
 
 
-class MilvusIndex(Retriever):
+class MilvusIndex(Updatable, Retriever):
     """A searchable, saveable set of chunks in a Milvus collection (same members as LocalIndex)."""
 
     store = "milvus"
@@ -180,22 +181,6 @@ class MilvusIndex(Retriever):
         return fresh
 
     # ---- changing ----------------------------------------------------------------------
-
-    def update(
-        self,
-        paths: Sequence[str | Path],
-        tags: Iterable[str] = (),
-        progress: bool | None = None,
-        ray: bool | str = False,
-        workers: int | None = None,
-    ) -> BuildReport:
-        """Make this index hold exactly the files under `paths`; embeds only what changed.
-
-        Returns what was added, changed, removed and embedded. Call `save()` to keep it.
-        """
-        from grounding.retrieval.updating import update
-
-        return update(self, paths, tuple(tags), progress, ray, workers)
 
     def add(
         self,
