@@ -43,6 +43,7 @@ __all__ = [
     "gemma_gguf_path",
     "limit_threads",
     "onnx_embedder",
+    "pair_classifier",
 ]
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -146,6 +147,36 @@ def _embedder(name: str) -> SentenceTransformer:
             return model
         except Exception as exc:  # the library raises many types; name the model that failed
             raise ModelError(f"cannot load embedding model {name!r} from {path}: {exc}") from exc
+
+
+def pair_classifier(folder: Path, what: str) -> tuple[Any, Any]:
+    """(tokenizer, model) of the sequence-pair classifier in `folder` (a Hugging Face or
+    sentence-transformers cross-encoder checkpoint), in eval mode, for `what` uses it.
+
+    Only `.safetensors` weights are loaded: a pickled `.bin` checkpoint is refused.
+    """
+    try:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        if not any(folder.glob("*.safetensors")):  # .bin weights are pickles: never loaded
+            raise ModelError(
+                f"{folder} has no .safetensors weights; {what} loads only those "
+                "(convert a .bin checkpoint with save_pretrained(safe_serialization=True))"
+            )
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(folder), local_files_only=True, use_safetensors=True
+        )
+    except ImportError as exc:
+        raise ModelError(f"{what} needs: pip install transformers") from exc
+    except ModelError:
+        raise
+    except Exception as exc:  # transformers raises many types for a bad folder
+        raise ModelError(
+            f"cannot load a sequence-classification model from {folder}: {exc}"
+        ) from exc
+    model.eval()
+    return tokenizer, model
 
 
 def gemma_gguf_path() -> Path:

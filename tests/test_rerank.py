@@ -93,6 +93,21 @@ def test_cross_encoder_orders_the_pool_by_its_own_scores(tiny_cross_encoder: Pat
     assert [h.score for h in ranked] == pytest.approx(sorted(want, reverse=True)[:3], abs=1e-5)
 
 
+def test_cross_encoder_refuses_pickled_weights(tiny_cross_encoder: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from transformers import BertForSequenceClassification
+
+    folder = tmp_path / "pickled"
+    shutil.copytree(tiny_cross_encoder, folder)
+    model = BertForSequenceClassification.from_pretrained(str(folder), use_safetensors=True)
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")  # a pickle
+    with pytest.raises(ModelError, match="safetensors"):
+        get_reranker("cross-encoder", model=folder)
+
+
 class _Reverse:
     """A reranker that shows what it was given: the pool, reversed."""
 

@@ -6,9 +6,10 @@ by name from the `grounding.rerankers` entry points:
 
 - `none`: the fused order as it is (the default: no cross-encoder ships with
   grounding or its packaged models; bench/retrieval.py measures any that is on disk);
-- `cross-encoder`: a sentence-transformers `CrossEncoder` (e.g. an MS MARCO
-  MiniLM reranker) from a local folder, `model=PATH` or `GROUNDING_RERANKER_MODEL`;
-  never fetched from a hub.
+- `cross-encoder`: a one-logit cross-encoder checkpoint (e.g. an MS MARCO MiniLM
+  reranker, as sentence-transformers' `CrossEncoder` saves it) from a local folder,
+  `model=PATH` or `GROUNDING_RERANKER_MODEL`; never fetched from a hub, and loaded as
+  the cross-encoder scorer loads its model (`models.pair_classifier`: `.safetensors` only).
 
     get_reranker("cross-encoder", model="/models/ms-marco-MiniLM-L6-v2").rerank(q, hits, 5)
 """
@@ -21,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from grounding.config import Settings
 from grounding.errors import ConfigError, ModelError
+from grounding.models import pair_classifier
 from grounding.plugins import RERANKERS
 from grounding.schema import SearchHit
 
@@ -88,27 +90,38 @@ class CrossEncoderReranker:
                 f"reranker model {str(folder)!r} is not a local folder; download the "
                 "checkpoint first (models are never fetched at run time)"
             )
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError as exc:
+        self.tokenizer, self.model = pair_classifier(Path(folder), "the cross-encoder reranker")
+        if self.model.config.num_labels != 1:
             raise ModelError(
-                "the cross-encoder reranker needs: pip install sentence-transformers"
-            ) from exc
-        try:
-            self.model = CrossEncoder(
-                str(folder), device="cpu", local_files_only=True, max_length=max_length
+                f"{folder} has {self.model.config.num_labels} outputs; a reranker gives one "
+                "relevance score per (question, passage) pair"
             )
-        except Exception as exc:  # transformers raises many types for a bad folder
-            raise ModelError(f"cannot load a cross-encoder from {folder}: {exc}") from exc
         self.batch_size = batch_size
+        self.max_length = max_length
 
     def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]:
         if not hits or k <= 0:
             return []
-        pairs = [(query, hit.chunk.text) for hit in hits]
-        try:
-            scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
-        except Exception as exc:  # tokenizers and models raise many types
-            raise ModelError(f"the cross-encoder reranker failed: {exc}") from exc
+        scores = self._scores(query, [hit.chunk.text for hit in hits])
         order = sorted(range(len(hits)), key=lambda i: -float(scores[i]))[:k]
         return [hits[i].model_copy(update={"score": float(scores[i])}) for i in order]
+
+    def _scores(self, query: str, texts: list[str]) -> list[float]:
+        """P(relevant) of each (query, text) pair: the sigmoid of the model's one logit, as
+        sentence-transformers' `CrossEncoder.predict` gives it."""
+        import torch
+
+        out: list[float] = []
+        for begin in range(0, len(texts), self.batch_size):
+            batch = texts[begin : begin + self.batch_size]
+            try:
+                encoded = self.tokenizer(
+                    [query] * len(batch), batch, padding=True, truncation=True,
+                    max_length=self.max_length, return_tensors="pt",
+                )  # fmt: skip
+                with torch.inference_mode():
+                    logits = self.model(**encoded).logits.float()
+            except Exception as exc:  # tokenizers and models raise many types
+                raise ModelError(f"the cross-encoder reranker failed: {exc}") from exc
+            out.extend(float(p) for p in torch.sigmoid(logits[:, 0]))
+        return out

@@ -19,6 +19,7 @@ from typing import Any
 from grounding.checking.base import ClaimScore
 from grounding.config import Settings
 from grounding.errors import ConfigError, ModelError
+from grounding.models import pair_classifier
 
 __all__ = ["CrossEncoderScorer"]
 
@@ -54,7 +55,7 @@ class CrossEncoderScorer:
                 f"cross-encoder model {str(folder)!r} is not a local folder; download the "
                 "checkpoint first (models are never fetched at run time)"
             )
-        self.tokenizer, self.model = _load(Path(folder))
+        self.tokenizer, self.model = pair_classifier(Path(folder), "the cross-encoder scorer")
         self.label_index, self.single_logit = _support_index(self.model.config, label)
         self.batch_size = batch_size
         self.max_length = max_length
@@ -106,31 +107,6 @@ class CrossEncoderScorer:
                 probs = torch.softmax(logits, dim=-1)[:, self.label_index]
             out.extend(float(p) for p in probs)
         return out
-
-
-def _load(folder: Path) -> tuple[Any, Any]:
-    try:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        if not any(folder.glob("*.safetensors")):  # .bin weights are pickles: never loaded
-            raise ModelError(
-                f"{folder} has no .safetensors weights; the cross-encoder loads only those "
-                "(convert a .bin checkpoint with save_pretrained(safe_serialization=True))"
-            )
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(folder), local_files_only=True, use_safetensors=True
-        )
-    except ImportError as exc:
-        raise ModelError("the cross-encoder scorer needs: pip install transformers") from exc
-    except ModelError:
-        raise
-    except Exception as exc:
-        raise ModelError(
-            f"cannot load a sequence-classification model from {folder}: {exc}"
-        ) from exc
-    model.eval()
-    return tokenizer, model
 
 
 def _support_index(config: Any, label: int | str | None) -> tuple[int, bool]:
