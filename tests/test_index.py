@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import grounding.retrieval.index as index_module
 import grounding.retrieval.staging as staging_module
+import grounding.retrieval.updating as updating_module
 from grounding.errors import EmbeddingMismatchError, IndexNotFoundError, InputError
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.embedding import embed_texts
@@ -38,7 +38,7 @@ def _count_embedded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls.append(len(texts))
         return embed_texts(texts, *args, **kwargs)
 
-    monkeypatch.setattr(index_module, "embed_texts", counting)  # Index.add of documents
+    monkeypatch.setattr(updating_module, "embed_texts", counting)  # Index.add of documents
     monkeypatch.setattr(staging_module, "embed_texts", counting)  # a build (staged vectors)
     return calls
 

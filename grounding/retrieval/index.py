@@ -25,8 +25,7 @@ import numpy as np
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.bm25 import KeywordIndex
-from grounding.retrieval.building import document_chunks
-from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
+from grounding.retrieval.embedding import configured_embedding_model, embed_query
 from grounding.retrieval.faiss_store import VectorStore
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.fusion import reciprocal_rank_fusion
@@ -188,52 +187,14 @@ class LocalIndex(Updatable, Retriever):
         elsewhere (a batch job, another machine) with the index's model.
         Returns the chunks added. Call `save()` to keep them.
         """
-        items = list(items)
-        if vectors is not None and (
-            len(vectors) != len(items) or any(isinstance(item, Document) for item in items)
-        ):
-            raise InputError("with `vectors`, pass chunks (not documents), one vector per chunk")
-        new_chunks: list[Chunk] = []
-        for item in items:
-            if isinstance(item, Document):
-                new_chunks += self._chunk_document(item)
-            else:
-                new_chunks.append(item)
-        if not new_chunks:  # nothing to embed: do not even load the model
-            return new_chunks
-        backend = self.settings.embedding_backend
-        if self._chunks and self.built_backend != backend:
-            raise EmbeddingMismatchError(
-                f"index {self.name!r} holds vectors from the {self.built_backend} backend; "
-                f"adding {backend} vectors would mix them. Set GROUNDING_EMBEDDING_BACKEND="
-                f"{self.built_backend} or rebuild it with `grounding index build PATH... --force`"
-            )
-        if vectors is None:
-            texts = [chunk.text for chunk in new_chunks]
-            vectors = embed_texts(
-                texts, self.settings.embedding_model, progress=progress, backend=backend
-            )
-        vectors = np.asarray(vectors, dtype=np.float32)
         known = self._dimension or (self._store.dimension if self._store is not None else 0)
-        if known and vectors.shape[1] != known:
-            raise EmbeddingMismatchError(
-                f"{vectors.shape[1]}-d vectors do not fit index {self.name!r} ({known}-d)"
-            )
-        self._dimension = vectors.shape[1]
-        self.built_backend = backend
+        new_chunks, vectors = self._embedded(items, progress, vectors, known)
+        if not new_chunks:
+            return new_chunks
         self._vectors = np.concatenate([self.vectors(), vectors])
         self._chunks += new_chunks
         self._invalidate()
         return new_chunks
-
-    def _chunk_document(self, document: Document) -> list[Chunk]:
-        """The document's chunks, replacing any earlier version of it."""
-        self.remove([document.doc_id])
-        record, chunks = document_chunks(
-            document, self.settings.chunk_size, self.settings.chunk_overlap
-        )
-        self.files[document.doc_id] = record
-        return chunks
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Drop every chunk of these documents; returns how many chunks went."""

@@ -30,8 +30,7 @@ import numpy as np
 from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.retrieval.base import Retriever
-from grounding.retrieval.building import document_chunks
-from grounding.retrieval.embedding import configured_embedding_model, embed_query, embed_texts
+from grounding.retrieval.embedding import configured_embedding_model, embed_query
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.index import IndexSettings, SearchMode
 from grounding.retrieval.loaders import Document
@@ -189,43 +188,9 @@ class MilvusIndex(Updatable, Retriever):
         vectors: np.ndarray | None = None,
     ) -> list[Chunk]:
         """Chunk (documents), embed and write; a document replaces one with the same id."""
-        items = list(items)
-        if vectors is not None and (
-            len(vectors) != len(items) or any(isinstance(item, Document) for item in items)
-        ):
-            raise InputError("with `vectors`, pass chunks (not documents), one vector per chunk")
-        new_chunks: list[Chunk] = []
-        for item in items:
-            if isinstance(item, Document):
-                self.remove([item.doc_id])
-                record, chunks = document_chunks(
-                    item, self.settings.chunk_size, self.settings.chunk_overlap
-                )
-                self.files[item.doc_id] = record
-                new_chunks += chunks
-            else:
-                new_chunks.append(item)
+        new_chunks, vectors = self._embedded(items, progress, vectors, self._dimension)
         if not new_chunks:
             return new_chunks
-        backend = self.settings.embedding_backend
-        if self._count and self.built_backend != backend:
-            raise EmbeddingMismatchError(
-                f"index {self.name!r} holds vectors from the {self.built_backend} backend; "
-                f"adding {backend} vectors would mix them. Set GROUNDING_EMBEDDING_BACKEND="
-                f"{self.built_backend} or rebuild it with `grounding index build PATH... --force`"
-            )
-        if vectors is None:
-            texts = [chunk.text for chunk in new_chunks]
-            vectors = embed_texts(
-                texts, self.settings.embedding_model, progress=progress, backend=backend
-            )
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if self._dimension and vectors.shape[1] != self._dimension:
-            raise EmbeddingMismatchError(
-                f"{vectors.shape[1]}-d vectors do not fit index {self.name!r} ({self._dimension}-d)"
-            )
-        self._dimension = vectors.shape[1]
-        self.built_backend = backend
         collection = self._writable()
         for begin in range(0, len(new_chunks), _WRITE_BATCH):
             rows = [
