@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grounding.answer_types import REFUSAL, is_refusal
 from grounding.attribution import attribute
-from grounding.checking import Scorer, check, checker_name, get_scorer, scorer_threshold
+from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
 from grounding.errors import InputError
@@ -36,7 +36,6 @@ from grounding.schema import (
     RetrievalMetadata,
     SearchHit,
     Source,
-    SupportReport,
 )
 from grounding.text import looks_like_instructions
 
@@ -255,13 +254,6 @@ class Grounder:
         warnings = list(retrieved.warnings)
         if withheld:
             warnings.append(f"withheld as not addressing the question: {withheld}")
-        report = SupportReport(
-            score=1.0,
-            supported=True,
-            claims=[],
-            unsupported_spans=[],
-            checker=checker_name(self.scorer),
-        )
         return GroundedAnswer(
             answer=text,
             sources=sources,
@@ -272,7 +264,7 @@ class Grounder:
                 ],
                 retrieval_metadata=retrieved.retrieval,
             ),
-            support=report,
+            support=nothing_claimed(self.scorer, supported=True),
             warnings=warnings,
             decoder=self.decoder.name,
             relevance=0.0,
@@ -281,20 +273,13 @@ class Grounder:
         )
 
     def _no_sources(self, retrieved: _Retrieved, timings: dict[str, float]) -> GroundedAnswer:
-        report = SupportReport(
-            score=0.0,
-            supported=False,
-            claims=[],
-            unsupported_spans=[],
-            checker=checker_name(self.scorer),
-        )
         return GroundedAnswer(
             answer=NO_SOURCES_ANSWER,
             sources=[],
             grounding_metadata=GroundingMetadata(
                 web_search_queries=retrieved.queries, retrieval_metadata=retrieved.retrieval
             ),
-            support=report,
+            support=nothing_claimed(self.scorer, supported=False),
             warnings=[*retrieved.warnings, "no sources found: nothing to ground the answer in"],
             decoder=self.decoder.name,
             timings=timings,

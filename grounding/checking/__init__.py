@@ -6,6 +6,7 @@ from grounding.checking.checker import (
     check,
     check_many,
     checker_name,
+    nothing_claimed,
     scorer_threshold,
 )
 from grounding.checking.registry import get_scorer, list_scorers
@@ -19,5 +20,6 @@ __all__ = [
     "checker_name",
     "get_scorer",
     "list_scorers",
+    "nothing_claimed",
     "scorer_threshold",
 ]

@@ -61,9 +61,7 @@ def _check_one(
         raise InputError("no sources given: give at least one non-empty source to check against")
     spans, texts = claim_texts(answer)
     if len(texts) <= 1 and is_refusal(answer):  # "The sources do not answer ..." claims nothing
-        return SupportReport(
-            score=1.0, supported=True, claims=[], unsupported_spans=[], checker=checker_name(scorer)
-        )
+        return nothing_claimed(scorer, supported=True)
     scores = scorer.score(texts, list(sources))
     claims = [
         _claim(answer, span, verdict, threshold)
@@ -76,6 +74,17 @@ def _check_one(
         supported=overall >= threshold,
         claims=claims,
         unsupported_spans=unsupported,
+        checker=checker_name(scorer),
+    )
+
+
+def nothing_claimed(scorer: Scorer, supported: bool) -> SupportReport:
+    """The report of an answer that claims nothing: a refusal (supported) or no answer at all."""
+    return SupportReport(
+        score=float(supported),
+        supported=supported,
+        claims=[],
+        unsupported_spans=[],
         checker=checker_name(scorer),
     )
 
