@@ -44,8 +44,16 @@ STOPWORDS = frozenset(
 )
 
 
+_ABBREVIATION_END = re.compile(r"([\w.]+)\.$")
+# How far back from a full stop the abbreviation test looks. A run of word characters and
+# dots longer than this is neither a listed abbreviation nor an initial however it is cut,
+# so the answer is the same as looking back to the start of the text (which made splitting
+# a long text quadratic).
+_ABBREVIATION_WINDOW = 32
+
+
 def _ends_with_abbreviation(text: str, end: int) -> bool:
-    match = re.search(r"([\w.]+)\.$", text[:end])
+    match = _ABBREVIATION_END.search(text, max(0, end - _ABBREVIATION_WINDOW), end)
     if not match:
         return False
     word = match.group(1).lower()
@@ -65,13 +73,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         end = match.end()
         if match.group().startswith(".") and (
             _ends_with_abbreviation(text, match.start() + 1)
-            or _LIST_NUMBER.search(text, 0, match.start() + 1)
+            or _ends_list_number(text, match.start() + 1)
         ):
             continue
         _append_trimmed(text, start, end, spans)
         start = end
     _append_trimmed(text, start, len(text), spans)
     return spans
+
+
+def _ends_list_number(text: str, end: int) -> bool:
+    """Whether `text[:end]` ends with a list number ("2." alone at the start of a line).
+
+    Such a match starts at the text's start or at its last line break before `end`, so the
+    search starts there instead of scanning the whole text again for every full stop."""
+    return _LIST_NUMBER.search(text, max(0, text.rfind("\n", 0, end)), end) is not None
 
 
 def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -82,10 +82,14 @@ def test_flattened_forest_matches_scikit_learn() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 5))
     y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype(int)
+    x[rng.random(400) < 0.2, 1] = np.nan  # missing values learned to go either way
     model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y)
     forest = Forest.from_sklearn(model)
+    assert forest.missing_left[~forest.is_leaf].any()
+    assert not forest.missing_left[~forest.is_leaf].all()
     test = rng.normal(size=(200, 5))
     test[:5, 3] = np.nan
+    test[rng.random(200) < 0.2, 1] = np.nan
     assert np.allclose(forest.predict(test), model.predict_proba(test)[:, 1], atol=1e-9)
     restored = Forest.from_arrays(forest.to_arrays("t"), "t")
     assert np.allclose(restored.predict(test), forest.predict(test))

@@ -88,9 +88,10 @@ def normalize_number(word: str) -> str | None:
     return f"{value:g}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
-    """What the sources say, indexed for fast look-ups."""
+    """What the sources say, indexed for fast look-ups; shared, so never changed after
+    `build_evidence` makes it."""
 
     words: list[str]
     counts: Counter[str]
@@ -149,7 +150,15 @@ def _json_keys(source: str) -> tuple[set[str], set[str]]:
 
 
 def build_evidence(sources: Sequence[str]) -> Evidence:
-    """Index the sources once per answer."""
+    """Index the sources once per answer.
+
+    The last few source lists' indexes are kept: several answers checked against the same
+    sources (RAGTruth's six models per source, a reward model's candidates) share one."""
+    return _evidence(tuple(sources))
+
+
+@functools.lru_cache(maxsize=4)
+def _evidence(sources: tuple[str, ...]) -> Evidence:
     words: list[str] = []
     ngrams: set[tuple[str, ...]] = set()
     falsy: set[str] = set()

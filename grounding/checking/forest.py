@@ -7,12 +7,15 @@ evaluates with vectorised traversal, so loading the checker never unpickles anyt
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = ["Forest", "Isotonic", "Linear"]
+
+_PRUNE_EVERY = 4  # steps between dropping the paths that have reached a leaf
 
 
 @dataclass(frozen=True)
@@ -65,32 +68,52 @@ class Forest:
     def raw(self, x: np.ndarray) -> np.ndarray:
         """The summed raw score (log-odds) of each row of `x`.
 
-        All (row, tree) paths descend one level per step; paths that reach a leaf drop out.
-        Flat `take`s on the raveled rows keep each step to a few array passes.
+        All (row, tree) paths descend one level per step; a leaf leads to itself, so paths
+        that reach one stay there, and every few steps those are dropped. Flat `take`s on
+        the raveled rows keep each step to a few array passes.
         """
         x = np.ascontiguousarray(x, dtype=np.float64)
         if len(x) == 0:
             return np.zeros(0)
+        feature, threshold, children, missing_right = self._steps
         rows, trees = len(x), len(self.roots)
         flat = x.ravel()
         node = np.tile(self.roots, rows)
         offset = np.repeat(np.arange(rows) * x.shape[1], trees)  # where each path's row starts
         active = np.arange(len(node))
+        current = node.copy()
         has_missing = bool(np.isnan(flat).any())
-        for _ in range(self.depth + 1):
-            current = node.take(active)
-            inner = ~self.is_leaf.take(current)
-            if not inner.all():
-                active, current = active[inner], current[inner]
+        for step in range(self.depth + 1):
+            values = flat.take(offset + feature.take(current))
+            right = values > threshold.take(current)
+            if has_missing:
+                right = np.where(np.isnan(values), missing_right.take(current), right)
+            following = children.take(2 * current + right)
+            if step % _PRUNE_EVERY == _PRUNE_EVERY - 1 or step == self.depth:
+                node[active] = following
+                moving = following != current
+                active, current, offset = active[moving], following[moving], offset[moving]
                 if not len(active):
                     break
-            values = flat.take(offset.take(active) + self.feature.take(current))
-            go_left = values <= self.threshold.take(current)
-            if has_missing:
-                missing = np.isnan(values)
-                go_left = np.where(missing, self.missing_left.take(current), go_left)
-            node[active] = np.where(go_left, self.left.take(current), self.right.take(current))
+            else:
+                current = following
         return self.baseline + self.value.take(node).reshape(rows, trees).sum(axis=1)
+
+    @functools.cached_property
+    def _steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per node: the feature and threshold tested (a leaf: feature 0 against +inf), the
+        children packed as [left, right] pairs (a leaf's are itself) and where NaN goes."""
+        leaf = self.is_leaf.astype(bool)
+        nodes = np.arange(len(leaf))
+        children = np.empty(2 * len(leaf), dtype=np.intp)
+        children[0::2] = np.where(leaf, nodes, self.left)
+        children[1::2] = np.where(leaf, nodes, self.right)
+        return (
+            np.where(leaf, 0, self.feature).astype(np.intp),
+            np.where(leaf, np.inf, self.threshold).astype(np.float64),
+            children,
+            ~self.missing_left.astype(bool),
+        )
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of `x`."""
