@@ -56,3 +56,27 @@ def test_claim_texts_blank_markers_and_keep_offsets() -> None:
     assert texts[1].startswith("It is large ") and texts[1].endswith(".")
     at = texts[0].index("France")
     assert answer[spans[0][0] + at : spans[0][0] + at + 6] == "France"
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        ("Dr. Who came. He left.", ["Dr. Who came.", "He left."]),
+        ("\n" + " " * 40 + "3. Step three. Done.", ["3. Step three.", "Done."]),
+        ("See www.example.co.uk.a.long.domain.name.org. Next.", None),
+        ("It cost 3.5 units, e.g. ten. Fine.", ["It cost 3.5 units, e.g. ten.", "Fine."]),
+    ],
+)
+def test_sentences_far_into_a_long_text(tail: str, expected: list[str] | None) -> None:
+    """Abbreviations and list numbers are recognised however much text comes before them
+    (the tests look back a bounded stretch, not to the text's start)."""
+    from grounding.text import sentence_spans
+
+    head = "A sentence of filler words here. " * 300
+    text = head + tail
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got[:300] == [head.split(". ")[0] + "."] * 300
+    alone = [tail[s:e] for s, e in sentence_spans(tail)]
+    assert got[300:] == alone  # the same split as with nothing before it
+    if expected is not None:
+        assert alone == expected
