@@ -8,7 +8,7 @@ never tuned on it), for each objective alone, the weighted total (default weight
 word-overlap baseline (share of the answer's content words found in the sources).
 
     python bench/split_data.py       # once
-    python bench/reward_pairs.py [--data eval/data] [--split holdout] [--limit N]
+    python bench/reward_pairs.py [--data eval/data] [--split holdout] [--limit N] [--scorer NAME]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--split", default="holdout")
     parser.add_argument("--limit", type=int, default=0, help="at most this many answers")
+    parser.add_argument("--scorer", default=None, help="the checker (default: the default one)")
     parser.add_argument("--weights", action="append", default=[],
                         help="other weights to total, e.g. concision=0 (repeatable)")  # fmt: skip
     args = parser.parse_args()
@@ -61,7 +62,7 @@ def main() -> None:
         keep = set(sorted(keep)[: args.limit])
         found = [(g, b) for g, b in found if g in keep and b in keep]
     used = sorted({i for pair in found for i in pair})
-    learned, overlap = get_scorer(), get_scorer("overlap")
+    learned, overlap = get_scorer(args.scorer), get_scorer("overlap")
     started = time.perf_counter()
     table: dict[str, list[float]] = {name: [0.0] * len(rows) for name in (*OBJECTIVES, "total")}
     baseline = [0.0] * len(rows)
@@ -74,8 +75,9 @@ def main() -> None:
         words = reward("", row["answer"], row["sources"], scorer=overlap)
         baseline[i] = words.objectives["support"]
     seconds = time.perf_counter() - started
-    print(f"RAGTruth {args.split}: {len(found)} pairs from {len(used)} answers "
-          f"({seconds:.0f} s, {len(used) / seconds:.1f} answers/s)")  # fmt: skip
+    rate = len(used) / seconds
+    print(f"checker {learned.name}; RAGTruth {args.split}: {len(found)} pairs from "
+          f"{len(used)} answers ({seconds:.0f} s, {rate:.1f} answers/s)")  # fmt: skip
     by_task = sorted({rows[g]["task"] for g, _ in found})
     print(f"{'scorer':<30} {'all':>6} " + " ".join(f"{t:>9}" for t in by_task))
     columns = {**{f"objective {n}": table[n] for n in OBJECTIVES}, "reward total": table["total"],

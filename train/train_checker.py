@@ -1,7 +1,13 @@
 """Train the learned checker on the tune split and write grounding/checking/params/.
 
     python bench/split_data.py          # once: eval/data/*-{tune,holdout}.jsonl
-    python train/train_checker.py [--embed] [--out grounding/checking/params]
+    python train/train_checker.py [--embed] [--out grounding/checking/params] [--oof FILE]
+
+Run it with OMP_NUM_THREADS=1 on a shared machine: with other work on the two cores, the
+trees' OpenMP threads spin and the same run took over 25 minutes instead of about 4.
+`--oof FILE` writes, per tune row, the out-of-fold answer score and the claim-stage and word
+scores (`claim_p`, `token_p`, in claim and word order) for calibration and span experiments;
+with `--out train/out/v1` the shipped parameters stay as they are.
 
 Deterministic (fixed seeds, grouped folds by source). Out-of-fold predictions feed the
 second stage, the calibration and the thresholds, so nothing is chosen on rows a model saw.
@@ -292,10 +298,14 @@ def main() -> None:
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(answer_p, labels)
     calibrated = iso.predict(answer_p)
     n = len(examples)
-    if args.oof:
+    if args.oof:  # answer, claim-stage and word scores, for train_stack.py and train_v3.py
         with args.oof.open("w", encoding="utf-8") as out:
-            for ex, p in zip(both, calibrated, strict=True):
-                out.write(json.dumps({"id": ex.row["id"], "p_unsupported": float(p)}) + "\n")
+            for ex, p, cp, tp in zip(both, calibrated, claim_p, both_token_p, strict=True):
+                out.write(json.dumps({
+                    "id": ex.row["id"], "p_unsupported": float(p),
+                    "claim_p": [round(float(v), 6) for v in cp],
+                    "token_p": [round(float(v), 6) for v in tp],
+                }) + "\n")  # fmt: skip
     f1, t = best_f1_threshold(calibrated[:n], labels[:n])
     print(f"oof RAGTruth answer F1 {f1:.3f} at P(unsupported) >= {t:.3f}")
     print("  " + _task_f1(examples, calibrated[:n], labels[:n], t))
