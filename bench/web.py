@@ -6,7 +6,12 @@ provider, fetch and extract all ten pages, pick passages with the embedder,
 fuse with local hits); the baseline fetches the pages one after another
 (max_workers=1), the default fetches them together. Goal: at least 4x faster.
 
-    python bench/web.py [--latency 0.2] [--repeats 3]
+`--quality` also checks what the pre-filter costs: on the demo corpus's 40
+questions, with its 34 documents as the result pages, how often the passage
+holding the answer is the first web hit or among the first five, when BM25
+keeps 1 or 2 chunks per page for the embedder and when every chunk is embedded.
+
+    python bench/web.py [--latency 0.2] [--repeats 3] [--candidates N] [--quality]
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from grounding.retrieval.base import Retriever  # noqa: E402
 from grounding.retrieval.chunking import chunk_text  # noqa: E402
 from grounding.retrieval.web import Fetcher, LocalAndWeb, WebSearch, get_provider  # noqa: E402
-from grounding.retrieval.web.passages import embed_texts  # noqa: E402
+from grounding.retrieval.web.passages import WebDocument, embed_texts, select_passages  # noqa: E402
 from grounding.schema import SearchHit  # noqa: E402
 from tests.web_server import serving  # noqa: E402
 
 QUESTION = "When was the Varnholt lighthouse first lit and who kept it?"
-DOCS = ROOT / "indexes" / "demo" / "docs"
+DEMO = ROOT / "indexes" / "demo"
+DOCS = DEMO / "docs"
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} | Varnholt Guide</title>
 <script>window.dataLayer=[];function gtag(){{dataLayer.push(arguments)}}</script></head>
 <body><div class="cookies">We use cookies. <button>Accept</button></div>
@@ -89,7 +95,13 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--candidates", type=int, default=2, help="chunks embedded per page")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        help="chunks embedded per page (default: WebSearch's default)",
+    )
+    parser.add_argument("--quality", action="store_true", help="also measure the pre-filter's cost")
     args = parser.parse_args()
 
     pages, results = build_site(args.pages)
@@ -105,7 +117,8 @@ def main() -> None:
         for label, workers in (("one by one (max_workers=1)", 1), ("parallel (pool)", args.pages)):
             provider = get_provider("searxng", base_url=f"{server.base}/searxng")
             fetcher = Fetcher(allowed_hosts={"127.0.0.1"}, max_workers=workers)
-            search = WebSearch(provider, fetcher=fetcher, candidates_per_page=args.candidates)
+            chosen = {} if args.candidates is None else {"candidates_per_page": args.candidates}
+            search = WebSearch(provider, fetcher=fetcher, **chosen)
             both = LocalAndWeb(Fixed(local), search)
             time_once(both, args.pages)  # warm-up: caches, connection set-up
             runs = [time_once(both, args.pages) for _ in range(args.repeats)]
@@ -122,6 +135,36 @@ def main() -> None:
         f"{baseline / parallel:.1f}x faster than one by one, question to fused sources "
         f"(goal >= 4x)"
     )
+
+    if args.quality:
+        quality()
+
+
+def quality() -> None:
+    """The answering passage's place among the web hits, per pre-filter setting."""
+    questions = [json.loads(line) for line in (DEMO / "questions.jsonl").open() if line.strip()]
+    documents = [
+        WebDocument(url=path.name, title=path.stem, text=path.read_text(encoding="utf-8"), rank=i)
+        for i, path in enumerate(sorted(DOCS.glob("*.md")))
+    ]
+    print(f"answering passage among the web hits ({len(questions)} demo questions, "
+          f"{len(documents)} pages):")  # fmt: skip
+    sizes = [len(chunk_text(d.text, d.url)) for d in documents]
+    for limit, label in ((1, "1 chunk per page"), (2, "2 chunks per page"), (10**6, "every chunk")):
+        first = top5 = 0
+        for question in questions:
+            hits = select_passages(question["question"], documents, candidates_per_page=limit)
+            answer = " ".join(question["answer_text"].split())
+            found = [
+                hit.chunk.doc_id == question["answer_doc"]
+                and answer in " ".join(hit.chunk.text.split())
+                for hit in hits
+            ]
+            first += found[0]
+            top5 += any(found[:5])
+        print(f"  BM25 keeps {label:<17}: first {first}/{len(questions)}, top 5 "
+              f"{top5}/{len(questions)}, {sum(min(limit, n) for n in sizes)} passages embedded "
+              "per question")  # fmt: skip
 
 
 def time_fetch(fetcher: Fetcher, urls: list[str]) -> float:

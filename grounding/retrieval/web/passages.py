@@ -6,7 +6,9 @@ page would cost more than fetching them (on a CPU, embedding is the slowest
 step of a web search), so each page's chunks are first narrowed by BM25
 against the question (term statistics over the chunks of all pages together)
 to `candidates_per_page` (2 by default), then ranked by cosine similarity
-with the embedder the local index uses, in one batch for all pages.
+with the embedder the local index uses, for all pages together, in small
+batches of similar length (little padding). `WebSearch` embeds the question
+while the pages are still being fetched and passes its vector in.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
 
 MAX_PAGE_CHARS = 100_000  # text beyond this is not read: answers sit near the top of pages
 SUSPECT_TAG = "suspect-instructions"
+_BATCH = 4  # passages per model batch: they are sorted by length, so a batch pads little
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,11 @@ class WebDocument:
     is_snippet: bool = False
 
 
-def embed_texts(texts: Sequence[str], model: str = DEFAULT_EMBEDDING_MODEL) -> np.ndarray:
+def embed_texts(
+    texts: Sequence[str], model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = _BATCH
+) -> np.ndarray:
     """Unit-length embeddings, one row per text."""
-    return embed(texts, model)
+    return embed(texts, model, batch_size=batch_size)
 
 
 def select_passages(
@@ -58,17 +63,20 @@ def select_passages(
     per_page: int = 1,
     candidates_per_page: int = 2,
     model: str = DEFAULT_EMBEDDING_MODEL,
+    question_vector: np.ndarray | None = None,
 ) -> list[SearchHit]:
     """The best `per_page` passages of every document, as web hits, best cosine first.
 
+    `question_vector`: the question's unit vector from `embed_texts`, when already known.
     Passages that read like instructions to the model are ranked after all others.
     """
     pages = [_chunks(document) for document in documents]
     candidates = _prefilter(question, pages, candidates_per_page)
     if not candidates:
         return []
-    vectors = embed_texts([question, *(chunk.text for chunk in candidates)], model)
-    scores = vectors[1:] @ vectors[0]
+    if question_vector is None:
+        question_vector = embed_texts([question], model)[0]
+    scores = embed_texts([chunk.text for chunk in candidates], model) @ question_vector.ravel()
     best: dict[str, list[tuple[float, Chunk]]] = {}
     for chunk, score in zip(candidates, scores, strict=True):
         best.setdefault(chunk.doc_id, []).append((float(score), chunk))

@@ -11,6 +11,8 @@ with the query sent and every fault as a warning; `search` returns the hits alon
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from grounding.errors import RetrievalError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.retrieval.base import Retrieved, Retriever
@@ -18,6 +20,7 @@ from grounding.retrieval.web.fetch import Fetcher, FetchFailure, FetchOutcome, P
 from grounding.retrieval.web.passages import (
     SUSPECT_TAG,
     WebDocument,
+    embed_texts,
     select_passages,
 )
 from grounding.retrieval.web.provider import SearchProvider, WebResult
@@ -66,17 +69,20 @@ class WebSearch(Retriever):
             failed = [f"web search failed: {exc}"]
             error = used.model_copy(update={"web_search_used": False, "web_error": str(exc)})
             return Retrieved(hits=[], queries=[query], warnings=failed, retrieval=error)
-        outcomes: list[FetchOutcome | None] = (
-            list(self.fetcher.fetch_many([result.url for result in results]))
-            if self.fetch_pages
-            else [None] * len(results)
-        )
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the CPU is idle while pages load
+            question = pool.submit(embed_texts, [query], self.embedding_model) if results else None
+            outcomes: list[FetchOutcome | None] = (
+                list(self.fetcher.fetch_many([result.url for result in results]))
+                if self.fetch_pages
+                else [None] * len(results)
+            )
         documents: list[WebDocument] = []
         warnings: list[str] = []
         for result, outcome in zip(results, outcomes, strict=True):
             document = _document(result, outcome, warnings)
             if document is not None:
                 documents.append(document)
+        question_vector = question.result()[0] if question is not None and documents else None
         try:
             hits = select_passages(
                 query,
@@ -85,6 +91,7 @@ class WebSearch(Retriever):
                 per_page=self.passages_per_page,
                 candidates_per_page=self.candidates_per_page,
                 model=self.embedding_model,
+                question_vector=question_vector,
             )
         except ValueError as exc:  # a page whose text cannot be chunked; not expected
             warnings.append(f"web pages could not be split into passages: {exc}")
