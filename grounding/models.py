@@ -17,7 +17,7 @@ import contextlib
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "limit_threads",
     "onnx_embedder",
     "pair_classifier",
+    "pair_logits",
 ]
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -177,6 +178,34 @@ def pair_classifier(folder: Path, what: str) -> tuple[Any, Any]:
         ) from exc
     model.eval()
     return tokenizer, model
+
+
+def pair_logits(
+    tokenizer: Any,
+    model: Any,
+    pairs: Sequence[tuple[str, str]],
+    batch_size: int,
+    max_length: int,
+    truncation: bool | str,
+    what: str,
+) -> Any:
+    """A `pair_classifier` model's float logits, one row per (first, second) text pair,
+    run `batch_size` pairs at a time (a torch tensor, shape (len(pairs), outputs))."""
+    import torch
+
+    rows = []
+    for begin in range(0, len(pairs), batch_size):
+        batch = pairs[begin : begin + batch_size]
+        try:
+            encoded = tokenizer(
+                [first for first, _ in batch], [second for _, second in batch], padding=True,
+                truncation=truncation, max_length=max_length, return_tensors="pt",
+            )  # fmt: skip
+            with torch.inference_mode():
+                rows.append(model(**encoded).logits.float())
+        except Exception as exc:  # tokenizers and models raise many types
+            raise ModelError(f"{what} failed on a batch: {exc}") from exc
+    return torch.cat(rows) if rows else torch.empty((0, model.config.num_labels))
 
 
 def gemma_gguf_path() -> Path:

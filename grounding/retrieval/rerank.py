@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from grounding.config import Settings
 from grounding.errors import ConfigError, ModelError
-from grounding.models import pair_classifier
+from grounding.models import pair_classifier, pair_logits
 from grounding.plugins import RERANKERS
 from grounding.schema import SearchHit
 
@@ -111,17 +111,9 @@ class CrossEncoderReranker:
         sentence-transformers' `CrossEncoder.predict` gives it."""
         import torch
 
-        out: list[float] = []
-        for begin in range(0, len(texts), self.batch_size):
-            batch = texts[begin : begin + self.batch_size]
-            try:
-                encoded = self.tokenizer(
-                    [query] * len(batch), batch, padding=True, truncation=True,
-                    max_length=self.max_length, return_tensors="pt",
-                )  # fmt: skip
-                with torch.inference_mode():
-                    logits = self.model(**encoded).logits.float()
-            except Exception as exc:  # tokenizers and models raise many types
-                raise ModelError(f"the cross-encoder reranker failed: {exc}") from exc
-            out.extend(float(p) for p in torch.sigmoid(logits[:, 0]))
-        return out
+        pairs = [(query, text) for text in texts]
+        logits = pair_logits(
+            self.tokenizer, self.model, pairs, self.batch_size, self.max_length,
+            truncation=True, what="the cross-encoder reranker",
+        )  # fmt: skip
+        return [float(p) for p in torch.sigmoid(logits[:, 0])]

@@ -19,7 +19,7 @@ from typing import Any
 from grounding.checking.base import ClaimScore
 from grounding.config import Settings
 from grounding.errors import ConfigError, ModelError
-from grounding.models import pair_classifier
+from grounding.models import pair_classifier, pair_logits
 
 __all__ = ["CrossEncoderScorer"]
 
@@ -89,24 +89,15 @@ class CrossEncoderScorer:
     def _predict(self, pairs: list[tuple[str, str]]) -> list[float]:
         import torch
 
-        out: list[float] = []
-        for i in range(0, len(pairs), self.batch_size):
-            batch = pairs[i : i + self.batch_size]
-            try:
-                encoded = self.tokenizer(
-                    [p for p, _ in batch], [h for _, h in batch], padding=True,
-                    truncation="only_first", max_length=self.max_length, return_tensors="pt",
-                )  # fmt: skip
-                with torch.inference_mode():
-                    logits = self.model(**encoded).logits.float()
-            except Exception as exc:  # tokenizers and models raise many types
-                raise ModelError(f"the cross-encoder failed on a batch: {exc}") from exc
-            if self.single_logit:
-                probs = torch.sigmoid(logits[:, 0])
-            else:
-                probs = torch.softmax(logits, dim=-1)[:, self.label_index]
-            out.extend(float(p) for p in probs)
-        return out
+        logits = pair_logits(
+            self.tokenizer, self.model, pairs, self.batch_size, self.max_length,
+            truncation="only_first", what="the cross-encoder",
+        )  # fmt: skip
+        if self.single_logit:
+            probs = torch.sigmoid(logits[:, 0])
+        else:
+            probs = torch.softmax(logits, dim=-1)[:, self.label_index]
+        return [float(p) for p in probs]
 
 
 def _support_index(config: Any, label: int | str | None) -> tuple[int, bool]:
