@@ -11,7 +11,7 @@ import re
 
 from grounding.text import CITATION_MARKER
 
-__all__ = ["REFUSAL", "answer_type", "has_answer_type", "is_refusal"]
+__all__ = ["REFUSAL", "answer_type", "has_answer_type", "is_refusal", "named_terms", "unmentioned"]
 
 REFUSAL = "The sources do not answer this question."
 _REFUSALS = (
@@ -87,6 +87,51 @@ def _asked(question: str) -> tuple[re.Pattern[str], str, re.Pattern[str]] | None
     ... what level ...?" asks for a variable); on a tie, the first in `_TYPES`."""
     found = [(m.start(), i) for i, (p, _, _) in enumerate(_TYPES) if (m := p.search(question))]
     return _TYPES[min(found)[1]] if found else None
+
+
+_MONTH_OR_DAY = re.compile(
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+    re.IGNORECASE,
+)
+_NAME_TOKEN = re.compile(r"[A-Za-z0-9_$][\w.$/+-]*(?<![.\-/])")
+
+
+def named_terms(question: str) -> list[str]:
+    """The terms of `question` that name one particular thing: numbers and versions
+    ("1.35", "x86-64"), identifiers ("ffi_cif", "$ZSTD_BIN", "RISC-V") and capitalised
+    names after the first word ("Windows", "Homebrew"). Plain words are not names."""
+    found = []
+    for match in _NAME_TOKEN.finditer(question):
+        term = match.group().lstrip("$")
+        tail = term[1:]
+        if len(term) < 2 or _MONTH_OR_DAY.fullmatch(term):
+            continue  # "I"; "July" names a time the sources may give as a range
+        if (
+            re.search(r"\d", term)
+            or "_" in term
+            or "." in term
+            or tail != tail.lower()  # "RISC-V", "FFI", "macOS"
+            or (match.start() > 0 and term[:1].isupper())
+        ):
+            found.append(term)
+    return found
+
+
+def unmentioned(question: str, texts: list[str]) -> list[str]:
+    """The named terms of `question` (see `named_terms`) that no text in `texts` contains.
+
+    Matching is lenient (case-insensitive substrings, a plural "s" dropped): a term is
+    listed only when the texts surely never mention it, so sources that lack it cannot
+    say anything about the particular thing the question names."""
+    haystack = "\n".join(texts).lower()
+    missing = []
+    for term in named_terms(question):
+        word = term.lower()
+        if word in haystack or (word.endswith("s") and word[:-1] in haystack):
+            continue
+        missing.append(term)
+    return missing
 
 
 def is_refusal(answer: str) -> bool:

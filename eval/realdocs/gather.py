@@ -46,6 +46,9 @@ CORPORA = (
     Corpus("gnu-news", "GPL-3+ (gzip, tar)", "gzip,tar", ("NEWS.gz",)),
     Corpus("git-relnotes", "GPL-2 (git)", "git", ("RelNotes/2.39.*.txt",)),
     Corpus("bash", "GPL-3+ / GFDL-1.3 (bash manual)", "bash", ("RBASH", "POSIX.gz", "COMPAT.gz")),
+    Corpus("base-passwd", "GPL-2 (base-passwd)", "base-passwd", ("users-and-groups.txt.gz",)),
+    Corpus("systemd-env", "LGPL-2.1+ (systemd)", "systemd", ("ENVIRONMENT.md.gz",)),
+    Corpus("zstd", "BSD-3-clause or GPL-2 (zstd)", "zstd", ("README.md.gz",)),
     Corpus(
         "python-readmes",
         "MPL-2.0 AND MIT (tqdm), MIT (faiss-cpu, bm25s), Apache-2.0 (trafilatura)",

@@ -1,0 +1,66 @@
+"""When the sources cannot answer: named terms they never mention, a missing answer type."""
+
+from __future__ import annotations
+
+import pytest
+
+from grounding.answer_types import named_terms, unmentioned
+from grounding.generation.base import generate
+from grounding.generation.decoders import get_decoder
+from grounding.generation.prompt import build_prompt
+from grounding.schema import Source
+
+NEWS = Source(
+    index=1,
+    title="tar NEWS",
+    uri="tar-NEWS.txt",
+    text="* Noteworthy changes in release 1.34 (2021-02-13) [stable]\n\n"
+    "This release includes official tar(1) and rmt(8) manpages. "
+    "Sergey Poznyakoff made the release.",
+    origin="local",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("Which version of libffi first added support for RISC-V?", ["RISC-V"]),
+        ("When was tar 1.35 released?", ["1.35"]),
+        ("Which Windows API does ffi_closure_alloc call?", ["Windows", "API", "ffi_closure_alloc"]),
+        ("What is $SYSTEMD_OFFLINE for?", ["SYSTEMD_OFFLINE"]),
+        ("Can I take my dog onto the beach in July?", []),  # "I", a month: not names
+        ("How does gzip decide the output name?", []),  # plain words
+    ],
+)
+def test_named_terms(question: str, terms: list[str]) -> None:
+    assert named_terms(question) == terms
+
+
+def test_unmentioned_terms_are_those_no_text_contains() -> None:
+    texts = ["Changes in release 1.34: new manpages for tar(1).", "Runs on GNU/Linux systems."]
+    assert unmentioned("When was tar 1.35 released?", texts) == ["1.35"]
+    assert unmentioned("When was tar 1.34 released?", texts) == []
+    assert unmentioned("Does it run on Linux or on Windows?", texts) == ["Windows"]
+    assert unmentioned("What did the Manpages add?", texts) == []  # case and plural forgiven
+
+
+def test_the_extractive_decoder_refuses_a_question_about_an_unmentioned_version() -> None:
+    decoder = get_decoder("extractive")
+    prompt = build_prompt("Who made the tar 1.35 release?", [NEWS], decoder.count_tokens, 4000)
+    assert "do not answer" in generate(decoder, prompt)  # no embedding needed to say so
+
+
+@pytest.mark.slow
+def test_the_extractive_decoder_refuses_when_the_answer_lacks_the_asked_kind() -> None:
+    decoder = get_decoder("extractive")
+    asks_version = "Which version of tar added official manpages?"
+    asks_date = "When did tar get official manpages?"
+    answers = generate(decoder, build_prompt(asks_version, [NEWS], decoder.count_tokens, 4000))
+    assert "1.34" in answers  # the heading holds the version: it leads the answer
+    plain = NEWS.model_copy(update={"text": NEWS.text.split("\n\n", 1)[1]})
+    for question in (asks_version, asks_date):
+        prompt = build_prompt(question, [plain], decoder.count_tokens, 4000)
+        assert "do not answer" in generate(decoder, prompt), question
+    off = get_decoder("extractive", require_type=False)
+    prompt = build_prompt(asks_version, [plain], off.count_tokens, 4000)
+    assert "manpages" in generate(off, prompt)
