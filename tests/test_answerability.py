@@ -64,3 +64,33 @@ def test_the_extractive_decoder_refuses_when_the_answer_lacks_the_asked_kind() -
     off = get_decoder("extractive", require_type=False)
     prompt = build_prompt(asks_version, [plain], off.count_tokens, 4000)
     assert "manpages" in generate(off, prompt)
+
+
+CHANGELOG = Source(
+    index=1,
+    title="gzip NEWS",
+    uri="gzip-NEWS.txt",
+    text="* Noteworthy changes in release 1.12 (2022-04-07) [stable]\n\n"
+    "** Bug fixes\n\n  zgrep applied to a crafted file name with two or more newlines\n"
+    "  can no longer overwrite an arbitrary, attacker-selected file.\n\n"
+    "* Noteworthy changes in release 1.11 (2021-09-03) [stable]\n\n"
+    "** Changes in behavior\n\n  IBM Z platforms now support hardware-accelerated deflation.\n",
+    origin="local",
+)
+
+
+def test_a_sub_heading_keeps_the_section_it_is_under() -> None:
+    from grounding.generation.passages import passages
+
+    headings = {p.text[:14]: p.heading for p in passages([CHANGELOG])}
+    assert headings["zgrep applied "] == (
+        "Noteworthy changes in release 1.12 (2022-04-07) [stable] › Bug fixes"
+    )
+    assert headings["IBM Z platform"].startswith("Noteworthy changes in release 1.11")
+
+
+@pytest.mark.slow
+def test_a_dated_heading_answers_when_a_release_was_made() -> None:
+    decoder = get_decoder("extractive")
+    prompt = build_prompt("When was gzip 1.12 released?", [CHANGELOG], decoder.count_tokens, 4000)
+    assert "2022-04-07" in generate(decoder, prompt)

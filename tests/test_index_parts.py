@@ -232,3 +232,23 @@ def test_keyword_scores_without_bm25s_equal_bm25s_own(tmp_path: Path) -> None:
         np.testing.assert_allclose(ours.scores(query), expected, atol=1e-5, err_msg=query)
     top = ours.search(questions[0], k=5)
     assert [score for _, score in top] == sorted((score for _, score in top), reverse=True)
+
+
+def test_html_definition_terms_are_kept(tmp_path: Path) -> None:
+    """texinfo and Sphinx pages name a function in a <dt>; the <dd> only describes it."""
+    path = tmp_path / "api.html"
+    path.write_text(
+        "<html><head><title>Size and Alignment</title></head><body>"
+        "<p>libffi also provides a way to get the offsets of the members of a structure.</p>"
+        '<dl class="def"><dt id="f"><span>Function: </span><strong>ffi_status</strong> '
+        "<em>ffi_get_struct_offsets (ffi_abi abi, ffi_type *struct_type)</em>"
+        '<a href="#f"> &para;</a></dt>'
+        "<dd><p>Compute the offset of each element of the given structure type.</p></dd>"
+        "</dl></body></html>",
+        encoding="utf-8",
+    )
+    text = load_document(SourceFile(path, "api.html")).text
+    assert (
+        "Function: ffi_status ffi_get_struct_offsets (ffi_abi abi, ffi_type *struct_type): "
+        "Compute the offset of each element" in text
+    )  # the term leads the sentence that describes it, without its permalink sign

@@ -110,15 +110,21 @@ def _prose_sentences(text: str) -> tuple[list[str | None], list[str]]:
 
 
 def _heading_at(text: str) -> dict[int, str]:
-    """For each line number, the nearest heading line above it (changelog sections too)."""
-    current, found = "", {}
+    """For each line number, the headings above it, outermost first ("release 1.12
+    (2022-04-07) › Bug fixes": a sub-heading keeps the version its section is under)."""
+    open_: list[tuple[int, str]] = []  # (level, heading) of the sections the line is in
+    found = {}
     lines = text.split("\n")
     for number, line in enumerate(lines):
         following = lines[number + 1] if number + 1 < len(lines) else ""
         top_level = line.strip() and not line.startswith((" ", "\t"))
         if top_level and (_HEADING_LINE.match(line) or _UNDERLINE.match(following)):
-            current = clean(line.lstrip("#* ").rstrip(":"))
-        found[number] = current
+            marks = len(line) - len(line.lstrip("#*"))  # "##", "**": deeper; else level 1
+            level = marks or (2 if following.strip()[:1] in ("-", "~", "^") else 1)
+            while open_ and open_[-1][0] >= level:
+                open_.pop()
+            open_.append((level, clean(line.lstrip("#* ").rstrip(":"))))
+        found[number] = " › ".join(heading for _, heading in open_)
     return found
 
 

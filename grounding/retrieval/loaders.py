@@ -151,11 +151,20 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
     )
 
 
+_TERM_START = re.compile(r"<dt\b", re.IGNORECASE)
+_TERM_END = re.compile(r"</dt\s*>\s*<dd\b[^>]*>\s*(?:<p\b[^>]*>)?", re.IGNORECASE)
+
+
 def _extract_html(raw: str) -> tuple[str, str]:
     """The main text of a page (boilerplate removed by trafilatura) and its <title>."""
     import trafilatura
 
-    text = trafilatura.extract(raw, include_comments=False, include_tables=True) or ""
+    # trafilatura drops definition-list terms (<dt>), where texinfo and Sphinx pages name
+    # the function, type or option that the <dd> describes: each term leads its description
+    # ("ffi_type_pointer: A generic void * pointer.")
+    kept = _TERM_END.sub(": ", _TERM_START.sub("<p", raw))
+    text = trafilatura.extract(kept, include_comments=False, include_tables=True) or ""
+    text = re.sub(r"\s*¶\s*:", ":", text)  # permalink anchors after those terms
     match = re.search(r"<title[^>]*>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
     title = re.sub(r"\s+", " ", match.group(1)) if match else ""
     return html.unescape(title), text

@@ -18,7 +18,7 @@ and cited. Deterministic for a given model and input.
      capitalised name: "When was tar 1.35 released?" over notes that never say
      "1.35"; `answer_types.unmentioned`);
    - the question asks for a kind of answer (a version, a date, a number, ...) and
-     the chosen passage, with its section heading, holds none;
+     the best passage, with its section heading, holds none;
    - even the best passage scores below `min_score`, or holds too little of the
      question's rarest words.
    The first two were chosen on the tune part of eval/realdocs and the demo
@@ -91,9 +91,12 @@ class ExtractiveDecoder:
         if self.require_named and unmentioned(prompt.question, texts):
             return []  # the sources never mention what the question is about
         chosen = self._best(prompt, max_tokens)
-        answer = " ".join(passage.text for passage in chosen)
-        if chosen and self.require_type and has_answer_type(prompt.question, answer) is False:
-            return []  # asks for a version, date, number, ... that the answer lacks
+        if (
+            chosen
+            and self.require_type
+            and has_answer_type(prompt.question, chosen[0].text) is False
+        ):
+            return []  # asks for a version, date, number, ... that the best passage lacks
         return chosen
 
     def _best(self, prompt: Prompt, max_tokens: int) -> list[Passage]:
@@ -102,6 +105,7 @@ class ExtractiveDecoder:
             for p in passages(prompt.sources)
             if not looks_like_instructions(p.text)  # orders are never an answer
         ]
+        candidates += _dated_headings(candidates, prompt.question)
         if not candidates:
             return []
         words = [set(content_words(p.text)) for p in candidates]
@@ -156,6 +160,24 @@ def _with_heading(passage: Passage, question: str) -> Passage:
     if has_answer_type(question, passage.text) is False and has_answer_type(question, heading):
         return replace(passage, text=f"{heading}: {passage.text}")
     return passage
+
+
+def _dated_headings(candidates: list[Passage], question: str) -> list[Passage]:
+    """Section headings that hold the asked-for kind of answer, as passages of their own.
+
+    "When was gzip 1.12 released?" is answered by a changelog heading alone
+    ("Noteworthy changes in release 1.12 (2022-04-07) [stable]"), not by any entry below it.
+    """
+    seen: set[tuple[int, str]] = set()
+    found = []
+    for passage in candidates:
+        key = (passage.source, passage.heading)
+        if not passage.heading or key in seen or passage.heading == passage.text:
+            continue
+        seen.add(key)
+        if has_answer_type(question, passage.heading) and len(passage.heading.split()) >= 2:
+            found.append(replace(passage, text=passage.heading, position=-1))
+    return found
 
 
 def _asks_two_things(question: str) -> bool:
