@@ -58,3 +58,9 @@ def test_score_is_in_unit_interval_and_exact_for_full_coverage() -> None:
 def test_a_semantic_similarity_is_averaged_in() -> None:
     question, answer = "Is libffi thread-safe?", "Bananas are yellow."
     assert relevance(question, answer, similarity=lambda q, a: 0.8) == pytest.approx(0.4)
+
+
+def test_a_shell_variable_matches_its_bare_name() -> None:
+    question = "What does SYSTEMD_BUS_TIMEOUT set?"
+    answer = "$SYSTEMD_BUS_TIMEOUT sets the timeout of D-Bus method calls, in seconds [1]."
+    assert relevance(question, answer) >= RELEVANT_AT

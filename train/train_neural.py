@@ -161,7 +161,7 @@ def report(name: str, data: Arrays, real_rows: np.ndarray, probs: np.ndarray,
             )
             if len(pos) and len(neg)
             else float("nan")
-        )  # noqa: E501
+        )
         line.append(f"{task or 'all'} AUROC {auc:.3f}")
     print(", ".join(line), flush=True)
 

@@ -108,7 +108,7 @@ def _stems(text: str) -> set[str]:
 
 def _stem(word: str) -> str:
     """A crude English stem, enough to match "installs" with "installed"."""
-    word = word.lower().strip(".`'\"")
+    word = word.lower().strip(".`'\"").lstrip("$")  # $VAR is VAR
     if re.search(r"[\d_.$/-]", word):
         return word
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
