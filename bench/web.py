@@ -8,10 +8,11 @@ fuse with local hits); the baseline fetches the pages one after another
 
 `--quality` also checks what the pre-filter costs: on the demo corpus's 40
 questions, with its 34 documents as the result pages, how often the passage
-holding the answer is the first web hit or among the first five, when BM25
-keeps 1 or 2 chunks per page for the embedder and when every chunk is embedded.
+holding the answer is the first web hit or among the first five, with the
+default pre-filter (short windows of the chunks, 2 per page on average, chosen
+by BM25 across all pages) and with more or fewer windows or whole chunks.
 
-    python bench/web.py [--latency 0.2] [--repeats 3] [--candidates N] [--quality]
+    python bench/web.py [--latency 0.2] [--repeats 5] [--candidates N] [--quality]
 """
 
 from __future__ import annotations
@@ -29,11 +30,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from grounding.models import onnx_embedder  # noqa: E402
 from grounding.retrieval.base import Retriever  # noqa: E402
 from grounding.retrieval.chunking import chunk_text  # noqa: E402
-from grounding.retrieval.web import Fetcher, LocalAndWeb, WebSearch, get_provider  # noqa: E402
-from grounding.retrieval.web.passages import WebDocument, embed_texts, select_passages  # noqa: E402
-from grounding.schema import SearchHit  # noqa: E402
+from grounding.retrieval.web import (  # noqa: E402
+    Fetcher,
+    LocalAndWeb,
+    WebSearch,
+    get_provider,
+    passages,
+)
+from grounding.retrieval.web.passages import (  # noqa: E402
+    DEFAULT_CANDIDATES_PER_PAGE,
+    WINDOW_CHARS,
+    WebDocument,
+    embed_texts,
+    select_passages,
+)
+from grounding.schema import Chunk, SearchHit  # noqa: E402
 from tests.web_server import serving  # noqa: E402
 
 QUESTION = "When was the Varnholt lighthouse first lit and who kept it?"
@@ -94,12 +108,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--candidates",
-        type=int,
+        type=float,
         default=None,
-        help="chunks embedded per page (default: WebSearch's default)",
+        help="windows embedded per page on average (default: WebSearch's default)",
     )
     parser.add_argument("--quality", action="store_true", help="also measure the pre-filter's cost")
     args = parser.parse_args()
@@ -149,11 +163,23 @@ def quality() -> None:
     ]
     print(f"answering passage among the web hits ({len(questions)} demo questions, "
           f"{len(documents)} pages):")  # fmt: skip
-    sizes = [len(chunk_text(d.text, d.url)) for d in documents]
-    for limit, label in ((1, "1 chunk per page"), (2, "2 chunks per page"), (10**6, "every chunk")):
-        first = top5 = 0
+    settings = (
+        (DEFAULT_CANDIDATES_PER_PAGE, WINDOW_CHARS, "default"),
+        (1.0, WINDOW_CHARS, ""),
+        (3.0, WINDOW_CHARS, ""),
+        (DEFAULT_CANDIDATES_PER_PAGE, 10**6, ""),
+    )
+    for per_page, window, note in settings:
+        first = top5 = embedded = pieces = 0
         for question in questions:
-            hits = select_passages(question["question"], documents, candidates_per_page=limit)
+            hits = select_passages(
+                question["question"], documents, candidates_per_page=per_page, window_chars=window
+            )
+            texts = [
+                text for _, text in _embedded(question["question"], documents, per_page, window)
+            ]
+            embedded += len(texts)
+            pieces += sum(len(e.ids) for e in onnx_embedder().tokenize(texts))
             answer = " ".join(question["answer_text"].split())
             found = [
                 hit.chunk.doc_id == question["answer_doc"]
@@ -162,9 +188,22 @@ def quality() -> None:
             ]
             first += found[0]
             top5 += any(found[:5])
-        print(f"  BM25 keeps {label:<17}: first {first}/{len(questions)}, top 5 "
-              f"{top5}/{len(questions)}, {sum(min(limit, n) for n in sizes)} passages embedded "
-              "per question")  # fmt: skip
+        shape = f"windows <= {window} chars" if window < 10**6 else "whole chunks"
+        label = f"{per_page:g} per page, {shape}"
+        n = len(questions)
+        print(f"  {label:<32}: first {first}/{n}, top 5 {top5}/{n}; per question "
+              f"{embedded / n:.0f} passages embedded, {pieces / n:.0f} word pieces"
+              + (f"  ({note})" if note else ""))  # fmt: skip
+
+
+def _embedded(
+    question: str, documents: list[WebDocument], per_page: float, window: int
+) -> list[tuple[Chunk, str]]:
+    """The (chunk, window) pairs that `select_passages` embeds for `question`."""
+    pages = [
+        [(c, passages._windows(c.text, window)) for c in passages._chunks(d)] for d in documents
+    ]
+    return passages._prefilter(question, pages, per_page)
 
 
 def time_fetch(fetcher: Fetcher, urls: list[str]) -> float:

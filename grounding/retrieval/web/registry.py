@@ -15,6 +15,7 @@ from grounding.errors import ConfigError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.plugins import WEB_PROVIDERS
 from grounding.retrieval.web.fetch import Fetcher
+from grounding.retrieval.web.passages import DEFAULT_CANDIDATES_PER_PAGE
 from grounding.retrieval.web.provider import SearchProvider, env_or_option
 from grounding.retrieval.web.search import WebSearch
 
@@ -75,7 +76,7 @@ def get_web_search(
     fetch_timeout: float = 8.0,
     fetch_pages: bool = True,
     passages_per_page: int = 1,
-    candidates_per_page: int = 2,
+    candidates_per_page: float = DEFAULT_CANDIDATES_PER_PAGE,
     embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     **provider_options: Any,
 ) -> WebSearch:

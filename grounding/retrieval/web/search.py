@@ -18,6 +18,7 @@ from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.web.fetch import Fetcher, FetchFailure, FetchOutcome, Page
 from grounding.retrieval.web.passages import (
+    DEFAULT_CANDIDATES_PER_PAGE,
     SUSPECT_TAG,
     WebDocument,
     embed_texts,
@@ -39,7 +40,7 @@ class WebSearch(Retriever):
         fetcher: Fetcher | None = None,
         fetch_pages: bool = True,
         passages_per_page: int = 1,
-        candidates_per_page: int = 2,
+        candidates_per_page: float = DEFAULT_CANDIDATES_PER_PAGE,
         embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     ) -> None:
         self.provider = provider
