@@ -247,7 +247,7 @@ def _regenerate(
 def _source(hit: SearchHit, index: int) -> Source:
     chunk = hit.chunk
     return Source(index=index, title=chunk.title, uri=chunk.uri, text=chunk.text,
-                  origin=hit.origin)  # fmt: skip
+                  origin=hit.origin, section=chunk.section)  # fmt: skip
 
 
 def _without_markers(text: str) -> str:

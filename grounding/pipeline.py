@@ -321,6 +321,7 @@ def _number(hits: Sequence[SearchHit]) -> list[Source]:
             uri=hit.chunk.uri,
             text=hit.chunk.text,
             origin=hit.origin,
+            section=hit.chunk.section,
         )
         for i, hit in enumerate(hits, start=1)
     ]

@@ -53,6 +53,7 @@ class Chunk(_Frozen):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     tags: tuple[str, ...] = ()
+    section: str = ""  # the headings the chunk starts under ("release 1.12 › Bug fixes")
 
 
 class SearchHit(_Frozen):
@@ -72,6 +73,7 @@ class Source(_Frozen):
     uri: str
     text: str
     origin: Origin
+    section: str = ""  # the headings its text starts under in its document
 
 
 class Segment(_Frozen):

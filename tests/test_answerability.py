@@ -94,3 +94,28 @@ def test_a_dated_heading_answers_when_a_release_was_made() -> None:
     decoder = get_decoder("extractive")
     prompt = build_prompt("When was gzip 1.12 released?", [CHANGELOG], decoder.count_tokens, 4000)
     assert "2022-04-07" in generate(decoder, prompt)
+
+
+@pytest.mark.slow
+def test_a_chunk_inside_a_release_section_answers_for_that_release() -> None:
+    """The version is in the section heading, which the chunk starts below (`Source.section`):
+    the question is not refused for naming a version the chunk's text lacks."""
+    from grounding.generation.passages import passages
+
+    entry = Source(
+        index=1,
+        title="gzip NEWS",
+        uri="gzip-NEWS.txt",
+        text="  zgrep applied to a crafted file name with two or more newlines can no longer "
+        "overwrite an arbitrary, attacker-selected file.",
+        origin="local",
+        section="Noteworthy changes in release 1.12 (2022-04-07) [stable] › Bug fixes",
+    )
+    assert [p.heading for p in passages([entry])] == [entry.section]
+    decoder = get_decoder("extractive")
+    question = "Which zgrep bug was fixed in gzip 1.12?"
+    prompt = build_prompt(question, [entry], decoder.count_tokens, 4000)
+    assert "attacker-selected file" in generate(decoder, prompt)
+    alone = entry.model_copy(update={"section": ""})
+    prompt = build_prompt(question, [alone], decoder.count_tokens, 4000)
+    assert "attacker-selected file" not in generate(decoder, prompt)  # 1.12 named nowhere

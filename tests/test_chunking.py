@@ -68,3 +68,18 @@ def test_metadata_and_stable_ids() -> None:
 def test_empty_text_gives_no_chunks() -> None:
     assert chunk_text("", "empty.txt") == []
     assert chunk_text("   \n\n  ", "blank.txt") == []
+
+
+def test_a_chunk_knows_the_section_it_starts_in() -> None:
+    news = (
+        "* Noteworthy changes in release 1.12 (2022-04-07) [stable]\n\n"
+        "** Bug fixes\n\n" + "  zgrep no longer mishandles file names with newlines. " * 12 + "\n\n"
+        "* Noteworthy changes in release 1.11 (2021-09-03) [stable]\n\n"
+        "  IBM Z platforms now support hardware-accelerated deflation.\n"
+    )
+    chunks = chunk_text(news, "NEWS", chunk_size=300, chunk_overlap=0)
+    assert chunks[0].section == "Noteworthy changes in release 1.12 (2022-04-07) [stable]"
+    inside = [c for c in chunks if c.text.startswith("zgrep") and c.start > 200]
+    assert inside and inside[0].section.endswith("release 1.12 (2022-04-07) [stable] › Bug fixes")
+    assert chunks[-1].section.startswith("Noteworthy changes in release 1.11")
+    assert all(not c.section for c in chunk_text(PARAGRAPH * 3, "plain", chunk_size=100, chunk_overlap=0))

@@ -17,6 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from grounding.headings import LINK as _LINK
+from grounding.headings import TAG as _TAG
+from grounding.headings import UNDERLINE as _UNDERLINE
+from grounding.headings import clean, heading_lines
 from grounding.schema import Source
 from grounding.text import content_words, sentence_spans
 
@@ -27,20 +31,11 @@ _BACK_REFERENCE = re.compile(
     r"there|both|either|neither|the latter|the former|likewise)\b",
     re.IGNORECASE,
 )
-_UNDERLINE = re.compile(r"^\s*([=\-~^*#+`'\".:_])\1{2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_MARKUP = re.compile(r"\*\*|__|``|`|\|[A-Za-z][\w-]*\|")
-_BULLET = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s+")
 _DIRECTIVE = re.compile(r"^\s*\.\. |^\s*:[\w-]+:")  # reST directives and field lists
 _NAVIGATION = re.compile(r"^\s*(?:next|previous|prev|up|contents|index):\s", re.IGNORECASE)
 _BRACKETED = re.compile(r"^\s*\[[^\]]*\]\s*$")  # "[bug introduced in gzip-1.6]"
 _TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[+|][-=+|:\s]+$")
-_HEADING_LINE = re.compile(
-    r"^(?:#{1,6}\s+|\*{1,3}\s+|version\s+\d|release\s+\d|changes in\s)|^\S.*\d+\.\d+.*$",
-    re.IGNORECASE,
-)
 _MAX_WORDS = 80
 
 
@@ -55,21 +50,11 @@ class Passage:
     heading: str = ""  # the nearest heading above it ("version 1.34 - ..., 2021-02-13")
 
 
-def clean(sentence: str) -> str:
-    """The sentence without links, tags, emphasis, literals, bullets or line breaks."""
-    text = _LINK.sub(r"\1", sentence)
-    text = _TAG.sub(" ", text)
-    text = _MARKUP.sub("", text)
-    text = _BULLET.sub("", text)
-    text = re.sub(r"\s*[:\-]{2,}\s*$", ".", text)  # "::" ending a reST sentence
-    return " ".join(text.split())
-
-
 def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
     """Every usable passage of `sources`, in source order (see the module docstring)."""
     found: list[Passage] = []
     for rank, source in enumerate(sources):
-        kept, headings = _prose_sentences(source.text)
+        kept, headings = _prose_sentences(source.text, source.section)
         for i, sentence in enumerate(kept):
             if sentence is None:
                 continue
@@ -86,14 +71,15 @@ def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
     return found
 
 
-def _prose_sentences(text: str) -> tuple[list[str | None], list[str]]:
-    """Cleaned sentences of `text` (None where debris, kept for adjacency) and their headings."""
+def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[str]]:
+    """Cleaned sentences of `text` (None where debris, kept for adjacency) and their headings:
+    those above them in `text`, else the `section` the text starts in."""
     blanked = _blank_debris(text)
-    headings = _heading_at(text)
+    headings = heading_lines(text)
     out: list[str | None] = []
     above: list[str] = []
     for start, end in sentence_spans(blanked):
-        above.append(headings.get(text.count("\n", 0, start), ""))
+        above.append(headings.get(text.count("\n", 0, start)) or section)
         sentence = clean(blanked[start:end])
         words = content_words(sentence)
         letters = sum(c.isalpha() for c in sentence)
@@ -107,25 +93,6 @@ def _prose_sentences(text: str) -> tuple[list[str | None], list[str]]:
             continue
         out.append(sentence)
     return out, above
-
-
-def _heading_at(text: str) -> dict[int, str]:
-    """For each line number, the headings above it, outermost first ("release 1.12
-    (2022-04-07) › Bug fixes": a sub-heading keeps the version its section is under)."""
-    open_: list[tuple[int, str]] = []  # (level, heading) of the sections the line is in
-    found = {}
-    lines = text.split("\n")
-    for number, line in enumerate(lines):
-        following = lines[number + 1] if number + 1 < len(lines) else ""
-        top_level = line.strip() and not line.startswith((" ", "\t"))
-        if top_level and (_HEADING_LINE.match(line) or _UNDERLINE.match(following)):
-            marks = len(line) - len(line.lstrip("#*"))  # "##", "**": deeper; else level 1
-            level = marks or (2 if following.strip()[:1] in ("-", "~", "^") else 1)
-            while open_ and open_[-1][0] >= level:
-                open_.pop()
-            open_.append((level, clean(line.lstrip("#* ").rstrip(":"))))
-        found[number] = " › ".join(heading for _, heading in open_)
-    return found
 
 
 def _blank_debris(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from grounding.headings import sections_at
 from grounding.schema import Chunk
 
 __all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "chunk_id", "chunk_text"]
@@ -30,7 +31,8 @@ def chunk_text(
 ) -> list[Chunk]:
     """Chunks of `text` on paragraph, then sentence, then word boundaries.
 
-    Each chunk keeps its character offsets: `text[chunk.start:chunk.end] == chunk.text`.
+    Each chunk keeps its character offsets: `text[chunk.start:chunk.end] == chunk.text`, and
+    the headings of the document it starts under (`section`).
     """
     from langchain_text_splitters import RecursiveCharacterTextSplitter  # slow import: on use
 
@@ -42,12 +44,16 @@ def chunk_text(
         add_start_index=True,
         strip_whitespace=True,
     )
-    chunks: list[Chunk] = []
+    pieces: list[tuple[int, str]] = []
     search_from = 0
     for document in splitter.create_documents([text]):
         piece = document.page_content
         start = _locate(text, piece, document.metadata.get("start_index", -1), search_from)
         search_from = start + 1
+        pieces.append((start, piece))
+    sections = sections_at(text, [start for start, _ in pieces])
+    chunks: list[Chunk] = []
+    for (start, piece), section in zip(pieces, sections, strict=True):
         chunks.append(
             Chunk(
                 id=chunk_id(doc_id, start, piece),
@@ -58,6 +64,7 @@ def chunk_text(
                 start=start,
                 end=start + len(piece),
                 tags=tags,
+                section=section,
             )
         )
     return chunks

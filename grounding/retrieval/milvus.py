@@ -131,6 +131,13 @@ class MilvusIndex(Updatable, Retriever):
                 f"index {str(name_or_path)!r}: Milvus has no collection "
                 f"{index.location.collection!r}; rebuild it with --force"
             )
+        described = client.describe_collection(index.location.collection)
+        stored = {field["name"] for field in described["fields"]}
+        if missing := [name for name in FIELDS if name not in stored]:
+            raise IndexStoreError(
+                f"index {str(name_or_path)!r} was built by an older grounding (its Milvus rows "
+                f"have no {', '.join(missing)}); rebuild it with --force"
+            )
         client.load_collection(index.location.collection)
         index._live = True
         index._count = index._stored_count()

@@ -1,7 +1,8 @@
 """The Milvus side of a Milvus index: the collection's schema, rows, filter expressions, searches.
 
 One row per chunk: `id` (primary key), `doc_id`, `title`, `uri`, `text`, `start`,
-`end`, `tags` (an array), `vector` (the unit embedding) and, for hybrid indexes,
+`end`, `tags` (an array), `section` (the headings the chunk starts under), `vector` (the unit
+embedding) and, for hybrid indexes,
 `sparse`: a BM25 vector that Milvus computes from `text` with its BM25 function.
 """
 
@@ -29,7 +30,7 @@ __all__ = [
     "row_of",
 ]
 
-FIELDS = ("id", "doc_id", "title", "uri", "text", "start", "end", "tags")
+FIELDS = ("id", "doc_id", "title", "uri", "text", "start", "end", "tags", "section")
 RRF_K = 60  # the same constant as the local index's reciprocal-rank fusion
 _LONG = 8192
 _TEXT = 65535
@@ -64,6 +65,7 @@ def create_collection(
     schema.add_field(
         "tags", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_TAGS, max_length=512
     )
+    schema.add_field("section", DataType.VARCHAR, max_length=_LONG)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     params = client.prepare_index_params()
     kind, build = _vector_index(index_type)

@@ -87,7 +87,7 @@ class ExtractiveDecoder:
             yield ("" if position == 0 else " ") + _cite(passage.text, passage.source)
 
     def _choose(self, prompt: Prompt, max_tokens: int) -> list[Passage]:
-        texts = [f"{source.title}\n{source.text}" for source in prompt.sources]
+        texts = [f"{source.title}\n{source.section}\n{source.text}" for source in prompt.sources]
         if self.require_named and unmentioned(prompt.question, texts):
             return []  # the sources never mention what the question is about
         chosen = self._best(prompt, max_tokens)
