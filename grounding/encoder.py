@@ -20,7 +20,8 @@ classification) is exported with that head, and its output is the logits.
                                                         # tokenizers Encodings (offsets, word ids)
 
 `OnnxEncoder(onnx_path, tokenizer_folder)` opens a file made elsewhere. Inputs are
-sorted by length and batched so each batch pads little; results come back in input order.
+tokenised once, sorted by their length in word pieces and batched so each batch pads
+little; results come back in input order.
 One encoder may be used from many threads at once (ONNX Runtime sessions and the
 tokenizer are thread-safe; nothing here changes after construction).
 """
@@ -133,7 +134,10 @@ class OnnxEncoder:
 
     def run_batch(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> EncoderBatch:
         """Tokenise `texts` (with `pairs` as second segments) and run them as one batch."""
-        encodings = self.tokenize(texts, pairs)
+        return self._run(self.tokenize(texts, pairs))
+
+    def _run(self, encodings: Sequence[Any]) -> EncoderBatch:
+        """Run already tokenised inputs as one batch, padded to the longest."""
         width = max((len(e.ids) for e in encodings), default=0)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -145,7 +149,9 @@ class OnnxEncoder:
             types[row, :count] = encoding.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         output = self._session.run(None, {name: feed[name] for name in self._inputs})[0]
-        return EncoderBatch(output=np.asarray(output), attention_mask=mask, encodings=encodings)
+        return EncoderBatch(
+            output=np.asarray(output), attention_mask=mask, encodings=list(encodings)
+        )
 
     def outputs(
         self, texts: Sequence[str], pairs: Sequence[str] | None = None, batch_size: int = 32
@@ -177,16 +183,14 @@ class OnnxEncoder:
     def _batches(
         self, texts: Sequence[str], pairs: Sequence[str] | None, batch_size: int
     ) -> list[tuple[list[int], EncoderBatch]]:
-        """Longest first (by characters), so each batch pads little."""
-        order = sorted(
-            range(len(texts)),
-            key=lambda i: -(len(texts[i]) + (len(pairs[i]) if pairs is not None else 0)),
-        )
+        """Tokenised once, then run longest first (in word pieces; ties in input order), so
+        each batch pads little."""
+        encodings = self.tokenize(texts, pairs)
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
         done = []
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
-            chosen_pairs = [pairs[i] for i in rows] if pairs is not None else None
-            done.append((rows, self.run_batch([texts[i] for i in rows], chosen_pairs)))
+            done.append((rows, self._run([encodings[i] for i in rows])))
         return done
 
 

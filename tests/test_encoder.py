@@ -14,6 +14,7 @@ import pytest
 from grounding import models
 from grounding.encoder import OnnxEncoder
 from grounding.errors import ConfigError, ModelError
+from grounding.retrieval import embedding
 from grounding.retrieval.chunking import chunk_text
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,26 @@ def test_outputs_are_token_level_without_padding_and_take_pairs() -> None:
     assert paired.encodings[0].sequence_ids.count(1) > 0  # the pair is a second segment
     with pytest.raises(ModelError):
         encoder.run_batch(["a", "b"], ["only one"])
+
+
+def test_batches_are_cut_by_word_pieces_and_workers_get_the_same_vectors() -> None:
+    # characters and word pieces disagree: digits cost a piece each, plain words one per word
+    texts = [
+        ("7 " * (i % 40)) + "lighthouse keeper " * (1 + (i * 7) % 23) if i % 2 else
+        "0123456789" * (1 + i % 9) + " ok" for i in range(300)
+    ]  # fmt: skip
+    lengths = embedding.text_lengths(texts, backend="onnx")
+    assert lengths == [len(e.ids) for e in models.onnx_embedder().tokenize(texts)]
+    by_characters = sorted(range(300), key=lambda i: -len(texts[i]))
+    assert [lengths[i] for i in by_characters] != sorted(lengths, reverse=True)
+    batches = embedding.embedding_batches(texts, 32, backend="onnx")
+    assert sorted(row for rows in batches for row in rows) == list(range(300))
+    ordered = [lengths[row] for rows in batches for row in rows]
+    assert ordered == sorted(lengths, reverse=True)  # longest first, in word pieces
+    together = embedding.embed_texts(texts, batch_size=32, progress=False, backend="onnx")
+    for rows in batches[:3] + batches[-2:]:  # a worker given one group (Ray) gets the same rows
+        alone = models.embed([texts[row] for row in rows], backend="onnx")
+        np.testing.assert_allclose(alone, together[rows], atol=1e-6)
 
 
 def test_an_unusable_model_folder_is_a_model_error(tmp_path: Path) -> None:

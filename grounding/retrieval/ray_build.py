@@ -97,7 +97,8 @@ def _embed(pool: RayPool, texts: list[str], index: Index, show: bool) -> np.ndar
     from tqdm.auto import tqdm
 
     model, backend = index.settings.embedding_model, index.settings.embedding_backend
-    calls = embedding_batches(texts)  # many small groups: the workers stay evenly busy
+    # many small groups: the workers stay evenly busy
+    calls = embedding_batches(texts, model_name=model, backend=backend)
     vectors: np.ndarray | None = None
     with tqdm(total=len(texts), unit="chunk", desc="embedding", disable=not show) as bar:
         groups = [[texts[i] for i in rows] for rows in calls]

@@ -73,7 +73,10 @@ class StagedEmbeddings:
             self.folder.mkdir(parents=True, exist_ok=True)
         show = sys.stderr.isatty() if progress is None else progress
         with tqdm(total=len(missing), unit="chunk", desc="embedding", disable=not show) as bar:
-            for number, call in enumerate(embedding_calls([texts[row] for row in missing])):
+            calls = embedding_calls(
+                [texts[row] for row in missing], model_name=self.model, backend=self.backend
+            )
+            for number, call in enumerate(calls):
                 chosen = [missing[i] for i in call]
                 made = embed_texts(
                     [texts[row] for row in chosen], self.model, progress=False, backend=self.backend
