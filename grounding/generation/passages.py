@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from grounding.headings import LINK as _LINK
 from grounding.headings import TAG as _TAG
 from grounding.headings import UNDERLINE as _UNDERLINE
-from grounding.headings import clean, heading_lines
+from grounding.headings import clean, sections_at
 from grounding.schema import Source
 from grounding.text import content_words, sentence_spans
 
@@ -75,11 +75,10 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
     """Cleaned sentences of `text` (None where debris, kept for adjacency) and their headings:
     those above them in `text`, else the `section` the text starts in."""
     blanked = _blank_debris(text)
-    headings = heading_lines(text)
+    spans = sentence_spans(blanked)
+    above = [found or section for found in sections_at(text, [start for start, _ in spans])]
     out: list[str | None] = []
-    above: list[str] = []
-    for start, end in sentence_spans(blanked):
-        above.append(headings.get(text.count("\n", 0, start)) or section)
+    for start, end in spans:
         sentence = clean(blanked[start:end])
         words = content_words(sentence)
         letters = sum(c.isalpha() for c in sentence)
