@@ -18,8 +18,6 @@ row. The holdout files are never read.
 from __future__ import annotations
 
 import argparse
-import functools
-import hashlib
 import json
 import math
 import sys
@@ -34,7 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "train"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from split_data import source_key  # noqa: E402
 from synthetic import synthetic_rows  # noqa: E402
 
 from grounding.checking.records import flatten_record, is_record  # noqa: E402
@@ -54,20 +54,15 @@ class Window:
     evidence: str
 
 
-@functools.lru_cache(maxsize=8)
-def _units(sources: tuple[str, ...]) -> tuple[str, ...]:
+def evidence_units(sources: Sequence[str]) -> list[str]:
+    """The sources cut into sentences, and records into "field: value" facts, in order."""
     units: list[str] = []
     for source in sources:
         if is_record(source):
             units.extend(flatten_record(source))
         else:
             units.extend(source[s:e] for s, e in sentence_spans(source))
-    return tuple(units)
-
-
-def evidence_units(sources: Sequence[str]) -> tuple[str, ...]:
-    """The sources cut into sentences, and records into "field: value" facts, in order."""
-    return _units(tuple(sources))
+    return units
 
 
 def _chunks(answer: str, limit: int, count: Any) -> list[tuple[int, int]]:
@@ -128,8 +123,8 @@ def windows(
 
 
 def fold_of(sources: list[str]) -> int:
-    joined = "\n\u241e\n".join(source.strip() for source in sources)
-    return int(hashlib.sha256(joined.encode()).hexdigest()[8:16], 16) % FOLDS
+    """The row's fold: from other digits of the hash that `split_data` splits holdout by."""
+    return int(source_key(sources)[8:16], 16) % FOLDS
 
 
 def load(data: Path) -> list[dict]:

@@ -298,7 +298,7 @@ def main() -> None:
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(answer_p, labels)
     calibrated = iso.predict(answer_p)
     n = len(examples)
-    if args.oof:  # answer, claim-stage and word scores, for train_stack.py and train_v3.py
+    if args.oof:  # answer, claim-stage and word scores, for train_stack.py
         with args.oof.open("w", encoding="utf-8") as out:
             for ex, p, cp, tp in zip(both, calibrated, claim_p, both_token_p, strict=True):
                 out.write(json.dumps({
