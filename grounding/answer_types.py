@@ -38,7 +38,9 @@ _ENV_VAR = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\$[A-Z_]+|\b[A-Z]{3,}\b")
 _CODE = re.compile(r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`")
 _PERSON = re.compile(r"\b[A-Z][\w'’-]+ (?:[A-Z]\. )?[A-Z][\w'’-]+")
 
-_WHICH = r"\b(?:which|what) (?:[\w.+-]+ ){0,2}"  # "which", "which tar", "what dpkg-deb"
+# "which", "which tar", "what dpkg-deb", "what is the maximum", "what is the largest window"
+_WHICH = r"\b(?:which|what) (?:(?:is|are|was|were) )?(?:(?:the|a|an) )?(?:[\w.+-]+ ){0,2}"
+_PATH = re.compile(r"(?:^|[\s\"'`(=])~?/[\w.-]+")
 
 
 def _asks(pattern: str) -> re.Pattern[str]:
@@ -58,13 +60,17 @@ _TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
         _asks(
             r"\bhow (?:many|much|long|big|large|fast|often|old)\b|"
             + _WHICH
-            + r"(?:number|size|percentage|port|level|limit)\b"
+            + r"(?:number|size|percentage|port|level|limit|ratio|count|amount|timeout|u?id|gid)"
+            r"s?\b|"
+            r"\bin (?:(?:nano|micro|milli)?seconds|minutes|hours|days|(?:kilo|mega|giga)?bytes|"
+            r"percent)\b"
         ),
         "number",
         _NUMBER,
     ),
     (_asks(_WHICH + r"(?:option|flag|switch)\b"), "option", _OPTION),
     (_asks(_WHICH + r"(?:environment )?variable\b"), "variable", _ENV_VAR),
+    (_asks(_WHICH + r"(?:directory|folder|path|login shell)\b"), "path", _PATH),
     (_asks(_WHICH + r"(?:function|method|class|macro|command|program)\b"), "code", _CODE),
     (_asks(r"^\s*who\b"), "person", _PERSON),
 )
@@ -77,9 +83,28 @@ def answer_type(question: str) -> str | None:
 
 
 def has_answer_type(question: str, text: str) -> bool | None:
-    """Whether `text` holds the kind of answer `question` asks for; None when it asks none."""
+    """Whether `text` holds the kind of answer `question` asks for; None when it asks none.
+
+    What the question itself names does not count: "Which function releases the memory
+    that ffi_closure_alloc handed out?" is not answered by a sentence whose only
+    function is ffi_closure_alloc, nor "How many bytes ... on x86-64?" by "x86-64"."""
     asked = _asked(question)
-    return bool(asked[2].search(text)) if asked else None
+    if not asked:
+        return None
+    named = set(_words(question))
+    for match in asked[2].finditer(text):
+        start = text.rfind(" ", 0, match.start() + 1) + 1  # widened to whole words
+        end = text.find(" ", max(match.end() - 1, match.start()))
+        found = _words(text[start : end if end >= 0 else len(text)])
+        if not found or any(word not in named for word in found):
+            return True
+    return False
+
+
+def _words(text: str) -> list[str]:
+    """Whitespace-separated words, lower case, without surrounding punctuation or `$`."""
+    words = (w.strip("()[]{}<>.,;:!?'\"`*").lstrip("$").lower() for w in text.split())
+    return [w for w in words if w]
 
 
 def _asked(question: str) -> tuple[re.Pattern[str], str, re.Pattern[str]] | None:

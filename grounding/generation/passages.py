@@ -9,7 +9,12 @@ A source chunk is split into sentences; each sentence becomes a passage after:
   ``literals``, bullets and line breaks go;
 - a fragment gets its neighbour: a sentence that points back ("This is the
   default.") is joined to the sentence before it, and one that ends with a colon
-  ("We add a new field:") to the line after it.
+  ("We add a new field:") to the line after it; a sentence too short to stand
+  alone ("It had uid 37.", a list item "LIBFFI_TMPDIR.") joins the one before it
+  in the same paragraph rather than being dropped.
+
+Indented lines are code only when they do not read as prose: manuals that indent
+every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ _DIRECTIVE = re.compile(r"^\s*\.\. |^\s*:[\w-]+:")  # reST directives and field 
 _NAVIGATION = re.compile(r"^\s*(?:next|previous|prev|up|contents|index):\s", re.IGNORECASE)
 _BRACKETED = re.compile(r"^\s*\[[^\]]*\]\s*$")  # "[bug introduced in gzip-1.6]"
 _TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[+|][-=+|:\s]+$")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MAX_WORDS = 80
 
 
@@ -78,19 +84,19 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
     spans = sentence_spans(blanked)
     above = [found or section for found in sections_at(text, [start for start, _ in spans])]
     out: list[str | None] = []
-    for start, end in spans:
+    for number, (start, end) in enumerate(spans):
         sentence = clean(blanked[start:end])
         words = content_words(sentence)
         letters = sum(c.isalpha() for c in sentence)
-        if (
-            len(sentence.split()) < 3
-            or len(words) < 2
-            or letters < 0.6 * len(sentence)
-            or _BRACKETED.match(sentence)
-        ):
-            out.append(None)
+        alphanumeric = sum(c.isalnum() for c in sentence)
+        full = len(sentence.split()) >= 3 and len(words) >= 2
+        prose = alphanumeric >= 0.6 * len(sentence) and letters >= 0.4 * len(sentence)
+        out.append(sentence if full and prose else None)
+        if full or _BRACKETED.match(sentence) or alphanumeric < 0.5 * len(sentence):
             continue
-        out.append(sentence)
+        kept = out[number - 1] if number else None  # a short tail joins the sentence before
+        if kept and not _PARAGRAPH_BREAK.search(blanked, spans[number - 1][1], start):
+            out[number - 1] = f"{kept} {sentence}"  # "It had uid 37.", "LIBFFI_TMPDIR."
     return out, above
 
 
@@ -128,5 +134,20 @@ def _debris_line(line: str) -> bool:
 
 
 def _looks_like_code(line: str) -> bool:
+    if _reads_as_prose(line):
+        return False  # indented prose: "is no longer created by default; they had uid/gid 41."
     symbols = sum(c in "{}();=<>[]$&|\\/*" for c in line)
     return symbols >= 2 or line.endswith((";", "{", "}", ")")) or "=" in line
+
+
+def _reads_as_prose(line: str) -> bool:
+    """Mostly plain words, at least four, no comment marker or statement end."""
+    words = line.split()
+    plain = sum(w.strip("()[],.;:!?'\"").isalpha() for w in words)
+    return (
+        plain >= 4
+        and plain >= 0.75 * len(words)
+        and not line.startswith(("/", "*", "#", "--"))
+        and not line.endswith((";", "{", "}"))
+        and "=" not in line
+    )

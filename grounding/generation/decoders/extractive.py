@@ -11,14 +11,16 @@ and cited. Deterministic for a given model and input.
    TYPE_MISSING when the question asks for a kind of answer (a number, a date, a
    version, an option, a variable, a name) that the passage does not hold.
 3. The best passage answers; a second one joins only when it scores nearly as
-   well and holds question words the first lacks (no padding). A question that
-   asks two things ("When ..., and who ...?") lets it join a little further below.
+   well (`relative_cutoff` of the best score, 0.75 chosen on the tune questions) and
+   holds question words the first lacks (no padding). A question that asks two
+   things ("When ..., and who ...?") lets it join a little further below.
 4. The decoder refuses with `REFUSAL` when the sources cannot answer:
    - no source mentions a thing the question names (a version, an identifier, a
      capitalised name: "When was tar 1.35 released?" over notes that never say
      "1.35"; `answer_types.unmentioned`);
    - the question asks for a kind of answer (a version, a date, a number, ...) and
-     the best passage, with its section heading, holds none;
+     the best passage, with its section heading, holds none besides those the
+     question names itself (`answer_types.has_answer_type`);
    - even the best passage scores below `min_score`, or holds too little of the
      question's rarest words.
    The first two were chosen on the tune part of eval/realdocs and the demo
@@ -35,7 +37,7 @@ from dataclasses import replace
 import numpy as np
 
 from grounding import models
-from grounding.answer_types import REFUSAL, has_answer_type, unmentioned
+from grounding.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
 from grounding.generation.passages import Passage, passages
 from grounding.generation.prompt import Prompt
 from grounding.text import content_words, looks_like_instructions
@@ -45,6 +47,7 @@ _ASKS = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.I
 __all__ = ["NO_ANSWER", "ExtractiveDecoder"]
 
 NO_ANSWER = REFUSAL
+_HEADING_TYPES = ("version", "date")  # what a heading can answer: "release 1.12 (2022-04-07)"
 RANK_PENALTY = 0.01  # per place down the sources
 TYPE_MISSING = 1.0  # no gain on the tune questions at 0.6: off by default
 
@@ -58,7 +61,7 @@ class ExtractiveDecoder:
         max_passages: int = 3,
         min_score: float = 0.24,
         min_coverage: float = 0.05,
-        relative_cutoff: float = 0.8,
+        relative_cutoff: float = 0.75,
         type_missing: float = TYPE_MISSING,
         length_penalty: float = 0.0015,
         rank_penalty: float = RANK_PENALTY,
@@ -155,7 +158,7 @@ def _with_heading(passage: Passage, question: str) -> Passage:
     answers "which release?" only with its section heading ("release 1.11 (2021-09-03)").
     """
     heading = passage.heading
-    if not heading or heading in passage.text:
+    if not heading or heading in passage.text or answer_type(question) not in _HEADING_TYPES:
         return passage
     if has_answer_type(question, passage.text) is False and has_answer_type(question, heading):
         return replace(passage, text=f"{heading}: {passage.text}")
@@ -168,6 +171,8 @@ def _dated_headings(candidates: list[Passage], question: str) -> list[Passage]:
     "When was gzip 1.12 released?" is answered by a changelog heading alone
     ("Noteworthy changes in release 1.12 (2022-04-07) [stable]"), not by any entry below it.
     """
+    if answer_type(question) not in _HEADING_TYPES:
+        return []
     seen: set[tuple[int, str]] = set()
     found = []
     for passage in candidates:

@@ -1,0 +1,74 @@
+"""Answer types: the kind a question asks for, and values the question does not name itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from grounding.answer_types import answer_type, has_answer_type
+from grounding.generation.passages import passages
+from grounding.schema import Source
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What is the maximum number of arguments ffi_call accepts?", "number"),
+        ("What is the largest window size zstd supports?", "number"),
+        ("Which uid did the operator user have?", "number"),
+        ("What is the default value of SYSTEMD_BUS_TIMEOUT in seconds?", "number"),
+        ("What is the login shell of the sync user?", "path"),
+        ("Which directory holds the spool files?", "path"),
+        ("What does tar's --clamp-mtime option do to --mtime?", None),  # asks what it does
+    ],
+)
+def test_the_asked_kind_is_found_after_is_the_and_adjectives(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+def test_a_value_the_question_names_does_not_answer_it() -> None:
+    frees = "Which function releases the memory that ffi_closure_alloc handed out?"
+    assert has_answer_type(frees, "ffi_closure_alloc (size): allocate a chunk.") is False
+    assert has_answer_type(frees, "Free it with ffi_closure_free.") is True
+    size = "How many bytes does a ffi_closure object take on x86-64?"
+    assert has_answer_type(size, "Closures on x86-64 are allocated specially.") is False
+    assert has_answer_type(size, "On x86-64 a closure takes 48 bytes.") is True
+    released = "When was gzip 1.12 released?"
+    assert has_answer_type(released, "release 1.12 [stable]") is False
+    assert has_answer_type(released, "release 1.12 (2022-04-07) [stable]") is True
+    assert has_answer_type("Is it thread-safe?", "It is.") is None  # asks no kind
+
+
+USERS = Source(
+    index=1,
+    title="users and groups",
+    uri="users-and-groups.txt",
+    text="   sync\n"
+    "          The shell of user sync is /bin/sync. Thus, if its\n"
+    '          password is set to something easy to guess (such as ""),\n'
+    "          anyone can sync the system at the console.\n\n"
+    "   operator\n"
+    "          In Debian the operator user is no longer created by default.\n"
+    "          It had uid 37.\n\n"
+    "          Short.\n",
+    origin="local",
+)
+
+
+def test_indented_prose_is_not_taken_for_code_and_short_tails_stay() -> None:
+    texts = [p.text for p in passages([USERS])]
+    assert any(t.endswith("The shell of user sync is /bin/sync.") for t in texts)
+    assert any('(such as ""), anyone can sync the system' in t for t in texts)
+    assert any(t.endswith("no longer created by default. It had uid 37.") for t in texts)
+    assert not any("Short." in t for t in texts)  # after a blank line: nothing to join
+
+
+def test_code_lines_are_still_left_out() -> None:
+    code = Source(
+        index=1,
+        title="example",
+        uri="example.html",
+        text="Call it like this:\n\n    if (ffi_prep_cif (&cif, abi, 0, rtype, NULL) == FFI_OK)\n"
+        "      ffi_call (&cif, fn, &result, values);\n",
+        origin="local",
+    )
+    assert not any("ffi_call (&cif" in p.text for p in passages([code]))
