@@ -72,3 +72,47 @@ def test_code_lines_are_still_left_out() -> None:
         origin="local",
     )
     assert not any("ffi_call (&cif" in p.text for p in passages([code]))
+
+
+GZIP = Source(
+    index=1,
+    title="gzip NEWS",
+    uri="gzip-NEWS.txt",
+    text="** Changes in behavior\n\n"
+    "  Compressed gzip output no longer contains the current time as a\n"
+    "  timestamp when the input is not a regular file.  Instead, the output\n"
+    "  contains a null (zero) timestamp.  This makes gzip's behavior more\n"
+    "  reproducible when used as part of a pipeline.\n",
+    origin="local",
+)
+
+
+@pytest.mark.slow
+def test_the_best_sentence_keeps_the_sentence_that_continues_it() -> None:
+    from grounding.generation.base import generate
+    from grounding.generation.decoders import get_decoder
+    from grounding.generation.prompt import build_prompt
+
+    question = "What timestamp does gzip put in its output when the input is not a regular file?"
+    decoder = get_decoder("extractive")
+    answer = generate(decoder, build_prompt(question, [GZIP], decoder.count_tokens, 4000))
+    assert "null (zero) timestamp" in answer
+    assert answer.index("no longer contains") < answer.index("Instead")  # in reading order
+    alone = get_decoder("extractive", continued_cutoff=2.0)  # never continued
+    answer = generate(alone, build_prompt(question, [GZIP], alone.count_tokens, 4000))
+    assert "null (zero)" not in answer
+
+
+@pytest.mark.slow
+def test_a_question_for_a_uid_is_answered_by_the_sentence_with_the_number() -> None:
+    from grounding.generation.base import generate
+    from grounding.generation.decoders import get_decoder
+    from grounding.generation.prompt import build_prompt
+
+    decoder = get_decoder("extractive")
+    question = "Which uid did the operator user have?"
+    answer = generate(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
+    assert "uid 37" in answer
+    question = "Which uid did the sync user have?"  # USERS gives none for sync
+    answer = generate(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
+    assert "do not answer" in answer
