@@ -22,9 +22,9 @@ _REFUSALS = (
     "cannot answer",
 )
 
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|dozens?|"
-    r"hundreds?|thousands?|millions?|billions?|single|double|half)\b",
+_NUMBER = re.compile(  # a digit not inside a name ("Huff0", "LZ4"), or a number word
+    r"(?<![A-Za-z_])\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twice|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?|single|double|half)\b",
     re.IGNORECASE,
 )
 _DATE = re.compile(

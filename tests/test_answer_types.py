@@ -116,3 +116,27 @@ def test_a_question_for_a_uid_is_answered_by_the_sentence_with_the_number() -> N
     question = "Which uid did the sync user have?"  # USERS gives none for sync
     answer = generate(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
     assert "do not answer" in answer
+
+
+def test_code_run_into_prose_and_link_definitions_are_not_passages() -> None:
+    manual = Source(
+        index=1,
+        title="Types",
+        uri="Types.html",
+        text="You can query the size at run time. "
+        "if (ffi_prep_cif (&cif, desired_abi, 0, desired_type, NULL) == FFI_OK) "
+        "ffi_type *desired_type; ffi_abi desired_abi;\n"
+        "[zlib]: https://www.zlib.net/\n"
+        "Function: void *ffi_closure_alloc (size_t size, void **code): Allocate a chunk.\n",
+        origin="local",
+    )
+    texts = [p.text for p in passages([manual])]
+    assert "You can query the size at run time." in texts
+    assert not any("FFI_OK" in t or "zlib.net" in t for t in texts)
+    assert any(t.startswith("Function: void *ffi_closure_alloc") for t in texts)  # a definition
+
+
+def test_a_digit_inside_a_name_is_not_a_number() -> None:
+    question = "What is the largest window size zstd supports?"
+    assert has_answer_type(question, "It is backed by the Huff0 and FSE libraries.") is False
+    assert has_answer_type(question, "Windows up to 2 GB are supported.") is True

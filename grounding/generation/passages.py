@@ -40,6 +40,19 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _DIRECTIVE = re.compile(r"^\s*\.\. |^\s*:[\w-]+:")  # reST directives and field lists
 _NAVIGATION = re.compile(r"^\s*(?:next|previous|prev|up|contents|index):\s", re.IGNORECASE)
 _BRACKETED = re.compile(r"^\s*\[[^\]]*\]\s*$")  # "[bug introduced in gzip-1.6]"
+_LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S")  # "[zlib]: https://www.zlib.net/"
+_CODE_SIGNS = tuple(
+    re.compile(p)
+    for p in (
+        r"[=!]=",
+        r"\(&\w",
+        r"[;{\\]\s*$",
+        r"\w \*\w+\s*[;,)]",
+        r"\w\s?\(\s*[&*]?\w+\s*,",
+        r"##",
+    )
+)
+_CODE_START = re.compile(r"^(?:if|for|while|switch|return)\s*\(")
 _TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[+|][-=+|:\s]+$")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MAX_WORDS = 80
@@ -91,6 +104,7 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
         alphanumeric = sum(c.isalnum() for c in sentence)
         full = len(sentence.split()) >= 3 and len(words) >= 2
         prose = alphanumeric >= 0.6 * len(sentence) and letters >= 0.4 * len(sentence)
+        prose = prose and not _reads_as_code(sentence)
         out.append(sentence if full and prose else None)
         if full or _BRACKETED.match(sentence) or alphanumeric < 0.5 * len(sentence):
             continue
@@ -125,12 +139,20 @@ def _debris_line(line: str) -> bool:
         return True
     if _NAVIGATION.match(line) or _BRACKETED.match(line) or _DIRECTIVE.match(line):
         return True
+    if _LINK_DEFINITION.match(line):
+        return True
     if stripped.startswith(("$ ", ">>> ", "... ", "|")):
         return True
     if line.startswith(("    ", "\t")) and _looks_like_code(stripped):
         return True
     without = _TAG.sub("", _LINK.sub("", stripped)).strip(" -*|")
     return not any(c.isalpha() for c in without)  # badges, images, tags only
+
+
+def _reads_as_code(sentence: str) -> bool:
+    """A sentence of code that no blank line set apart: "if (f (&cif, 0) == FFI_OK)"."""
+    signs = sum(bool(sign.search(sentence)) for sign in _CODE_SIGNS)
+    return signs >= 2 or bool(_CODE_START.match(sentence))
 
 
 def _looks_like_code(line: str) -> bool:
