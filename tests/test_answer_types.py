@@ -140,3 +140,24 @@ def test_a_digit_inside_a_name_is_not_a_number() -> None:
     question = "What is the largest window size zstd supports?"
     assert has_answer_type(question, "It is backed by the Huff0 and FSE libraries.") is False
     assert has_answer_type(question, "Windows up to 2 GB are supported.") is True
+
+
+@pytest.mark.slow
+def test_a_passage_that_points_at_the_asked_thing_brings_the_sentence_naming_it() -> None:
+    from grounding.generation.base import generate
+    from grounding.generation.decoders import get_decoder
+    from grounding.generation.prompt import build_prompt
+
+    groups = Source(
+        index=1,
+        title="users and groups",
+        uri="users-and-groups.txt",
+        text="   adm\n          Group adm is used for system monitoring tasks. Members\n"
+        "          of this group can read many log files in /var/log, and\n"
+        "          can use xconsole.\n",
+        origin="local",
+    )
+    decoder = get_decoder("extractive")
+    question = "Which group may read many of the log files in /var/log?"
+    answer = generate(decoder, build_prompt(question, [groups], decoder.count_tokens, 4000))
+    assert "Group adm" in answer and answer.index("Group adm") < answer.index("this group")

@@ -18,7 +18,9 @@ and cited. Deterministic for a given model and input.
    when it adds a fifth of the question's (rarity-weighted) words, and the best
    passage takes the sentence that continues it ("... Instead, the output contains
    a null timestamp.") when that scores within `continued_cutoff` (0.9) of it. All
-   three cutoffs were chosen on the tune questions and the demo.
+   three cutoffs were chosen on the tune questions and the demo. When the best
+   passage points at what a "which X" question asks for ("this group"), the
+   sentence before it, which names it, leads the answer.
 4. The decoder refuses with `REFUSAL` when the sources cannot answer:
    - no source mentions a thing the question names (a version, an identifier, a
      capitalised name: "When was tar 1.35 released?" over notes that never say
@@ -45,7 +47,7 @@ from grounding import models
 from grounding.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
 from grounding.generation.passages import Passage, passages
 from grounding.generation.prompt import Prompt
-from grounding.text import content_words, looks_like_instructions
+from grounding.text import STOPWORDS, content_words, looks_like_instructions
 
 _ASKS = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 
@@ -155,6 +157,9 @@ class ExtractiveDecoder:
                 break
             chosen.append(int(i))
             covered |= words[i]
+        antecedent = _antecedent(candidates, best, prompt.question)
+        if antecedent is not None and antecedent not in chosen:
+            chosen.append(antecedent)
         return [candidates[i] for i in chosen]
 
     def _score(
@@ -214,6 +219,34 @@ def _continued(candidates: list[Passage], score: np.ndarray, best: int, cutoff: 
         ):
             return i
     return best
+
+
+_ASKED_THING = re.compile(r"\b(?:which|what)\s+((?:[\w-]+\s+){0,2}?)([a-z]+)\b", re.IGNORECASE)
+
+
+def _antecedent(candidates: list[Passage], best: int, question: str) -> int | None:
+    """The sentence before the best passage when that names what the question asks for
+    and the passage only points at it: "Which group may read the log files?" is not
+    answered by "Members of this group can read many log files." alone, but by the
+    sentence before ("Group adm is used for system monitoring tasks.")."""
+    asked = _ASKED_THING.search(question)
+    here = candidates[best]
+    if (
+        not asked
+        or asked.group(2).lower() in STOPWORDS
+        or not re.search(
+            rf"\b(?:this|that|these|those|such)\s+{re.escape(asked.group(2))}", here.text, re.I
+        )
+    ):
+        return None
+    before = [
+        i
+        for i, other in enumerate(candidates)
+        if other.source == here.source
+        and other.position == here.position - 1
+        and other.text not in here.text
+    ]
+    return min(before, key=lambda i: len(candidates[i].text)) if before else None
 
 
 def _in_reading_order(chosen: list[Passage]) -> list[Passage]:
