@@ -186,7 +186,7 @@ def quality() -> None:
                 and answer in " ".join(hit.chunk.text.split())
                 for hit in hits
             ]
-            first += found[0]
+            first += bool(found) and found[0]
             top5 += any(found[:5])
         shape = f"windows <= {window} chars" if window < 10**6 else "whole chunks"
         label = f"{per_page:g} per page, {shape}"
