@@ -39,6 +39,8 @@ _BACK_REFERENCE = re.compile(
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _DIRECTIVE = re.compile(r"^\s*\.\. |^\s*:[\w-]+:")  # reST directives and field lists
 _NAVIGATION = re.compile(r"^\s*(?:next|previous|prev|up|contents|index):\s", re.IGNORECASE)
+# a manual's navigation bar cleaned into one sentence: "Next: Memory Usage , Previous: ..."
+_NAVIGATION_BAR = re.compile(r"^(?:next|previous|prev|up):\s.*\b(?:previous|prev|up|next):\s", re.I)
 _BRACKETED = re.compile(r"^\s*\[[^\]]*\]\s*$")  # "[bug introduced in gzip-1.6]"
 _LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S")  # "[zlib]: https://www.zlib.net/"
 _CODE_SIGNS = tuple(
@@ -104,7 +106,7 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
         alphanumeric = sum(c.isalnum() for c in sentence)
         full = len(sentence.split()) >= 3 and len(words) >= 2
         prose = alphanumeric >= 0.6 * len(sentence) and letters >= 0.4 * len(sentence)
-        prose = prose and not _reads_as_code(sentence)
+        prose = prose and not _reads_as_code(sentence) and not _NAVIGATION_BAR.match(sentence)
         out.append(sentence if full and prose else None)
         if full or _BRACKETED.match(sentence) or alphanumeric < 0.5 * len(sentence):
             continue
