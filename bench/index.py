@@ -12,8 +12,9 @@
            recall@10 >= 0.95.
 3. recall: recall@5 of the answering chunk, dense vs keyword vs hybrid, torch vs onnx
            backend, on the demo corpus's questions (indexes/demo/questions.jsonl) and on the
-           RAGTruth QA questions of ../shared/data (their MS MARCO passages as the corpus).
-           Goal: onnx within 0.01 of torch.
+           RAGTruth QA questions of ../shared/data (their MS MARCO passages as the corpus)
+           and on the answerable eval/realdocs questions (the corpora eval/realdocs/gather.py
+           copies from this machine). Goal: onnx within 0.01 of torch.
 
     python bench/index.py [--only embed,search,recall] [--copies 8] [--queries 300]
 """
@@ -277,12 +278,14 @@ def bench_recall(depth: int = 10) -> None:
     modes = ("dense", "keyword", "hybrid")
     print(f"\n== the answering chunk: {len(questions)} demo questions")
     print("  backend mode      recall@1 recall@3 recall@5   MRR@10")
+    vectors = {}
     for backend in ("torch", "onnx"):
         ranks: dict[str, list[int]] = {mode: [] for mode in modes}  # 0 = not in the top `depth`
         with tempfile.TemporaryDirectory() as tmp:
             index = LocalIndex.build(
                 [DEMO / "docs"], Path(tmp) / "demo", progress=False, embedding_backend=backend
             )
+            vectors[backend] = index.vectors()
             for question in questions:
                 doc_id, start, end = _answer_span(question)
                 for mode in modes:
@@ -295,6 +298,8 @@ def bench_recall(depth: int = 10) -> None:
                     ranks[mode].append(answering[0] if answering else 0)
         for mode in modes:
             _print_ranks(f"{backend:<7} {mode:<8}", ranks[mode])
+    cosine = (vectors["torch"] * vectors["onnx"]).sum(axis=1)
+    print(f"  onnx vs torch chunk vectors: cosine mean {cosine.mean():.4f}, min {cosine.min():.4f}")
 
 
 def _print_ranks(label: str, ranks: list[int]) -> None:
@@ -340,6 +345,47 @@ def bench_recall_ragtruth(data: Path, limit: int, depth: int = 10) -> None:
                 _print_ranks(f"{backend:<7} {mode:<8}", ranks)
 
 
+def bench_recall_realdocs(depth: int = 10) -> None:
+    """The answerable eval/realdocs questions over the corpora gather.py copies from this
+    machine; a hit is a chunk of the expected file that holds the expected answer text."""
+    import re
+    import subprocess
+
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", text).lower()
+
+    folder = ROOT / "eval" / "realdocs"
+    questions = [json.loads(line) for name in ("questions-tune.jsonl", "questions-aside.jsonl")
+                 for line in (folder / name).open() if line.strip()]  # fmt: skip
+    questions = [q for q in questions if q["answerable"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "realdocs"
+        subprocess.run([sys.executable, str(folder / "gather.py"), str(corpus)], check=True,
+                       capture_output=True)  # fmt: skip
+        vectors, found = {}, {}
+        for backend in ("torch", "onnx"):
+            index = LocalIndex.build(
+                [corpus], Path(tmp) / backend, progress=False, embedding_backend=backend
+            )
+            vectors[backend] = index.vectors()
+            for mode in ("dense", "hybrid"):
+                ranks = []
+                for q in questions:
+                    hits = index.search(q["question"], k=depth, mode=mode)
+                    mine = [rank for rank, hit in enumerate(hits, start=1)
+                            if hit.chunk.doc_id.endswith(q["answer_doc"])
+                            and norm(q["answer_text"]) in norm(hit.chunk.text)]  # fmt: skip
+                    ranks.append(mine[0] if mine else 0)
+                found[backend, mode] = ranks
+        cosine = (vectors["torch"] * vectors["onnx"]).sum(axis=1)
+        print(f"\n== eval/realdocs: {len(questions)} answerable questions, {len(cosine)} chunks "
+              f"(onnx vs torch chunk vectors: cosine mean {cosine.mean():.4f}, "
+              f"min {cosine.min():.4f})")  # fmt: skip
+        print("  backend mode      recall@1 recall@3 recall@5   MRR@10")
+        for (backend, mode), ranks in found.items():
+            _print_ranks(f"{backend:<7} {mode:<8}", ranks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="embed,search,recall")
@@ -368,6 +414,7 @@ def main() -> None:
             print("\n(RAGTruth recall skipped: ../shared/data/ragtruth-dev.jsonl not found)")
         else:
             bench_recall_ragtruth(data, args.ragtruth_questions)
+        bench_recall_realdocs()
 
 
 if __name__ == "__main__":
