@@ -20,7 +20,7 @@ from grounding.retrieval.chunking import chunk_text
 pytestmark = pytest.mark.slow
 
 DEMO = Path(__file__).resolve().parents[1] / "indexes" / "demo" / "docs"
-TOLERANCE = 0.97  # least cosine between int8 ONNX and torch vectors of one text (documented)
+TOLERANCE = 0.98  # least cosine between int8 ONNX and torch vectors of one text (documented)
 
 
 def _texts() -> list[str]:
@@ -38,7 +38,7 @@ def test_int8_and_torch_embeddings_agree_within_the_stated_tolerance() -> None:
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
     cosine = (onnx * torch).sum(axis=1)
     assert cosine.min() >= TOLERANCE, cosine.min()
-    assert cosine.mean() >= 0.985, cosine.mean()
+    assert cosine.mean() >= 0.995, cosine.mean()
     # similarities between texts, what retrieval ranks by, move little
     assert np.abs(onnx @ onnx.T - torch @ torch.T).max() <= 0.06
 
@@ -114,3 +114,20 @@ def test_export_works_without_a_network(tmp_path: Path) -> None:
     assert Path(path).is_file() and path.startswith(str(tmp_path / "cache"))
     assert path.endswith("model_int8.onnx") and shape == "(1, 384)"
     assert not [p for p in Path(path).parent.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_the_int8_recipe_fuses_attention_and_keeps_sensitive_matmuls_float() -> None:
+    import onnx
+
+    graph = onnx.load(str(models.onnx_embedder().onnx_path)).graph
+    kinds = [node.op_type for node in graph.node]
+    assert kinds.count("QAttention") == 6  # attention fused (and quantised) in each layer
+    float_matmuls = sorted(node.name for node in graph.node if node.op_type == "MatMul")
+    assert float_matmuls == sorted(
+        f"/inner/encoder/layer.{layer}/{part}/dense/MatMul"
+        for layer in (0, 1, 2)
+        for part in ("intermediate", "output")
+    )  # the first half's feed-forward MatMuls: the most error when quantised
+    assert kinds.count("DynamicQuantizeMatMul") == 12  # everything else is int8
+    tables = [node for node in graph.node if node.op_type == "EmbedLayerNormalization"]
+    assert len(tables) == 1 and "DequantizeLinear" not in kinds  # embedding tables float
