@@ -192,7 +192,7 @@ def _repair_claim(
         verdicts = [grounder.scorer.score([plain], [h.chunk.text])[0] for h in fresh]
         best = max(range(len(fresh)), key=lambda i: verdicts[i].support)
         if verdicts[best].support >= grounder.threshold:
-            source = _source(fresh[best], len(sources) + 1)
+            source = Source.from_hit(fresh[best], len(sources) + 1)
             sources.append(source)
             replacement = _with_marker(_without_markers(claim.text), source.index)
             return step("cited", verdicts[best].support, replacement), replacement
@@ -220,7 +220,7 @@ def _regenerate(
     """
     if not evidence:
         return ""
-    local = [_source(hit, i) for i, hit in enumerate(evidence, start=1)]
+    local = [Source.from_hit(hit, i) for i, hit in enumerate(evidence, start=1)]
     budget = grounder.decoder.context_tokens - limit
     prompt = build_prompt(question, local, grounder.decoder.count_tokens, budget)
     text = generate(grounder.decoder, prompt, max_tokens=limit).strip()
@@ -242,12 +242,6 @@ def _regenerate(
         return f"[{', '.join(kept)}]" if kept else ""
 
     return CITATION_MARKER.sub(renumber, sentence)
-
-
-def _source(hit: SearchHit, index: int) -> Source:
-    chunk = hit.chunk
-    return Source(index=index, title=chunk.title, uri=chunk.uri, text=chunk.text,
-                  origin=hit.origin, section=chunk.section)  # fmt: skip
 
 
 def _without_markers(text: str) -> str:

@@ -314,14 +314,4 @@ def _relay(pieces: Iterator[str], kept: list[str]) -> Generator[Delta, None, str
 
 
 def _number(hits: Sequence[SearchHit]) -> list[Source]:
-    return [
-        Source(
-            index=i,
-            title=hit.chunk.title,
-            uri=hit.chunk.uri,
-            text=hit.chunk.text,
-            origin=hit.origin,
-            section=hit.chunk.section,
-        )
-        for i, hit in enumerate(hits, start=1)
-    ]
+    return [Source.from_hit(hit, i) for i, hit in enumerate(hits, start=1)]

@@ -75,6 +75,13 @@ class Source(_Frozen):
     origin: Origin
     section: str = ""  # the headings its text starts under in its document
 
+    @classmethod
+    def from_hit(cls, hit: SearchHit, index: int) -> Source:
+        """The hit's chunk as source number `index`."""
+        chunk = hit.chunk
+        return cls(index=index, title=chunk.title, uri=chunk.uri, text=chunk.text,
+                   origin=hit.origin, section=chunk.section)  # fmt: skip
+
 
 class Segment(_Frozen):
     """A part of the answer: `text == answer[start_index:end_index]`."""
