@@ -113,3 +113,14 @@ def test_a_missing_key_is_a_one_line_error(grounding_exe: str, env: dict[str, st
     done = run(grounding_exe, env, QUESTION, "--web", "brave")
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and "BRAVE_API_KEY" in done.stderr
+
+
+def test_serve_names_a_missing_web_key_before_it_opens_the_index(
+    grounding_exe: str, env: dict[str, str]
+) -> None:
+    done = subprocess.run(
+        [grounding_exe, "serve", "--web", "brave", "--index", "no-such-index", "--port", "0"],
+        env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0 and "BRAVE_API_KEY" in done.stderr, done.stderr

@@ -69,7 +69,10 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
     def build(key: GrounderKey) -> GrounderLike:
         from grounding.pipeline import Grounder, open_index
         from grounding.retrieval.filters import FilteredRetriever
+        from grounding.retrieval.web import open_web
 
+        if key.web:  # a missing web key fails first, before the index is opened (or built)
+            open_web(key.web)
         local = open_index(key.index)
         if settings.filters is not None:  # `serve --filter`: every search keeps only these
             local = FilteredRetriever(local, settings.filters)
