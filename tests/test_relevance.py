@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from grounding.checking.relevance import RELEVANT_AT, answer_type, is_refusal, relevance
+from grounding.checking.relevance import (
+    ANSWERED_AT,
+    RELEVANT_AT,
+    answer_type,
+    is_refusal,
+    relevance,
+)
 
 
 def test_an_answer_about_the_asked_term_beats_a_neighbouring_sentence() -> None:
@@ -64,3 +70,38 @@ def test_a_shell_variable_matches_its_bare_name() -> None:
     question = "What does SYSTEMD_BUS_TIMEOUT set?"
     answer = "$SYSTEMD_BUS_TIMEOUT sets the timeout of D-Bus method calls, in seconds [1]."
     assert relevance(question, answer) >= RELEVANT_AT
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        (  # a count next to what is counted, not any number
+            "How many passengers can the MV Ternstone carry?",
+            "The MV Ternstone carries up to 180 passengers and 24 cars [1].",
+            "The MV Ternstone was built in 2004; in winter it carries foot passengers only [1].",
+        ),
+        (  # "41 fishermen" counts the men
+            "How many men died when the storm hit the fleet?",
+            "When the storm hit the fleet, 41 fishermen had drowned [2].",
+            "The storm hit the fleet in 1881; the men of the lifeboat took the crew off [2].",
+        ),
+        (
+            "What are the opening times of the maritime museum?",
+            "The maritime museum is open Tuesday to Sunday, 10:00 to 16:00 [1].",
+            "The Friends of the maritime museum, founded in 1961, run the museum shop [1].",
+        ),
+        (
+            "On which platform can long double change its size depending on the ABI?",
+            "On PowerPC, long double can change its size depending on the ABI [3].",
+            "Libffi sets the size of long double for you, from its knowledge of the ABI [3].",
+        ),
+        (  # the function the question names, and the C type size_t, are not the answer
+            "Which function releases the memory that ffi_closure_alloc handed out?",
+            "Memory from ffi_closure_alloc is released with ffi_closure_free (void *) [1].",
+            "void *ffi_closure_alloc (size_t size, void **code): allocate memory [1].",
+        ),
+    ],
+)
+def test_a_narrow_ask_needs_its_own_kind_of_answer(question: str, right: str, wrong: str) -> None:
+    assert relevance(question, right) >= RELEVANT_AT > relevance(question, wrong)
+    assert relevance(question, wrong) >= ANSWERED_AT  # flagged, never withheld for this alone

@@ -8,7 +8,12 @@ the answer answers. Relevance does, from the question and the answer alone:
   numbers count twice as much as plain words; words match on a shared stem;
 - answer type: a question that asks for a number, a date, a version, an option,
   an environment variable, a function or a person needs one in the answer
-  ("When was 1.12 released?" is not answered without a date or version);
+  ("When was 1.12 released?" is not answered without a date or version), and three
+  narrower asks need theirs: "how many passengers" a number next to "passengers"
+  (not any number), opening times or hours a time of day or a weekday, "which
+  platform" (architecture, operating system) a name the question does not give, and
+  "which function" a function name the question does not give (a C type such as
+  `size_t` is not one);
 - a refusal ("The sources do not answer this question.") scores 0.
 
     relevance = coverage * (1 if the expected type is present or none is expected
@@ -40,6 +45,9 @@ __all__ = [
 RELEVANT_AT = 0.4
 ANSWERED_AT = 0.2  # below this the Grounder withholds the answer and refuses
 TYPE_MISSING_FACTOR = 0.3
+# The narrower asks read a few words around the answer, so a miss there halves the score
+# (it shows as "may not address") rather than cutting it towards a refusal.
+NARROW_MISSING_FACTOR = 0.5
 
 # Question words that say what kind of answer is wanted but are not its content.
 _CUE_WORDS = frozenset(
@@ -75,8 +83,102 @@ def relevance(
 
 
 def _type_factor(question: str, answer: str) -> float:
-    found = has_answer_type(question, CITATION_MARKER.sub(" ", answer))
-    return TYPE_MISSING_FACTOR if found is False else 1.0
+    text = CITATION_MARKER.sub(" ", answer)
+    found = has_answer_type(question, text)
+    if found is False:
+        return TYPE_MISSING_FACTOR
+    if any(rule(question, text) is False for rule in _NARROW_ASKS):
+        return NARROW_MISSING_FACTOR
+    return 1.0
+
+
+_HOW_MANY = re.compile(r"\bhow many ((?:[\w'-]+ ?){1,3})", re.IGNORECASE)
+_COUNT = re.compile(
+    r"(?<![A-Za-z_])\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|once|twice|thrice|dozens?|hundreds?|thousands?|millions?|several|no)\b",
+    re.IGNORECASE,
+)
+
+
+def _counted(question: str, text: str) -> bool | None:
+    """A count up to three words before what "how many" asks about ("180 passengers",
+    "41 fishermen" for men), not any number; None when not asked."""
+    asked = _HOW_MANY.search(question)
+    if not asked:
+        return None
+    nouns = {_stem(w) for w in _tokens(asked.group(1)) if w.lower() not in STOPWORDS}
+    if not nouns:
+        return None
+    words = text.split()
+    for i, word in enumerate(words):
+        if not _COUNT.fullmatch(word.strip("(~")):
+            continue
+        for after in words[i + 1 : i + 4]:  # "41 fishermen", "about 300 grey seals"
+            if any(_stem(after.strip("()[]{},;:!?'\"*")).endswith(n) for n in nouns):
+                return True
+            if after[-1] in ",;:.!?":
+                break
+    return False
+
+
+_TIMES_ASKED = re.compile(
+    r"\b(?:opening|closing) (?:times?|hours)\b|\bwhat time\b|\bwhich hours\b", re.IGNORECASE
+)
+_TIME_OF_DAY = re.compile(
+    r"\b\d{1,2}[:.]\d\d\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b|\bmidnight\b|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b",
+    re.IGNORECASE,
+)
+
+
+def _timed(question: str, text: str) -> bool | None:
+    """Opening times, hours, "what time": a time of day or a weekday; None when not asked."""
+    if not _TIMES_ASKED.search(question):
+        return None
+    return bool(_TIME_OF_DAY.search(text))
+
+
+# "which", "what is the", "which two x86" ... then the kind of thing asked for
+_WHICH = r"\b(?:which|what) (?:(?:is|are|was|were) )?(?:(?:the|a|an) )?(?:[\w.+-]+ ){0,2}?"
+_PLATFORM_ASKED = re.compile(
+    _WHICH + r"(?:platforms?|architectures?|operating systems?|OS|CPUs?|processors?)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![\w.-])[A-Za-z][\w.+-]*[A-Z0-9][\w.+-]*|(?<![\w.-])[A-Z][a-z]+")
+
+
+def _platform(question: str, text: str) -> bool | None:
+    """ "On which platform ...?": a name the question does not give ("PowerPC", "x86-64",
+    "Windows"), not one that only starts a sentence; None when not asked."""
+    if not _PLATFORM_ASKED.search(question):
+        return None
+    given = {w.lower() for w in _tokens(question)}
+    for match in _NAME.finditer(text):
+        before = text[: match.start()].rstrip()
+        starts_sentence = not before or before[-1] in ".!?:"
+        word = match.group().rstrip(".").lower()
+        if word not in given and not (starts_sentence and match.group().istitle()):
+            return True
+    return False
+
+
+_FUNCTION_ASKED = re.compile(_WHICH + r"(?:functions?|methods?|macros?)\b", re.IGNORECASE)
+_FUNCTION_NAME = re.compile(r"[A-Za-z_]\w*(?= ?\()|\b[A-Za-z]\w*_\w+\b")
+
+
+def _function(question: str, text: str) -> bool | None:
+    """ "Which function ...?": a function name (called, or with an underscore) that the
+    question does not give and that is not a C type (`size_t`); None when not asked."""
+    if not _FUNCTION_ASKED.search(question):
+        return None
+    given = {w.lower() for w in _tokens(question)}
+    return any(
+        name.lower() not in given and not name.endswith("_t")
+        for name in _FUNCTION_NAME.findall(text)
+    )
+
+
+_NARROW_ASKS = (_counted, _timed, _platform, _function)
 
 
 def _key_terms(question: str) -> dict[str, float]:
