@@ -148,8 +148,9 @@ _NAME = re.compile(r"(?<![\w.-])[A-Za-z][\w.+-]*[A-Z0-9][\w.+-]*|(?<![\w.-])[A-Z
 
 
 def _platform(question: str, text: str) -> bool | None:
-    """ "On which platform ...?": a name the question does not give ("PowerPC", "x86-64",
-    "Windows"), not one that only starts a sentence; None when not asked."""
+    """A "which platform" question needs a name it does not give itself ("PowerPC",
+    "x86-64", "Windows"), not a capitalised word that only starts a sentence; None when
+    not asked."""
     if not _PLATFORM_ASKED.search(question):
         return None
     given = {w.lower() for w in _tokens(question)}
@@ -163,12 +164,15 @@ def _platform(question: str, text: str) -> bool | None:
 
 
 _FUNCTION_ASKED = re.compile(_WHICH + r"(?:functions?|methods?|macros?)\b", re.IGNORECASE)
-_FUNCTION_NAME = re.compile(r"[A-Za-z_]\w*(?= ?\()|\b[A-Za-z]\w*_\w+\b")
+_FUNCTION_NAME = re.compile(  # called "f(", snake_case, camelCase or dotted "os.type"
+    r"[A-Za-z_]\w*(?= ?\()|\b[A-Za-z]\w*_\w+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Za-z_]\w*\.[A-Za-z_]\w*\b"
+)
 
 
 def _function(question: str, text: str) -> bool | None:
-    """ "Which function ...?": a function name (called, or with an underscore) that the
-    question does not give and that is not a C type (`size_t`); None when not asked."""
+    """A "which function" question needs a function name (called, snake_case, camelCase
+    or dotted) that it does not give itself and that is not a C type (`size_t`); None when
+    not asked."""
     if not _FUNCTION_ASKED.search(question):
         return None
     given = {w.lower() for w in _tokens(question)}
