@@ -3,8 +3,11 @@
 The QA set: questions of `indexes/demo/questions.jsonl` (reference: their answer text) plus
 RAGTruth QA rows of the holdout split (`bench/split_data.py`), whose supported answer is the
 reference; their passages are indexed beside the demo documents. For each mode it prints the
-share of answers fully supported, citation precision, answer F1 against the reference
-(content words) and seconds per question, with ratios against single-sample.
+share of answers fully supported, the share answered (not refused) and fully supported, the
+refusal share, citation precision, answer F1 against the reference (content words) and
+seconds per question, with differences against single-sample. A refusal claims nothing, so
+the checker counts it as supported: with a decoder that often refuses, "answered and
+supported" is the column that shows whether more questions got a supported answer.
 
     python bench/split_data.py     # once
     python bench/reward.py --decoder gemma --demo 4 --aside 4 --out /tmp/reward-gemma
@@ -139,6 +142,8 @@ def run(
         m = result.metrics
         results[name] = {
             "fully_supported": m["fully_supported_rate"],
+            "answered_supported": m["answered_supported_rate"],
+            "refused": sum(r.refused for r in result.results) / max(len(result.results), 1),
             "citation_precision": m["citation"]["precision"],
             "answer_f1": m["correctness"]["token_f1"],
             "seconds": m["latency"]["total"]["mean"],
@@ -177,12 +182,14 @@ def main() -> None:
     base = results["single"]
     print(f"\n{args.decoder}: {base['n']} questions ({args.demo} demo + {args.aside} aside QA), "
           f"max {args.max_tokens} tokens an answer")  # fmt: skip
-    print(f"{'mode':<20} {'supported':>9} {'cit.prec':>8} {'F1':>6} {'s/q':>7} {'Δsupp':>7} "
-          f"{'ΔF1':>6}")  # fmt: skip
+    print(f"{'mode':<20} {'supported':>9} {'answered+supp':>13} {'refused':>7} {'cit.prec':>8} "
+          f"{'F1':>6} {'s/q':>7} {'Δsupp':>7} {'Δans+supp':>9} {'ΔF1':>6}")  # fmt: skip
     for name, r in results.items():
-        print(f"{name:<20} {r['fully_supported']:9.3f} {r['citation_precision']:8.3f} "
+        print(f"{name:<20} {r['fully_supported']:9.3f} {r['answered_supported']:13.3f} "
+              f"{r['refused']:7.3f} {r['citation_precision']:8.3f} "
               f"{r['answer_f1']:6.3f} {r['seconds']:7.2f} "
               f"{r['fully_supported'] - base['fully_supported']:+7.3f} "
+              f"{r['answered_supported'] - base['answered_supported']:+9.3f} "
               f"{r['answer_f1'] - base['answer_f1']:+6.3f}")  # fmt: skip
     (args.out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
 

@@ -70,6 +70,13 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
                 ),
                 json.dumps({"id": "q2", "question": "Who was the first keeper of the lighthouse?"}),
                 json.dumps({"id": "q3"}),
+                json.dumps(
+                    {
+                        "id": "q4",
+                        "question": "What is the airspeed velocity of an unladen swallow?",
+                        "answerable": False,
+                    }
+                ),
             ]
         )
         + "\n",
@@ -80,10 +87,14 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
     )
     assert "skipped line 3" in result.stderr
     metrics = json.loads((tmp_path / "p" / "metrics.json").read_text())
-    assert metrics["n"] == 2 and metrics["mode"] == "pipeline" and metrics["reranker"] == "none"
+    assert metrics["n"] == 3 and metrics["mode"] == "pipeline" and metrics["reranker"] == "none"
     assert list(metrics)[:3] == ["mode", "n", "correctness"]  # right answers come first
     correctness = metrics["correctness"]
-    assert (correctness["answerable"], correctness["unanswerable"]) == (1, 0)  # q2 says neither
+    assert (correctness["answerable"], correctness["unanswerable"]) == (1, 1)  # q2 says neither
+    assert correctness["refusal_rate"] == 1.0  # q4 is refused: supported, but not an answer
+    assert metrics["answered_supported_rate"] == pytest.approx(
+        metrics["fully_supported_rate"] - 1 / 3
+    )
     assert correctness["contains"] == 1.0 and correctness["exact"] == 0.0  # q1: a sentence
     assert 0 < correctness["token_f1"] < 0.5  # ... that says more than the year
     assert set(metrics["latency"]) >= {"retrieval", "generation", "checking", "total"}
@@ -92,10 +103,10 @@ def test_pipeline_eval_on_the_demo_index(grounding_exe, tmp_path):
     assert 0 <= metrics["citation"]["precision"] <= 1 and 0 <= metrics["citation"]["recall"] <= 1
     assert metrics["expected"]["questions"] == 1
     lines = (tmp_path / "p" / "predictions.jsonl").read_text().splitlines()
-    assert [json.loads(line)["id"] for line in lines] == ["q1", "q2"]
+    assert [json.loads(line)["id"] for line in lines] == ["q1", "q2", "q4"]
     report_html = (tmp_path / "p" / "report.html").read_text()
     report_md = (tmp_path / "p" / "report.md").read_text()
     assert "Latency per stage" in report_html
     for report in (report_html, report_md):  # correctness is the headline, before support
         assert report.index("contains expected") < report.index("fully supported")
-    assert "| 2 | 1 | 1.000 |" in report_md  # questions, answerable, contains expected
+    assert "| 3 | 1 | 1.000 |" in report_md  # questions, answerable, contains expected

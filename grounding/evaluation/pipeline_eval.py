@@ -6,7 +6,9 @@
   on unanswerable questions (and the false-refusal rate on answerable ones); and the count of
   answers that are wrong (no expected answer in them, or an answer to an unanswerable
   question) yet shown as supported and relevant;
-- fully supported rate: answers whose support report says `supported`;
+- fully supported rate: answers whose support report says `supported` (a refusal is
+  supported: it claims nothing); answered and supported: the share of questions that got an
+  answer, not a refusal, that is fully supported;
 - citation precision: of all (answer segment, cited source) pairs in grounding_supports,
   the share where the scorer finds that one source supports the segment (ALCE-style,
   with the configured scorer as the judge, so it is only as good as that scorer);
@@ -190,6 +192,9 @@ def pipeline_metrics(
         "checker": checker,
         "fully_supported_rate": _ratio(
             sum(r.answer.support.supported for r in results), len(results)
+        ),
+        "answered_supported_rate": _ratio(
+            sum(r.answer.support.supported and not r.refused for r in results), len(results)
         ),
         "mean_support": _ratio(sum(r.answer.support.score for r in results), len(results)),
         "citation": {
