@@ -105,6 +105,17 @@ def test_extractive_decoder_declines_when_nothing_is_relevant() -> None:
     assert "do not answer" in generate(decoder, prompt)
 
 
+def test_gemma_output_stops_where_the_base_model_repeats_the_pattern() -> None:
+    from grounding.generation.decoders.gemma import _until_stop
+
+    looping = ["The body systems work together [1].", "\nAnswer: The body", " systems work [1]."]
+    assert "".join(_until_stop(iter(looping))) == "The body systems work together [1]."
+    pieces = ["  It was lit in 1874 [2].", " The keeper was", " Elias Brandt [1].\nQuestion: x"]
+    assert "".join(_until_stop(iter(pieces))) == (
+        "It was lit in 1874 [2]. The keeper was Elias Brandt [1]."
+    )
+
+
 @pytest.mark.slow
 def test_gemma_decoder_answers_offline_from_the_sources(capfd: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("transformers")

@@ -14,7 +14,9 @@ from grounding.generation.prompt import Prompt
 
 __all__ = ["GemmaDecoder"]
 
-STOP_SEQUENCES = ("\n\n", "\nQuestion:", "<source", "</source", "\nSources:")
+# A base model ends one worked answer and starts the next part of the pattern: another
+# "Answer:" line (it would repeat itself to the token cap), a question or a source.
+STOP_SEQUENCES = ("\n\n", "\nAnswer:", "\nQuestion:", "<source", "</source", "\nSources:")
 
 _EXAMPLE = (
     'Sources:\n<source id="1" title="Harbour">\nThe harbour wall was finished in 1902 by the '
