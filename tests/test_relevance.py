@@ -90,6 +90,11 @@ def test_a_shell_variable_matches_its_bare_name() -> None:
             "The maritime museum is open Tuesday to Sunday, 10:00 to 16:00 [1].",
             "The Friends of the maritime museum, founded in 1961, run the museum shop [1].",
         ),
+        (  # a part of the day is a time too
+            "What time does the ferry leave the harbour?",
+            "The ferry leaves the harbour at nine every morning [1].",
+            "The ferry leaves the harbour from the north quay [1].",
+        ),
         (
             "On which platform can long double change its size depending on the ABI?",
             "On PowerPC, long double can change its size depending on the ABI [3].",

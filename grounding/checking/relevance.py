@@ -124,9 +124,10 @@ def _counted(question: str, text: str) -> bool | None:
 _TIMES_ASKED = re.compile(
     r"\b(?:opening|closing) (?:times?|hours)\b|\bwhat time\b|\bwhich hours\b", re.IGNORECASE
 )
-_TIME_OF_DAY = re.compile(
-    r"\b\d{1,2}[:.]\d\d\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)|\bnoon\b|\bmidnight\b|"
-    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b",
+_TIME_OF_DAY = re.compile(  # a clock time, "at 9", a part of the day, a weekday, "daily"
+    r"\b\d{1,2}[:.]\d\d\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)|\bat \d{1,2}\b|o'clock|\bnoon\b|"
+    r"\bmidnight\b|\b(?:morning|afternoon|evening|night|dawn|dusk|sunrise|sunset)s?\b|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bdaily\b|\bevery day\b|\b24 hours\b",
     re.IGNORECASE,
 )
 
