@@ -9,7 +9,10 @@ dense and BM25 rankings are taken once and then fused and reranked every way ask
 
     python bench/retrieval.py indexes/demo/questions.jsonl                  # the demo index
     python bench/retrieval.py eval/realdocs/questions-tune.jsonl --index realdocs \\
-        --lead none --lead 0.2 --lead 0.3 --reranker none --reranker terms
+        --lead none --lead 0.2 --lead 0.3 --reranker none --reranker sentence
+
+A reranker gets k x `RERANK_POOL` fused candidates, as the `Grounder` gives it; `none` the
+fused top k.
 """
 
 from __future__ import annotations
@@ -25,11 +28,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from grounding.evaluation.answers import cites_document, normalize_answer  # noqa: E402
 from grounding.evaluation.data import read_questions  # noqa: E402
-from grounding.pipeline import open_index  # noqa: E402
+from grounding.pipeline import RERANK_POOL, open_index  # noqa: E402
 from grounding.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
 from grounding.retrieval.rerank import get_reranker  # noqa: E402
-
-DEPTH = 20  # each ranking's depth, as LocalIndex.search takes it for k = 5
 
 
 def main() -> None:
@@ -44,8 +45,10 @@ def main() -> None:
     rerankers = args.reranker or ["none"]
     index = open_index(args.index)
     rows = [r for r in read_questions(args.questions).rows if r.answer_doc]
+    pool = args.k * RERANK_POOL
+    depth = max(pool * 4, 20)  # each ranking's depth, as LocalIndex.search takes it for the pool
     rankings = [
-        [index.search(r.question, k=DEPTH, mode=m) for m in ("dense", "keyword")]  # type: ignore[call-arg]
+        [index.search(r.question, k=depth, mode=m) for m in ("dense", "keyword")]  # type: ignore[call-arg]
         for r in rows
     ]
     print(f"{len(rows)} questions with an expected document, k = {args.k}")
@@ -55,9 +58,9 @@ def main() -> None:
             reranker = get_reranker(name)
             doc_k = doc_1 = text_k = texts = 0
             for row, ranked in zip(rows, rankings, strict=True):
-                depth = args.k if name == "none" else DEPTH  # as the Grounder does
-                pool = reciprocal_rank_fusion(ranked, k=depth, keep_lead=keep)
-                hits = reranker.rerank(row.question, pool, args.k)
+                size = args.k if name == "none" else pool  # as the Grounder does
+                fused = reciprocal_rank_fusion(ranked, k=size, keep_lead=keep)
+                hits = reranker.rerank(row.question, fused, args.k)
                 uris = [h.chunk.uri for h in hits]
                 doc_k += cites_document(uris, row.answer_doc or "")
                 doc_1 += cites_document(uris[:1], row.answer_doc or "")

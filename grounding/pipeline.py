@@ -42,7 +42,7 @@ from grounding.text import looks_like_instructions
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
 NO_SOURCES_ANSWER = "No sources were found for this question."
-RERANK_POOL = 4  # candidates a reranker sees, as a multiple of k
+RERANK_POOL = 6  # candidates a reranker sees, as a multiple of k
 
 
 def open_index(index: str | Path | Retriever | None) -> Retriever:

@@ -46,7 +46,7 @@ def test_a_narrow_lead_does_not_reorder() -> None:
 
 
 def test_rerankers_are_chosen_by_name() -> None:
-    assert {"none", "cross-encoder"} <= set(list_rerankers())
+    assert {"none", "sentence", "cross-encoder"} <= set(list_rerankers())
     hits = [_hit("a", 3.0), _hit("b", 2.0), _hit("c", 1.0)]
     assert get_reranker("none").rerank("q", hits, 2) == hits[:2]
     with pytest.raises(NotRegisteredError, match="unknown reranker"):
@@ -123,12 +123,65 @@ class _Reverse:
 
 def test_the_grounder_reranks_a_pool_after_retrieval_and_records_it() -> None:
     from grounding import Grounder
+    from grounding.pipeline import RERANK_POOL
 
     reverse = _Reverse()
     grounder = Grounder(reranker=reverse, scorer="overlap", k=3)
     answer = grounder.ask("When was the Varnholt Head Lighthouse first lit?")
-    assert len(reverse.seen) == 12  # k * RERANK_POOL candidates, fused, as one list
+    assert len(reverse.seen) == 3 * RERANK_POOL  # k * RERANK_POOL candidates, fused, one list
     assert [s.uri for s in answer.sources] == [h.chunk.uri for h in reverse.seen[::-1][:3]]
     assert answer.grounding_metadata.retrieval_metadata.reranker == "reverse"
     default = Grounder(scorer="overlap", k=3).ask("Who was the first keeper?")
     assert default.grounding_metadata.retrieval_metadata.reranker == "none"
+
+
+def _chunk_hit(name: str, text: str, title: str = "gzip NEWS") -> SearchHit:
+    chunk = Chunk(id=name, doc_id=name, title=title, uri=f"{name}.txt", text=text, start=0,
+                  end=len(text))  # fmt: skip
+    return SearchHit(chunk=chunk, score=0.0, retriever="fused")
+
+
+# Fused order: the chunk that answers comes last, its one answering sentence among others.
+POOL = [
+    _chunk_hit(
+        "a",
+        "gzip 1.9 is faster at decompressing. The gzip program now builds "
+        "with newer compilers. Release notes list every change in gzip.",
+    ),
+    _chunk_hit(
+        "b",
+        "gzip -l no longer reports a write error when writing to a pipe. "
+        "The --rsyncable option is now documented.",
+    ),
+    _chunk_hit(
+        "c",
+        "Tarballs are signed with the maintainer's key. Bug reports go to the gzip mailing list.",
+    ),
+    _chunk_hit(
+        "d",
+        "Commands implemented via shell scripts are now more consistent about "
+        "failure status. Support for VMS and Amiga has been removed. It was not "
+        "working anyway, and it caused file name glitches on MS-Windows.",
+    ),
+]
+
+
+def test_the_sentence_reranker_finds_the_chunk_whose_sentence_answers() -> None:
+    """Real MiniLM cosine over real sentences: the buried sentence lifts its chunk first."""
+    reranker = get_reranker("sentence")
+    question = "Support for which systems was removed from gzip?"
+    ranked = reranker.rerank(question, POOL, 2)
+    assert [h.chunk.id for h in ranked][:1] == ["d"]
+    assert len(ranked) == 2 and ranked[0].score >= ranked[1].score
+    assert reranker.rerank(question, [], 3) == [] and reranker.rerank(question, POOL, 0) == []
+    assert [h.chunk.id for h in get_reranker("none").rerank(question, POOL, 2)] == ["a", "b"]
+
+
+def test_the_sentence_reranker_embeds_only_its_shortlist() -> None:
+    """The second stage (MiniLM) sees `second_stage` chunks; the rest keep first-stage order."""
+    from grounding.retrieval.sentence_rerank import SentenceReranker
+
+    narrow = SentenceReranker(second_stage=1)
+    ranked = narrow.rerank("Support for which systems was removed from gzip?", POOL, 4)
+    assert ranked[0].chunk.id == "d"  # first on question words alone
+    assert sorted(h.chunk.id for h in ranked) == ["a", "b", "c", "d"]

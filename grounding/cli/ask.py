@@ -11,6 +11,7 @@ import click
 from grounding.checking.relevance import RELEVANT_AT
 from grounding.cli.options import filter_option, filtered_index
 from grounding.plugins import DECODERS, RERANKERS, WEB_PROVIDERS
+from grounding.retrieval.rerank import DEFAULT_RERANKER
 from grounding.schema import GroundedAnswer
 
 __all__ = ["ask", "render_answer"]
@@ -26,7 +27,9 @@ __all__ = ["ask", "render_answer"]
     help="With --web auto: search when the need-for-web score reaches this (default 0.5).",
 )
 @click.option("--decoder", default="extractive", show_default=True, help=f"{DECODERS.choices()}.")
-@click.option("--reranker", default="none", show_default=True, help=f"{RERANKERS.choices()}.")
+@click.option(
+    "--reranker", default=DEFAULT_RERANKER, show_default=True, help=f"{RERANKERS.choices()}."
+)
 @click.option("--scorer", help="Checker scorer name (see `grounding check --list-scorers`).")
 @click.option(
     "-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="Sources to use."

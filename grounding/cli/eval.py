@@ -9,6 +9,7 @@ import click
 
 from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
 from grounding.plugins import DECODERS, RERANKERS
+from grounding.retrieval.rerank import DEFAULT_RERANKER
 
 if TYPE_CHECKING:
     from grounding.improve import Improve
@@ -65,7 +66,7 @@ __all__ = ["eval_command"]
 )
 @click.option(
     "--reranker",
-    default="none",
+    default=DEFAULT_RERANKER,
     show_default=True,
     help=f"Reranker for --pipeline: {RERANKERS.choices()}.",
 )
@@ -192,7 +193,7 @@ def _pipeline(
     progress: bool | None,
     improve: Improve,
     export_preferences: Path | None,
-    reranker: str = "none",
+    reranker: str = DEFAULT_RERANKER,
 ) -> None:
     from grounding.evaluation.pipeline_eval import evaluate_pipeline
 

@@ -4,8 +4,10 @@ A `Reranker` takes the question and the candidate hits (local and web together,
 already fused) and returns the best `k`, best first. Implementations are chosen
 by name from the `grounding.rerankers` entry points:
 
-- `none`: the fused order as it is (the default: no cross-encoder ships with
-  grounding or its packaged models; bench/retrieval.py measures any that is on disk);
+- `none`: the fused order as it is (the default);
+- `sentence`: each chunk scored by its sentence that best matches the question, with
+  the packaged MiniLM (`retrieval/sentence_rerank.py`; bench/retrieval.py measures it
+  and any cross-encoder on disk);
 - `cross-encoder`: a one-logit cross-encoder checkpoint (e.g. an MS MARCO MiniLM
   reranker, as sentence-transformers' `CrossEncoder` saves it) from a local folder,
   `model=PATH` or `GROUNDING_RERANKER_MODEL`; never fetched from a hub, and loaded as
