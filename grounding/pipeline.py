@@ -203,6 +203,9 @@ class Grounder:
             numbers = ", ".join(f"[{n}]" for n in parsed.dropped)
             warnings.append(f"dropped citation markers that point at no source: {numbers}")
         report = check(parsed.answer, texts, scorer=self.scorer, threshold=self.threshold)
+        if not report.claims:  # only markers or punctuation: nothing to show or to check
+            return self._refusal(REFUSAL, sources, retrieved, reason=(
+                f"the decoder wrote no sentence that says anything: {raw.strip()!r}"))  # fmt: skip
         attributed = attribute(parsed, len(sources), report, self.threshold)  # no second check
         warnings += attributed.warnings
         metadata = GroundingMetadata(

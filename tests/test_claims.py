@@ -48,6 +48,13 @@ def test_marker_only_sentences_are_not_claims() -> None:
     assert _texts(answer) == ["Water boils at 100 degrees."]
 
 
+def test_a_cited_or_lone_number_is_a_claim_and_a_list_number_is_not() -> None:
+    assert _texts("142 [1].") == ["142 [1]."]  # the whole answer to "how many steps?"
+    assert _texts("142.") == ["142."]
+    assert _texts("It opened in 1874 [1]. 1874 [2].") == ["It opened in 1874 [1].", "1874 [2]."]
+    assert _texts("1. Install foo. 2. Run bar.") == ["1. Install foo.", "Run bar."]
+
+
 def test_claim_texts_blank_markers_and_keep_offsets() -> None:
     answer = "Paris is in France [1]. It is large [12, 3]."
     spans, texts = claim_texts(answer)

@@ -103,6 +103,16 @@ def test_best_of_n_returns_the_candidate_with_the_highest_total() -> None:
     )
 
 
+def test_best_of_n_survives_candidates_that_say_nothing_or_only_a_number() -> None:
+    decoder = ScriptedSampler(["1874 [1]."], samples=["[1].", INVENTED])
+    result = _grounder(decoder, best_of=3).ask(QUESTION)
+    candidates = result.grounding_metadata.candidates
+    assert candidates[0].answer == "1874 [1]."  # a terse answer is scored
+    empty = candidates[1]  # markers only: a refusal, whose relevance is 0
+    assert empty.answer.startswith("The sources do not answer") and not empty.chosen
+    assert empty.reward.objectives["relevance"] == 0.0
+
+
 def test_best_of_n_needs_a_sampling_decoder() -> None:
     with pytest.raises(InputError, match="samples"):
         _grounder("extractive", best_of=2).ask(QUESTION)
