@@ -85,7 +85,7 @@ def improve(
     if not retrieved.sources:
         return grounder._no_sources(retrieved, {})
     prompt = grounder._prompt(question, retrieved, history, limit)
-    answers = [grounder._finish(text, list(prompt.sources), retrieved)
+    answers = [grounder._finish(text, list(prompt.sources), retrieved, question)
                for text in _candidates(grounder, prompt, settings, limit)]  # fmt: skip
     scored = [_reward(grounder, question, answer, settings) for answer in answers]
     best = max(range(len(answers)), key=lambda i: (scored[i].total, -i))
@@ -161,7 +161,7 @@ def _repair(
         if not edits:
             break
         text = _apply(answer.answer, answer.support.claims, edits)
-        answer = grounder._finish(text, sources, retrieved)
+        answer = grounder._finish(text, sources, retrieved, question)
     note = "" if steps else "no repair needed: every claim is supported"
     return answer, RepairReport(rounds=rounds, steps=steps, note=note)
 

@@ -113,6 +113,22 @@ def test_best_of_n_survives_candidates_that_say_nothing_or_only_a_number() -> No
     assert empty.reward.objectives["relevance"] == 0.0
 
 
+def test_best_of_n_and_repair_withhold_an_off_topic_answer_as_the_plain_path_does() -> None:
+    off_topic = "The ferry to Osk leaves the harbour twice a day [1]."
+    plain = _grounder(ScriptedSampler([off_topic])).ask(QUESTION)
+    assert not plain.answered
+    for settings in ({"best_of": 2}, {"repair": True}):
+        decoder = ScriptedSampler([off_topic], samples=[GOOD])
+        result = _grounder(decoder, **settings).ask(QUESTION)
+        assert result.relevance is not None
+        if settings.get("best_of"):  # the off-topic candidate is a refusal; the good one wins
+            first, second = result.grounding_metadata.candidates
+            assert not first.chosen and first.answer == plain.answer
+            assert second.chosen and result.answered and result.relevance >= 0.4
+        else:
+            assert not result.answered and result.answer == plain.answer
+
+
 def test_best_of_n_needs_a_sampling_decoder() -> None:
     with pytest.raises(InputError, match="samples"):
         _grounder("extractive", best_of=2).ask(QUESTION)

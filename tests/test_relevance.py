@@ -110,3 +110,10 @@ def test_a_shell_variable_matches_its_bare_name() -> None:
 def test_a_narrow_ask_needs_its_own_kind_of_answer(question: str, right: str, wrong: str) -> None:
     assert relevance(question, right) >= RELEVANT_AT > relevance(question, wrong)
     assert relevance(question, wrong) >= ANSWERED_AT  # flagged, never withheld for this alone
+
+
+def test_a_terse_answer_of_the_asked_type_addresses_the_question() -> None:
+    question = "How many steps lead to the lantern room of the lighthouse?"
+    assert relevance(question, "142 [1].") == 1.0
+    assert relevance("When was the lighthouse first lit?", "14 October 1874 [2].") == 1.0
+    assert relevance(question, "The lantern room [1].") < RELEVANT_AT  # short, but no number

@@ -14,6 +14,8 @@ the answer answers. Relevance does, from the question and the answer alone:
   platform" (architecture, operating system) a name the question does not give, and
   "which function" a function name the question does not give (a C type such as
   `size_t` is not one);
+- a terse answer (at most four words) of the asked-for type covers the question in full:
+  "142 [1]." answers "How many steps lead to the lantern room?";
 - a refusal ("The sources do not answer this question.") scores 0.
 
     relevance = coverage * (1 if the expected type is present or none is expected
@@ -45,6 +47,7 @@ __all__ = [
 RELEVANT_AT = 0.4
 ANSWERED_AT = 0.2  # below this the Grounder withholds the answer and refuses
 TYPE_MISSING_FACTOR = 0.3
+TERSE_WORDS = 4  # an answer this short that has the asked-for type answers in full
 # The narrower asks read a few words around the answer, so a miss there halves the score
 # (it shows as "may not address") rather than cutting it towards a refusal.
 NARROW_MISSING_FACTOR = 0.5
@@ -77,7 +80,10 @@ def relevance(
     coverage = (
         sum(w for term, w in terms.items() if _stem(term) in answer_stems) / total if total else 1.0
     )
-    if similarity is not None:
+    text = CITATION_MARKER.sub(" ", answer)
+    if len(text.split()) <= TERSE_WORDS and has_answer_type(question, text):
+        coverage = 1.0  # "142 [1]." answers "How many steps ...?" without repeating it
+    elif similarity is not None:
         coverage = 0.5 * coverage + 0.5 * min(max(similarity(question, answer), 0.0), 1.0)
     return round(min(max(coverage * _type_factor(question, answer), 0.0), 1.0), 4)
 
@@ -110,6 +116,8 @@ def _counted(question: str, text: str) -> bool | None:
     if not nouns:
         return None
     words = text.split()
+    if len(words) <= TERSE_WORDS and any(_COUNT.fullmatch(w.strip("(~.,;:")) for w in words):
+        return True  # "142." says the count alone
     for i, word in enumerate(words):
         if not _COUNT.fullmatch(word.strip("(~")):
             continue
