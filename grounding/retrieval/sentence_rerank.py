@@ -1,4 +1,4 @@
-"""The default reranker: each candidate chunk scored by its sentence that best answers the question.
+"""An offline reranker: each candidate chunk scored by its sentence that best answers the question.
 
 A chunk of 700 characters holds several things; the one sentence that answers can be
 buried in a chunk whose other sentences are about something else, and the chunk
