@@ -6,7 +6,9 @@ all need the same notion of a sentence and a word.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CITATION_MARKER",
@@ -15,7 +17,9 @@ __all__ = [
     "content_words",
     "escape_for_prompt",
     "looks_like_instructions",
+    "question_weights",
     "sentence_spans",
+    "weighted_share",
     "word_spans",
 ]
 
@@ -108,6 +112,20 @@ def content_words(text: str) -> list[str]:
     """Lower-cased words that carry meaning (stopwords dropped)."""
     words = (text[s:e].lower() for s, e in word_spans(text))
     return [w for w in words if w not in STOPWORDS]
+
+
+def question_weights(question: str, candidates: Sequence[set[str]]) -> dict[str, float]:
+    """Each content word of the question weighted by its rarity among the candidates' words."""
+    count = len(candidates)
+    return {
+        word: math.log(1 + count / (1 + sum(word in words for words in candidates)))
+        for word in set(content_words(question))
+    }
+
+
+def weighted_share(words: set[str], weight: Mapping[str, float]) -> float:
+    """The share of the question's weight (`question_weights`) that `words` hold."""
+    return sum(weight.get(w, 0.0) for w in words) / (sum(weight.values()) or 1.0)
 
 
 def blank_citation_markers(text: str) -> str:

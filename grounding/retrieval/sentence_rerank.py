@@ -29,7 +29,6 @@ decoder then answers more unanswerable questions (README, "Search").
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,7 +36,7 @@ import numpy as np
 from grounding import models
 from grounding.headings import clean
 from grounding.schema import SearchHit
-from grounding.text import content_words, sentence_spans
+from grounding.text import content_words, question_weights, sentence_spans, weighted_share
 
 __all__ = ["SentenceReranker"]
 
@@ -75,16 +74,17 @@ class SentenceReranker:
         chunk_words = [
             set(content_words(f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}")) for h in hits
         ]
-        weight = _weights(query, chunk_words)
+        weight = question_weights(query, chunk_words)
         sentences = [_sentences(hit.chunk.text) for hit in hits]
-        lexical = [np.array([_share(set(content_words(s)), weight) for s in found])
+        lexical = [np.array([weighted_share(set(content_words(s)), weight) for s in found])
                    for found in sentences]  # fmt: skip
         bonus = np.array(
-            [self.chunk_weight * _share(words, weight) - self.rank_penalty * place
+            [self.chunk_weight * weighted_share(words, weight) - self.rank_penalty * place
              for place, words in enumerate(chunk_words)]
         )  # fmt: skip
         first = np.array([scores.max() for scores in lexical]) + bonus
-        shortlist = [int(i) for i in np.argsort(-first, kind="stable")[: self.second_stage]]
+        ranked = [int(i) for i in np.argsort(-first, kind="stable")]
+        shortlist = ranked[: self.second_stage]
         texts = [f"{hits[i].chunk.title}: {s}" for i in shortlist for s in sentences[i]]
         vectors = models.embed([query, *texts])
         cosine = vectors[1:] @ vectors[0]
@@ -97,7 +97,7 @@ class SentenceReranker:
             start = end
         order = sorted(shortlist, key=lambda i: -score[i])[:k]
         if len(order) < k:  # fewer than k shortlisted: the rest in first-stage order
-            rest = [int(i) for i in np.argsort(-first, kind="stable") if int(i) not in score]
+            rest = [i for i in ranked if i not in score]
             order += rest[: k - len(order)]
         return [hits[i].model_copy(update={"score": score.get(i, float(first[i]))}) for i in order]
 
@@ -106,16 +106,3 @@ def _sentences(text: str) -> list[str]:
     """The chunk's sentences of three words or more, cleaned of markup (else the whole text)."""
     found = [clean(text[start:end])[:_MAX_CHARS] for start, end in sentence_spans(text)]
     return [s for s in found if len(s.split()) >= 3] or [clean(text)[:_MAX_CHARS] or "-"]
-
-
-def _weights(query: str, chunk_words: list[set[str]]) -> dict[str, float]:
-    """Each content word of the question weighted by its rarity among the candidates."""
-    count = len(chunk_words)
-    return {
-        word: math.log(1 + count / (1 + sum(word in words for words in chunk_words)))
-        for word in set(content_words(query))
-    }
-
-
-def _share(words: set[str], weight: dict[str, float]) -> float:
-    return sum(weight.get(w, 0.0) for w in words) / (sum(weight.values()) or 1.0)

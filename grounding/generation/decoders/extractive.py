@@ -36,7 +36,6 @@ and cited. Deterministic for a given model and input.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -47,7 +46,13 @@ from grounding import models
 from grounding.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
 from grounding.generation.passages import Passage, passages
 from grounding.generation.prompt import Prompt
-from grounding.text import STOPWORDS, content_words, looks_like_instructions
+from grounding.text import (
+    STOPWORDS,
+    content_words,
+    looks_like_instructions,
+    question_weights,
+    weighted_share,
+)
 
 _ASKS = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 
@@ -124,7 +129,7 @@ class ExtractiveDecoder:
         if not candidates:
             return []
         words = [set(content_words(p.text)) for p in candidates]
-        weight = _question_weights(prompt.question, words)
+        weight = question_weights(prompt.question, words)
         titles = {source.index: source.title for source in prompt.sources}
         in_context = [f"{titles[p.source]}: {p.text}" for p in candidates]
         score = self._score(prompt.question, in_context, words, weight)
@@ -135,7 +140,7 @@ class ExtractiveDecoder:
         score -= self.rank_penalty * np.array([p.rank for p in candidates])  # prefer better sources
         score -= self.length_penalty * np.array([len(p.text.split()) for p in candidates])
         best = int(np.argmax(score))
-        if score[best] < self.min_score or _coverage(words[best], weight) < self.min_coverage:
+        if score[best] < self.min_score or weighted_share(words[best], weight) < self.min_coverage:
             return []
         best = _continued(candidates, score, best, self.continued_cutoff)
         cutoff = self.relative_cutoff * (0.9 if _asks_two_things(prompt.question) else 1.0)
@@ -168,7 +173,7 @@ class ExtractiveDecoder:
         """0.6 * cosine similarity + 0.4 * idf-weighted share of the question's words present."""
         vectors = models.embed([question, *texts])
         cosine = vectors[1:] @ vectors[0]
-        lexical = np.array([_coverage(ws, weight) for ws in words])
+        lexical = np.array([weighted_share(ws, weight) for ws in words])
         return np.asarray(0.6 * cosine + 0.4 * lexical, dtype=np.float64)
 
 
@@ -271,20 +276,6 @@ def _next_to(passage: Passage, other: Passage) -> bool:
 
 def _asks_two_things(question: str) -> bool:
     return len({m.lower() for m in _ASKS.findall(question)}) >= 2
-
-
-def _coverage(words: set[str], weight: dict[str, float]) -> float:
-    total = sum(weight.values()) or 1.0
-    return sum(weight.get(w, 0.0) for w in words) / total
-
-
-def _question_weights(question: str, passage_words: list[set[str]]) -> dict[str, float]:
-    """Each content word of the question weighted by its rarity among the candidate passages."""
-    count = len(passage_words)
-    return {
-        word: math.log(1 + count / (1 + sum(word in ws for ws in passage_words)))
-        for word in set(content_words(question))
-    }
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
