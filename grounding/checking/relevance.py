@@ -74,24 +74,24 @@ def relevance(
     """
     if is_refusal(answer):
         return 0.0
+    text = CITATION_MARKER.sub(" ", answer)
+    typed = has_answer_type(question, text)
     terms = _key_terms(question)
-    answer_stems = _stems(CITATION_MARKER.sub(" ", answer))
+    answer_stems = _stems(text)
     total = sum(terms.values())
     coverage = (
         sum(w for term, w in terms.items() if _stem(term) in answer_stems) / total if total else 1.0
     )
-    text = CITATION_MARKER.sub(" ", answer)
-    if len(text.split()) <= TERSE_WORDS and has_answer_type(question, text):
+    if len(text.split()) <= TERSE_WORDS and typed:
         coverage = 1.0  # "142 [1]." answers "How many steps ...?" without repeating it
     elif similarity is not None:
         coverage = 0.5 * coverage + 0.5 * min(max(similarity(question, answer), 0.0), 1.0)
-    return round(min(max(coverage * _type_factor(question, answer), 0.0), 1.0), 4)
+    return round(min(max(coverage * _type_factor(question, text, typed), 0.0), 1.0), 4)
 
 
-def _type_factor(question: str, answer: str) -> float:
-    text = CITATION_MARKER.sub(" ", answer)
-    found = has_answer_type(question, text)
-    if found is False:
+def _type_factor(question: str, text: str, typed: bool | None) -> float:
+    """`typed`: `has_answer_type(question, text)`, which the caller already has."""
+    if typed is False:
         return TYPE_MISSING_FACTOR
     if any(rule(question, text) is False for rule in _NARROW_ASKS):
         return NARROW_MISSING_FACTOR
