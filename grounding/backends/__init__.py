@@ -1,0 +1,1 @@
+"""Model back ends below the three stages: the packaged pair model (entailment, answerability)."""
