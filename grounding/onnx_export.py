@@ -64,17 +64,20 @@ def cached_export(folder: Path, quantize: bool = True) -> Path:
     return target
 
 
-def export_onnx(folder: Path, target: Path, quantize: bool = True) -> None:
-    """Export the model in `folder` to `target` (int8 when `quantize`), atomically."""
+def export_onnx(folder: Path, target: Path, quantize: bool = True, compact: bool = False) -> None:
+    """Export the model in `folder` to `target` (int8 when `quantize`), atomically.
+
+    `compact` quantises every MatMul and the embedding tables too (about a quarter of the
+    float32 size): for a model shipped inside the package, such as the pair model."""
     token = uuid.uuid4().hex[:8]
     plain = target.with_name(f".{target.stem}.f32-{token}.onnx")
     quantized = target.with_name(f".{target.stem}.int8-{token}.onnx")
     staging = target.with_name(f".{target.stem}.tmp-{token}.onnx")
     try:
         _export_float(folder, plain)
-        _fuse(folder, plain)
+        _fuse(folder, plain, embeddings=not compact)
         if quantize:
-            _quantize(plain, quantized)
+            _quantize(plain, quantized, compact)
         _optimize(quantized if quantize else plain, staging)
         os.replace(staging, target)
     except ModelError:
@@ -138,17 +141,24 @@ def _export_float(folder: Path, target: Path) -> None:
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def _fuse(folder: Path, model: Path) -> None:
-    """Fuse attention, GELU and layer norms in place (BERT-style models; float32, exact)."""
+def _fuse(folder: Path, model: Path, embeddings: bool = True) -> None:
+    """Fuse attention, GELU and layer norms in place (BERT-style models; float32, exact).
+
+    Without `embeddings` the embedding lookup stays a plain Gather, which the quantiser can
+    then store as int8 (a fused embedding layer keeps its tables float32)."""
     from onnxruntime.transformers import optimizer
+    from onnxruntime.transformers.fusion_options import FusionOptions
 
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    options = FusionOptions("bert")
+    options.enable_embed_layer_norm = embeddings
     with _quiet_logging():
         fused = optimizer.optimize_model(
             str(model),
             model_type="bert",
             num_heads=int(config.get("num_attention_heads", 0)),
             hidden_size=int(config.get("hidden_size", 0)),
+            optimization_options=options,
         )
         fused.save_model_to_file(str(model))
 
@@ -168,7 +178,7 @@ def _float_matmuls(model: Path) -> list[str]:
     ]
 
 
-def _quantize(source: Path, target: Path) -> None:
+def _quantize(source: Path, target: Path, compact: bool = False) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -176,11 +186,11 @@ def _quantize(source: Path, target: Path) -> None:
         quantize_dynamic(
             source,
             target,
-            op_types_to_quantize=["MatMul", "Attention"],
+            op_types_to_quantize=["MatMul", "Attention"] + (["Gather"] if compact else []),
             weight_type=QuantType.QInt8,
             per_channel=True,
             reduce_range=True,
-            nodes_to_exclude=_float_matmuls(source),
+            nodes_to_exclude=[] if compact else _float_matmuls(source),
             # fused nodes (com.microsoft) have no inferred output types: they are float
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
