@@ -220,8 +220,6 @@ def build_index(
     unknown = sorted(set(options) - BuildOptions.__optional_keys__)
     if unknown:
         raise TypeError(f"build_index() got unknown options: {', '.join(unknown)}")
-    if not replace:
-        refuse_replacing(paths, name_or_dir)
     cls: type[Index] = store_class(store) if isinstance(store, str) else store
     chunk_overlap = options.get("chunk_overlap")
     settings = IndexSettings(
@@ -233,6 +231,8 @@ def build_index(
         hybrid=options.get("hybrid", True),
     )
     with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
+        if not replace:  # decided under the lock: what another build just saved counts too
+            refuse_replacing(paths, name_or_dir)
         index = cls.open_for_update(name_or_dir, settings, options.get("force", False))
         report = index.update(
             paths,
