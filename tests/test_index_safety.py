@@ -23,9 +23,9 @@ def _env(home: Path) -> dict[str, str]:
     return {**os.environ, "GROUNDING_HOME": str(home), "HF_HUB_OFFLINE": "1"}
 
 
-def _build(exe: str, *args: str, home: Path, cwd: Path, prefix: tuple[str, ...] = ()) -> (
-    subprocess.CompletedProcess[str]
-):
+def _build(
+    exe: str, *args: str, home: Path, cwd: Path, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, exe, "index", "build", *args], capture_output=True, text=True,
         env=_env(home), cwd=cwd, timeout=300,
@@ -60,9 +60,12 @@ def test_two_concurrent_builds_of_one_name_never_delete_documents(
         runs = [
             subprocess.Popen(
                 [grounding_exe, "index", "build", folder, "--name", name],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env=_env(home), cwd=tmp_path,
-            )  # fmt: skip
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=_env(home),
+                cwd=tmp_path,
+            )
             for folder in ("alpha", "beta")
         ]
         done = [(run.wait(timeout=300), *run.communicate()) for run in runs]

@@ -242,8 +242,9 @@ def writing(target: Path, wait: bool = True) -> Iterator[None]:
 
     Re-entrant within a thread (a build holds it across its save). The folder
     that holds `target` is made first, so even the first build of an index
-    under a new GROUNDING_HOME is locked. On taking it: an interrupted swap is put back and leftover `.tmp-*`/`.old-*` copies
-    are removed. `wait=False` raises IndexBusyError instead of waiting.
+    under a new GROUNDING_HOME is locked. On taking it: an interrupted swap is
+    put back and leftover `.tmp-*`/`.old-*` copies are removed. `wait=False`
+    raises IndexBusyError instead of waiting.
     """
     key = target.absolute()
     with _held_guard:
