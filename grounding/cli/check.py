@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -161,15 +162,17 @@ def _read(source: str) -> str:
     """
     from grounding.errors import InputError
     from grounding.retrieval.loaders import SourceFile, load_document
+    from grounding.textfiles import MAX_SOURCE_FILE_BYTES, require_regular_file
 
     path = Path(source)
-    try:
-        exists = "\n" not in source and len(source) < 4096 and path.exists()
-    except OSError:
+    try:  # lexists: a broken link or a symlink loop is there, and refused by name below
+        exists = "\n" not in source and len(source) < 4096 and os.path.lexists(path)
+    except (OSError, ValueError):
         exists = False
     if exists:
         if path.is_dir():
             raise InputError(f"--source {source} is a folder; name a file (or use --text)")
+        require_regular_file(path, MAX_SOURCE_FILE_BYTES)  # not /dev/zero, a FIFO, a loop
         return load_document(SourceFile(path, path.name), sha256="-").text
     if _PATH_LIKE.fullmatch(source.strip()):
         raise InputError(f'no such source file: {source} (for inline text use --text "...")')
