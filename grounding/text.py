@@ -22,6 +22,7 @@ __all__ = [
     "printable",
     "question_weights",
     "sentence_spans",
+    "strip_citation_markers",
     "weighted_share",
     "word_spans",
 ]
@@ -134,6 +135,16 @@ def weighted_share(words: set[str], weight: Mapping[str, float]) -> float:
 def blank_citation_markers(text: str) -> str:
     """`text` with each citation marker replaced by spaces, so offsets stay the same."""
     return CITATION_MARKER.sub(lambda m: " " * len(m.group()), text)
+
+
+_SOURCE_MARKERS = re.compile(r"[ \t]*" + CITATION_MARKER.pattern)
+
+
+def strip_citation_markers(text: str) -> str:
+    """`text` without citation markers (and the spaces before them): "in 1911 [2][3]." -> "in
+    1911.". Applied to source text before it reaches a prompt or an answer, so that the
+    only markers an answer carries are its own (a source's [2] is not a citation of ours)."""
+    return _SOURCE_MARKERS.sub("", text)
 
 
 _INSTRUCTION_PATTERNS = re.compile(
