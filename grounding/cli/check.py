@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from grounding.schema import RewardReport, SupportReport
+from grounding.text import one_line, printable
 
 __all__ = ["check", "render_report", "render_reward"]
 
@@ -191,7 +192,7 @@ def render_report(answer: str, report: SupportReport, color: bool = False) -> st
     for claim in report.claims:
         mark = "ok " if claim.supported else "NO "
         cited = "".join(f"[{i}]" for i in claim.citations) or "-"
-        text = " ".join(claim.text.split())
+        text = one_line(" ".join(claim.text.split()))
         line = f"  {mark} {claim.score:.2f} {cited:<8} {text}"
         lines.append(line if claim.supported else _style(line, color, fg="red"))
     if report.unsupported_spans:
@@ -199,18 +200,22 @@ def render_report(answer: str, report: SupportReport, color: bool = False) -> st
         if color:
             lines.append(_highlight(answer, report))
         else:
-            lines += [f'  {s.start}-{s.end}: "{s.text}"' for s in report.unsupported_spans]
+            lines += [
+                f'  {s.start}-{s.end}: "{one_line(s.text)}"' for s in report.unsupported_spans
+            ]
     return "\n".join(lines)
 
 
 def _highlight(answer: str, report: SupportReport) -> str:
     parts, at = [], 0
     for span in report.unsupported_spans:
-        parts.append(answer[at : span.start])
-        parts.append(click.style(answer[span.start : span.end], fg="red", underline=True))
+        parts.append(printable(answer[at : span.start]))
+        parts.append(
+            click.style(printable(answer[span.start : span.end]), fg="red", underline=True)
+        )
         at = span.end
-    parts.append(answer[at:])
-    return "".join(parts)
+    parts.append(printable(answer[at:]))
+    return "".join(parts)  # the answer's own escapes are gone (printable) before styling
 
 
 def _style(text: str, color: bool, **styles: object) -> str:

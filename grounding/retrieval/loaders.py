@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
+from grounding.text import one_line
 from grounding.textfiles import read_text_file
 
 __all__ = [
@@ -200,9 +201,10 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
             title, text = (heading.group(1) if heading else ""), raw
         else:
             title, text = "", raw
+    stem = path.stem.replace("-", " ").replace("_", " ")
     return Document(
         doc_id=source.doc_id,
-        title=title.strip() or path.stem.replace("-", " ").replace("_", " "),
+        title=one_line(title).strip() or one_line(stem).strip(),  # one printable line
         uri=path.resolve().as_uri(),
         text=text,
         tags=tuple(tags),

@@ -29,6 +29,7 @@ from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
 from grounding.retrieval.staging import clear_staging
 from grounding.retrieval.storage import FileRecord, read_manifest, writing
 from grounding.schema import Chunk, SearchHit
+from grounding.text import one_line
 
 if TYPE_CHECKING:
     from grounding.retrieval.filters import Filter
@@ -91,7 +92,7 @@ class BuildReport:
             )
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} files:")
-            lines += [f"  {skip.name}: {skip.reason}" for skip in self.skipped[:shown]]
+            lines += [one_line(f"  {skip.name}: {skip.reason}") for skip in self.skipped[:shown]]
             if len(self.skipped) > shown:
                 lines.append(f"  ... and {len(self.skipped) - shown} more")
         return "\n".join(lines)
