@@ -187,11 +187,11 @@ def escape_for_prompt(text: str) -> str:
 
 
 # Terminal escape sequences, whole: CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \\),
-# other ESC-introduced strings (DCS, SOS, PM, APC) and two-character escapes; the 8-bit
-# CSI and OSC introducers too.
+# other ESC-introduced strings (DCS, SOS, PM, APC; an unterminated one ends at the line)
+# and two-character escapes; the 8-bit introducers too.
 _ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]P^_X]|[\x9d\x90\x9e\x9f\x98])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[\]P^_X]|[\x9d\x90\x9e\x9f\x98])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -~]?"
 )
 # C0 and C1 controls, DEL, Unicode line and paragraph separators, and the bidirectional
