@@ -212,3 +212,13 @@ def test_a_name_is_resolved_under_the_swap_lock(
     assert waited, f"resolved during the swap: {outcome}"
     assert len(outcome) == 1 and isinstance(outcome[0], InputError)
     assert "ambiguous" in str(outcome[0])
+
+
+def test_a_fifo_or_device_named_directly_is_refused_by_name(tmp_path: Path) -> None:
+    from grounding.retrieval.loaders import scan
+
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(InputError, match="pipe: it is a FIFO, not a file or folder"):
+        scan([tmp_path / "pipe"])
+    with pytest.raises(InputError, match="/dev/null: it is a device, not a file or folder"):
+        scan(["/dev/null"])
