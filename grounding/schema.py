@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grounding.text import strip_citation_markers
+
 __all__ = [
     "Candidate",
     "Chunk",
@@ -77,10 +79,12 @@ class Source(_Frozen):
 
     @classmethod
     def from_hit(cls, hit: SearchHit, index: int) -> Source:
-        """The hit's chunk as source number `index`."""
+        """The hit's chunk as source number `index`; the citation markers its text carries
+        are taken out (`text.strip_citation_markers`), so only the answer's own markers cite."""
         chunk = hit.chunk
-        return cls(index=index, title=chunk.title, uri=chunk.uri, text=chunk.text,
-                   origin=hit.origin, section=chunk.section)  # fmt: skip
+        return cls(index=index, title=chunk.title, uri=chunk.uri,
+                   text=strip_citation_markers(chunk.text), origin=hit.origin,
+                   section=chunk.section)  # fmt: skip
 
 
 class Segment(_Frozen):

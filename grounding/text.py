@@ -16,9 +16,13 @@ __all__ = [
     "blank_citation_markers",
     "content_words",
     "escape_for_prompt",
+    "has_control_characters",
     "looks_like_instructions",
+    "one_line",
+    "printable",
     "question_weights",
     "sentence_spans",
+    "strip_citation_markers",
     "weighted_share",
     "word_spans",
 ]
@@ -133,6 +137,16 @@ def blank_citation_markers(text: str) -> str:
     return CITATION_MARKER.sub(lambda m: " " * len(m.group()), text)
 
 
+_SOURCE_MARKERS = re.compile(r"[ \t]*" + CITATION_MARKER.pattern)
+
+
+def strip_citation_markers(text: str) -> str:
+    """`text` without citation markers (and the spaces before them): "in 1911 [2][3]." -> "in
+    1911.". Applied to source text before it reaches a prompt or an answer, so that the
+    only markers an answer carries are its own (a source's [2] is not a citation of ours)."""
+    return _SOURCE_MARKERS.sub("", text)
+
+
 _INSTRUCTION_PATTERNS = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:instructions?|prompts?|rules|context)\b"
     r"|\b(?:you are now|new instructions|system prompt|as an ai (?:language )?model)\b"
@@ -170,3 +184,37 @@ def escape_for_prompt(text: str) -> str:
     """
     text = _CONTROL.sub("", text)
     return _ESCAPED.sub(lambda m: _ESCAPES.get(m.group(), f"&#x{ord(m.group()):X};"), text)
+
+
+# Terminal escape sequences, whole: CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \\),
+# other ESC-introduced strings (DCS, SOS, PM, APC; an unterminated one ends at the line)
+# and two-character escapes; the 8-bit introducers too.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]P^_X]|[\x9d\x90\x9e\x9f\x98])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+# C0 and C1 controls, DEL, Unicode line and paragraph separators, and the bidirectional
+# overrides and isolates that make a terminal show text in another order than it is.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
+_KEPT_IN_TEXT = frozenset("\n\t")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a control character, line break or bidirectional override."""
+    return _UNPRINTABLE.search(text) is not None
+
+
+def printable(text: str) -> str:
+    """`text` safe to print to a terminal or a log: escape sequences and control
+    characters removed (whole sequences, so `ESC ] 0 ; title BEL` leaves nothing);
+    newlines and tabs are kept."""
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    return _UNPRINTABLE.sub(lambda m: m.group() if m.group() in _KEPT_IN_TEXT else "", text)
+
+
+def one_line(text: str) -> str:
+    """`text` as one printable line: line breaks (CR included) become spaces, then
+    `printable`, then tabs become spaces. For titles, names and paths in output lines."""
+    return printable(_LINE_BREAKS.sub(" ", _ESCAPE_SEQUENCE.sub("", text))).replace("\t", " ")

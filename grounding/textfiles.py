@@ -1,7 +1,10 @@
 """Reading text files one way everywhere: by their real encoding, refusing binary content.
 
 `index build` and `grounding check --source FILE` both read files through
-`read_text_file`, so a file one accepts the other accepts too.
+`read_text_file`, so a file one accepts the other accepts too. Only regular
+files are read (`read_file_bytes`): a FIFO, a device such as /dev/zero, a
+folder or a symlink loop is refused by name before a byte is read, so nothing
+hangs or fills memory; `check --source` also caps the size.
 
 The encoding is decided in this order, and the first that fits wins:
 
@@ -19,11 +22,23 @@ than tab, line breaks and form feed once decoded.
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 from pathlib import Path
 
 from grounding.errors import InputError
 
-__all__ = ["BinaryFileError", "decode_text", "read_text_file"]
+__all__ = [
+    "MAX_SOURCE_FILE_BYTES",
+    "BinaryFileError",
+    "decode_text",
+    "read_file_bytes",
+    "read_text_file",
+    "require_regular_file",
+]
+
+MAX_SOURCE_FILE_BYTES = 16 * 1024 * 1024  # `check --source`: larger files are refused
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose mark it starts with
@@ -63,19 +78,73 @@ class BinaryFileError(InputError):
         self.reason = reason
 
 
-def read_text_file(path: str | Path) -> str:
-    """The text of the file at `path`, decoded by its real encoding (see the module doc).
+def read_text_file(path: str | Path, limit: int | None = None) -> str:
+    """The text of the regular file at `path`, decoded by its real encoding (see the module doc).
 
-    Raises InputError when the file cannot be read, BinaryFileError when it is not text.
+    Raises InputError when the file cannot be read, is not a regular file or has
+    more than `limit` bytes; BinaryFileError when it is not text.
+    """
+    return decode_text(read_file_bytes(path, limit), str(path))
+
+
+def read_file_bytes(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of the regular file at `path` (links followed); InputError naming it otherwise.
+
+    Opened without blocking, then checked by its open handle: a FIFO cannot hang the
+    read, nor a device or a file grown past `limit` bytes fill memory.
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder, not a file") from None
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return decode_text(data, str(path))
+        raise _unreadable(path, exc) from None
+    try:
+        info = os.fstat(descriptor)
+        _require_regular(path, info, limit)
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            data = handle.read(-1 if limit is None else limit + 1)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        os.close(descriptor)
+    if limit is not None and len(data) > limit:
+        raise InputError(f"{path} has more than {limit:,} bytes; the limit is {limit:,} bytes")
+    return data
+
+
+def require_regular_file(path: str | Path, limit: int | None = None) -> None:
+    """InputError naming `path` unless it is a regular file (links followed) of at most
+    `limit` bytes; for readers that open the file themselves (PDF)."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    _require_regular(path, info, limit)
+
+
+def _require_regular(path: Path, info: os.stat_result, limit: int | None) -> None:
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "not a file"
+        )  # fmt: skip
+        raise InputError(f"cannot read {path}: it is {kind}, not a regular file")
+    if limit is not None and info.st_size > limit:
+        raise InputError(f"{path} has {info.st_size:,} bytes; the limit is {limit:,} bytes")
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    if exc.errno == errno.ELOOP:
+        return InputError(f"cannot read {path}: a symlink loop")
+    if exc.errno == errno.EISDIR:
+        return InputError(f"{path} is a folder, not a file")
+    return InputError(f"cannot read {path}: {exc.strerror or exc}")
 
 
 def decode_text(data: bytes, name: str = "the file") -> str:

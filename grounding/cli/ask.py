@@ -13,6 +13,7 @@ from grounding.cli.options import filter_option, filtered_index
 from grounding.plugins import DECODERS, RERANKERS, WEB_PROVIDERS
 from grounding.retrieval.rerank import DEFAULT_RERANKER
 from grounding.schema import GroundedAnswer
+from grounding.text import one_line, printable
 
 __all__ = ["ask", "render_answer"]
 
@@ -93,17 +94,17 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
     def style(text: str, **styles: Any) -> str:
         return click.style(text, **styles) if color else text
 
-    lines = [result.answer, "", style("Sources", bold=True)]
+    lines = [printable(result.answer), "", style("Sources", bold=True)]
     lines += _source_lines(result)
     support = result.support
     lines.append("")
     if not result.answered:
-        lines.append(style(f"Not answered: {result.reason}", fg="yellow"))
+        lines.append(style(f"Not answered: {one_line(result.reason)}", fg="yellow"))
     else:
         lines.append(style(_summary(result), fg="green" if _trusted(result) else "red"))
     for span in support.unsupported_spans:
         lines.append(style(f"  unsupported: {span.text!r}", fg="red"))
-    web_line = _web_line(result)
+    web_line = one_line(_web_line(result))
     if web_line:
         lines.append(style(web_line, fg="yellow") if "FAILED" in web_line else web_line)
     metadata = result.grounding_metadata
@@ -120,7 +121,7 @@ def render_answer(result: GroundedAnswer, color: bool = False) -> str:
         lines.append(f"  reward {result.reward.total:.2f}: " + ", ".join(
             f"{k} {v:.2f}" for k, v in result.reward.objectives.items()))  # fmt: skip
     for warning in result.warnings:
-        lines.append(style(f"  warning: {warning}", fg="yellow"))
+        lines.append(style(f"  warning: {one_line(warning)}", fg="yellow"))
     return "\n".join(lines)
 
 
@@ -174,5 +175,5 @@ def _source_lines(result: GroundedAnswer) -> list[str]:
         marks = ", ".join(str(n) for n in numbers)
         note = "" if set(numbers) & cited else "  (not cited)"
         where = "web" if origin[uri] == "web" else "local"
-        lines.append(f"  [{marks}] {title} ({where}: {uri}){note}")
+        lines.append(f"  [{marks}] {one_line(title)} ({where}: {one_line(uri)}){note}")
     return lines

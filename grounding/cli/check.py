@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import click
 
 from grounding.schema import RewardReport, SupportReport
+from grounding.text import one_line, printable
 
 __all__ = ["check", "render_report", "render_reward"]
 
@@ -161,15 +163,17 @@ def _read(source: str) -> str:
     """
     from grounding.errors import InputError
     from grounding.retrieval.loaders import SourceFile, load_document
+    from grounding.textfiles import MAX_SOURCE_FILE_BYTES, require_regular_file
 
     path = Path(source)
-    try:
-        exists = "\n" not in source and len(source) < 4096 and path.exists()
-    except OSError:
+    try:  # lexists: a broken link or a symlink loop is there, and refused by name below
+        exists = "\n" not in source and len(source) < 4096 and os.path.lexists(path)
+    except (OSError, ValueError):
         exists = False
     if exists:
         if path.is_dir():
             raise InputError(f"--source {source} is a folder; name a file (or use --text)")
+        require_regular_file(path, MAX_SOURCE_FILE_BYTES)  # not /dev/zero, a FIFO, a loop
         return load_document(SourceFile(path, path.name), sha256="-").text
     if _PATH_LIKE.fullmatch(source.strip()):
         raise InputError(f'no such source file: {source} (for inline text use --text "...")')
@@ -188,7 +192,7 @@ def render_report(answer: str, report: SupportReport, color: bool = False) -> st
     for claim in report.claims:
         mark = "ok " if claim.supported else "NO "
         cited = "".join(f"[{i}]" for i in claim.citations) or "-"
-        text = " ".join(claim.text.split())
+        text = one_line(" ".join(claim.text.split()))
         line = f"  {mark} {claim.score:.2f} {cited:<8} {text}"
         lines.append(line if claim.supported else _style(line, color, fg="red"))
     if report.unsupported_spans:
@@ -196,18 +200,22 @@ def render_report(answer: str, report: SupportReport, color: bool = False) -> st
         if color:
             lines.append(_highlight(answer, report))
         else:
-            lines += [f'  {s.start}-{s.end}: "{s.text}"' for s in report.unsupported_spans]
+            lines += [
+                f'  {s.start}-{s.end}: "{one_line(s.text)}"' for s in report.unsupported_spans
+            ]
     return "\n".join(lines)
 
 
 def _highlight(answer: str, report: SupportReport) -> str:
     parts, at = [], 0
     for span in report.unsupported_spans:
-        parts.append(answer[at : span.start])
-        parts.append(click.style(answer[span.start : span.end], fg="red", underline=True))
+        parts.append(printable(answer[at : span.start]))
+        parts.append(
+            click.style(printable(answer[span.start : span.end]), fg="red", underline=True)
+        )
         at = span.end
-    parts.append(answer[at:])
-    return "".join(parts)
+    parts.append(printable(answer[at:]))
+    return "".join(parts)  # the answer's own escapes are gone (printable) before styling
 
 
 def _style(text: str, color: bool, **styles: object) -> str:

@@ -10,6 +10,7 @@ import click
 from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
 from grounding.plugins import DECODERS, RERANKERS
 from grounding.retrieval.rerank import DEFAULT_RERANKER
+from grounding.text import one_line
 
 if TYPE_CHECKING:
     from grounding.improve import Improve
@@ -145,7 +146,7 @@ def eval_command(
 
 def _warn_skipped(errors: list[object]) -> None:
     for error in errors[:20]:
-        click.echo(f"warning: skipped {error}", err=True)
+        click.echo(f"warning: skipped {one_line(str(error))}", err=True)  # rows from strangers
     if len(errors) > 20:
         click.echo(f"warning: skipped {len(errors) - 20} more row(s)", err=True)
 

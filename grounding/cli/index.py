@@ -8,6 +8,7 @@ import click
 
 from grounding.cli.options import ray_choice, ray_options
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from grounding.text import one_line
 
 __all__ = ["index"]
 
@@ -100,7 +101,7 @@ def build(
         ray=ray_choice(ray_address),
         workers=workers,
     )
-    click.echo(f"index {name!r} at {built.index.directory}")
+    click.echo(f"index {one_line(name)!r} at {one_line(str(built.index.directory))}")
     click.echo(built.report.summary())
 
 
@@ -118,7 +119,7 @@ def list_command(as_json: bool) -> None:
         try:
             manifest = read_manifest(folder, folder.name)
         except IndexStoreError as exc:  # one broken index does not hide the others
-            click.echo(f"warning: {folder.name}: {exc}", err=True)
+            click.echo(f"warning: {one_line(folder.name)}: {one_line(str(exc))}", err=True)
             rows.append({"name": folder.name, "error": str(exc)})
             continue
         rows.append(
@@ -139,12 +140,14 @@ def list_command(as_json: bool) -> None:
     else:
         for row in rows:
             if "error" in row:
-                click.echo(f"{row['name']:<20} unreadable (rebuild it with --force)")
+                click.echo(f"{one_line(str(row['name'])):<20} unreadable (rebuild it with --force)")
                 continue
             click.echo(
-                f"{row['name']!s:<20} {row['documents']!s:>6} docs {row['chunks']!s:>8} chunks  "
-                f"{row['store']:<6} {row['index_type']:<5} {row['embedding_model']}  "
-                f"{row['updated_at']}"
+                one_line(
+                    f"{row['name']!s:<20} {row['documents']!s:>6} docs {row['chunks']!s:>8} "
+                    f"chunks  {row['store']:<6} {row['index_type']:<5} {row['embedding_model']}  "
+                    f"{row['updated_at']}"
+                )
             )
 
 
@@ -161,20 +164,24 @@ def info(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(manifest.model_dump_json(indent=2))
         return
-    click.echo(f"index       {name} ({folder})")
+    click.echo(f"index       {one_line(name)} ({one_line(str(folder))})")
     click.echo(
-        f"model       {manifest.embedding_model} ({manifest.dimension}-d, "
-        f"{manifest.embedding_backend} backend)"
+        one_line(
+            f"model       {manifest.embedding_model} ({manifest.dimension}-d, "
+            f"{manifest.embedding_backend} backend)"
+        )
     )
     search = "hybrid (dense + BM25)" if manifest.hybrid else "dense"
     ef = f", efSearch {manifest.ef_search}" if manifest.index_type == "hnsw" else ""
-    click.echo(f"type        {manifest.index_type}{ef}; search {search}")
+    click.echo(one_line(f"type        {manifest.index_type}{ef}; search {search}"))
     if manifest.milvus is not None:
         where = manifest.milvus.uri or "Milvus Lite file in the index folder"
-        click.echo(f"store       milvus, collection {manifest.milvus.collection} at {where}")
+        click.echo(
+            one_line(f"store       milvus, collection {manifest.milvus.collection} at {where}")
+        )
     click.echo(f"chunks      {manifest.chunks} from {manifest.documents} documents")
     click.echo(f"chunking    {manifest.chunk_size} chars, {manifest.chunk_overlap} overlap")
-    click.echo(f"updated     {manifest.updated_at}")
+    click.echo(one_line(f"updated     {manifest.updated_at}"))
     for doc_id, record in sorted(manifest.files.items()):
         tags = f" [{', '.join(record.tags)}]" if record.tags else ""
-        click.echo(f"  {doc_id}  {record.chunks} chunks{tags}  {record.title}")
+        click.echo(one_line(f"  {doc_id}  {record.chunks} chunks{tags}  {record.title}"))

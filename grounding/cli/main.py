@@ -17,6 +17,7 @@ import click
 from grounding.config import Settings
 from grounding.errors import ConfigError, GroundingError
 from grounding.plugins import COMMANDS
+from grounding.text import one_line
 
 
 class _LazyGroup(click.Group):
@@ -94,7 +95,7 @@ def main() -> None:
     except GroundingError as exc:
         if _debug():
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {one_line(str(exc))}", err=True)  # one line, whatever it names
         sys.exit(1)
     except ModuleNotFoundError as exc:
         hint = missing_extra_hint(exc)

@@ -22,6 +22,7 @@ from grounding.evaluation.tables import (
     task_table,
     threshold_table,
 )
+from grounding.text import printable
 
 __all__ = ["CSS", "page", "render_html", "table_html"]
 
@@ -51,8 +52,9 @@ def table_html(table: Table) -> str:
 
 
 def page(title: str, body: str) -> str:
-    """A complete HTML document with the report's inline style."""
-    return (
+    """A complete HTML document with the report's inline style; no control characters
+    (terminal escapes in titles or data, say) survive into it."""
+    return printable(
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"

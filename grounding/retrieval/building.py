@@ -15,7 +15,7 @@ from grounding.retrieval.staging import StagedEmbeddings
 from grounding.retrieval.storage import FileRecord
 from grounding.retrieval.stores import BuildReport
 from grounding.schema import Chunk
-from grounding.textfiles import BinaryFileError, decode_text
+from grounding.textfiles import BinaryFileError, decode_text, read_file_bytes
 
 if TYPE_CHECKING:
     from grounding.retrieval.stores import Index
@@ -82,7 +82,7 @@ def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]
     unchanged: list[str] = []
     to_load: list[tuple[SourceFile, str]] = []
     for source in sources:
-        data = _read(source.path)
+        data = read_file_bytes(source.path)  # a regular file, or a one-line InputError
         digest = hashlib.sha256(data).hexdigest()
         record = known.get(source.doc_id)
         if record is not None and record.sha256 == digest:
@@ -108,13 +108,6 @@ def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]
         to_load=tuple(to_load),
         skipped=tuple(sorted(skipped, key=lambda skip: skip.name)),
     )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def load_files(

@@ -7,14 +7,18 @@ that did not change.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
+from grounding.text import one_line
 from grounding.textfiles import read_text_file
 
 __all__ = [
@@ -79,8 +83,10 @@ def scan(paths: Sequence[str | Path]) -> tuple[list[SourceFile], list[SkippedFil
 
     A file given directly is named by its file name; a file found in a folder
     by the folder's name and its path inside it (`notes/travel/rome.md`). Files
-    of other types found in a folder come back as skipped, by the same naming;
-    hidden files and folders (.git) are not looked at.
+    of other types, FIFOs, devices, sockets, broken links, symlink loops and links
+    to folders found in a folder come back as skipped with their reason, by the
+    same naming; hidden files and folders (.git) are not looked at. A folder
+    that cannot be read is an InputError, never a silent removal.
     """
     if not paths:
         raise InputError("no paths given: name at least one file or folder to index")
@@ -105,25 +111,79 @@ def scan(paths: Sequence[str | Path]) -> tuple[list[SourceFile], list[SkippedFil
 
 
 def _expand(path: Path) -> Iterator[SourceFile | SkippedFile]:
-    if not path.exists():
+    kind = _kind(path)
+    if kind == "missing":
         raise InputError(f"no such file or folder: {path}")
-    if path.is_file():
+    if kind == "file":
         if path.suffix.lower() not in SUFFIXES:
             raise InputError(f"cannot index {path}: expected one of {', '.join(SUFFIXES)}")
         yield SourceFile(path, path.name)
         return
+    if kind != "folder":
+        raise InputError(f"cannot index {path}: it is {kind}, not a file or folder")
     name = path.resolve().name or "root"
-    for child in sorted(path.rglob("*")):
+    for child in _walk(path):
         relative = child.relative_to(path)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # hidden files and folders (.git, .obsidian) are not notes
-        if not child.is_file():
-            continue
         doc_id = f"{name}/{relative.as_posix()}"
-        if child.suffix.lower() in SUFFIXES:
+        kind = _kind(child)
+        if kind == "folder":  # a link to one: followed, it could loop or leave the folder
+            yield SkippedFile(doc_id, "a link to a folder (not followed)")
+        elif kind != "file":
+            yield SkippedFile(doc_id, f"not a regular file ({kind})")
+        elif child.suffix.lower() in SUFFIXES:
             yield SourceFile(child, doc_id)
         else:
             yield SkippedFile(doc_id, f"not a type it reads ({child.suffix or 'no suffix'})")
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Everything under `folder` but folders, sorted; hidden entries (.git) are not looked at.
+
+    Links to folders are not followed (they come back, to be listed as skipped). A folder
+    that cannot be read is an InputError: skipping it would drop its documents silently.
+    """
+    try:
+        with os.scandir(folder) as entries:
+            children = sorted(
+                (entry for entry in entries if not entry.name.startswith(".")),
+                key=lambda entry: entry.name,
+            )
+    except OSError as exc:
+        raise InputError(
+            f"cannot read folder {folder}: {exc.strerror or exc}; the build stops rather "
+            "than remove its documents from the index: fix its permissions"
+        ) from exc
+    for entry in children:
+        child = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(child)
+        else:
+            yield child
+
+
+def _kind(path: Path) -> str:
+    """What is at `path` (links followed): file, folder, missing, or what else it is."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symlink loop"
+        if path.is_symlink():
+            return "a broken symlink"
+        if exc.errno == errno.ENOENT:
+            return "missing"
+        return f"unreadable: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = "") -> Document:
@@ -141,9 +201,10 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
             title, text = (heading.group(1) if heading else ""), raw
         else:
             title, text = "", raw
+    stem = path.stem.replace("-", " ").replace("_", " ")
     return Document(
         doc_id=source.doc_id,
-        title=title.strip() or path.stem.replace("-", " ").replace("_", " "),
+        title=one_line(title).strip() or one_line(stem).strip(),  # one printable line
         uri=path.resolve().as_uri(),
         text=text,
         tags=tuple(tags),

@@ -240,9 +240,11 @@ _held_guard = threading.Lock()
 def writing(target: Path, wait: bool = True) -> Iterator[None]:
     """The index's writer lock: one build or save at a time, across processes.
 
-    Re-entrant within a thread (a build holds it across its save). On taking
-    it: an interrupted swap is put back and leftover `.tmp-*`/`.old-*` copies
-    are removed. `wait=False` raises IndexBusyError instead of waiting.
+    Re-entrant within a thread (a build holds it across its save). The folder
+    that holds `target` is made first, so even the first build of an index
+    under a new GROUNDING_HOME is locked. On taking it: an interrupted swap is
+    put back and leftover `.tmp-*`/`.old-*` copies are removed. `wait=False`
+    raises IndexBusyError instead of waiting.
     """
     key = target.absolute()
     with _held_guard:
@@ -250,6 +252,8 @@ def writing(target: Path, wait: bool = True) -> Iterator[None]:
     if mine:
         yield
         return
+    with contextlib.suppress(OSError):  # the lock file lives there: without it, no lock
+        target.parent.mkdir(parents=True, exist_ok=True)
     with _flock(_lock_file(target, "write"), exclusive=True, wait=wait) as locked:
         with _held_guard:
             _held[key] = threading.get_ident()

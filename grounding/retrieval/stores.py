@@ -29,6 +29,7 @@ from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
 from grounding.retrieval.staging import clear_staging
 from grounding.retrieval.storage import FileRecord, read_manifest, writing
 from grounding.schema import Chunk, SearchHit
+from grounding.text import one_line
 
 if TYPE_CHECKING:
     from grounding.retrieval.filters import Filter
@@ -91,7 +92,7 @@ class BuildReport:
             )
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} files:")
-            lines += [f"  {skip.name}: {skip.reason}" for skip in self.skipped[:shown]]
+            lines += [one_line(f"  {skip.name}: {skip.reason}") for skip in self.skipped[:shown]]
             if len(self.skipped) > shown:
                 lines.append(f"  ... and {len(self.skipped) - shown} more")
         return "\n".join(lines)
@@ -220,8 +221,6 @@ def build_index(
     unknown = sorted(set(options) - BuildOptions.__optional_keys__)
     if unknown:
         raise TypeError(f"build_index() got unknown options: {', '.join(unknown)}")
-    if not replace:
-        refuse_replacing(paths, name_or_dir)
     cls: type[Index] = store_class(store) if isinstance(store, str) else store
     chunk_overlap = options.get("chunk_overlap")
     settings = IndexSettings(
@@ -233,6 +232,8 @@ def build_index(
         hybrid=options.get("hybrid", True),
     )
     with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
+        if not replace:  # decided under the lock: what another build just saved counts too
+            refuse_replacing(paths, name_or_dir)
         index = cls.open_for_update(name_or_dir, settings, options.get("force", False))
         report = index.update(
             paths,

@@ -21,7 +21,7 @@ from grounding.schema import GroundedAnswer, SupportReport
 from grounding.service import chat, errors
 from grounding.service.engine import Engine, GrounderFactory
 from grounding.service.errors import ERROR_RESPONSES, ServiceError
-from grounding.service.middleware import AccessLog, ApiKeyAuth, BodyLimit
+from grounding.service.middleware import AccessLog, ApiKeyAuth, BodyLimit, key_is_valid
 from grounding.service.settings import ServiceSettings
 from grounding.service.wire import (
     ChatCompletionChunk,
@@ -109,11 +109,23 @@ def _name(value: str | None, field: str) -> str | None:
 def _router_routes() -> chat.APIRouter:
     router = chat.APIRouter()
 
-    @router.get("/healthz", response_model=Health, responses=ERROR_RESPONSES)
+    @router.get(
+        "/healthz",
+        response_model=Health,
+        response_model_exclude_unset=True,
+        responses=ERROR_RESPONSES,
+    )
     async def healthz(request: Request) -> Health:
-        """Liveness: the models are loaded once the server accepts connections."""
+        """Liveness: the models are loaded once the server accepts connections.
+
+        With API keys configured, only a caller that sends one learns what is served.
+        """
         engine: Engine = request.app.state.engine
+        keys = engine.settings.api_keys
+        if keys and not key_is_valid(request.headers.get("authorization"), keys):
+            return Health(status="ok")  # set, so exclude_unset keeps it
         return Health(
+            status="ok",
             model=engine.settings.model_name,
             decoder=engine.settings.decoder,
             index=engine.settings.index,
@@ -179,6 +191,15 @@ def _router_routes() -> chat.APIRouter:
                 400,
                 f"{len(body.sources)} sources; the limit is {settings.max_sources}",
                 code="too_many_sources",
+                param="sources",
+            )
+        longest = max(range(len(body.sources)), key=lambda i: len(body.sources[i]), default=0)
+        if body.sources and len(body.sources[longest]) > settings.max_source_chars:
+            raise ServiceError(
+                400,
+                f"source {longest + 1} has {len(body.sources[longest])} characters; the limit "
+                f"is {settings.max_source_chars} per source",
+                code="source_too_long",
                 param="sources",
             )
         if len(body.answer) > settings.max_message_chars:

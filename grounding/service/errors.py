@@ -29,6 +29,7 @@ from grounding.errors import (
     ScorerError,
 )
 from grounding.service.wire import ErrorBody, ErrorResponse
+from grounding.text import one_line
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -130,7 +131,7 @@ def from_grounding_error(exc: GroundingError) -> ServiceError:
     if face.public is None:
         message = str(exc) or type(exc).__name__
     else:
-        log.warning("%s (HTTP %d): %s", type(exc).__name__, face.status, exc)
+        log.warning("%s (HTTP %d): %s", type(exc).__name__, face.status, one_line(str(exc)))
         message = face.public
     return ServiceError(
         face.status, message, face.type, code=face.code or type(exc).__name__, param=face.param

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grounding.service.errors import ServiceError, error_response
 
-__all__ = ["AccessLog", "ApiKeyAuth", "BodyLimit"]
+__all__ = ["AccessLog", "ApiKeyAuth", "BodyLimit", "key_is_valid", "key_problem"]
 
 access_log = logging.getLogger("grounding.service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -101,7 +101,7 @@ class ApiKeyAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.keys and scope.get("path", "").startswith("/v1/"):
-            problem = self._problem(_header(scope, b"authorization"))
+            problem = key_problem(_header(scope, b"authorization"), self.keys)
             if problem:
                 error = ServiceError(401, problem, code="invalid_api_key")
                 error.headers["WWW-Authenticate"] = "Bearer"
@@ -109,15 +109,24 @@ class ApiKeyAuth:
                 return
         await self.app(scope, receive, send)
 
-    def _problem(self, header: str | None) -> str | None:
-        if not header:
-            return "no API key given: send the header 'Authorization: Bearer <key>'"
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return "the Authorization header must be 'Bearer <key>'"
-        given = token.strip().encode()
-        matches = [hmac.compare_digest(given, key) for key in self.keys]
-        return None if any(matches) else "the API key is not valid for this server"
+
+def key_problem(header: str | None, keys: Iterable[bytes]) -> str | None:
+    """What is wrong with an `Authorization` header for these keys; None when it holds one.
+
+    Compared in constant time against every key."""
+    if not header:
+        return "no API key given: send the header 'Authorization: Bearer <key>'"
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return "the Authorization header must be 'Bearer <key>'"
+    given = token.strip().encode()
+    matches = [hmac.compare_digest(given, key) for key in keys]
+    return None if any(matches) else "the API key is not valid for this server"
+
+
+def key_is_valid(header: str | None, keys: Iterable[str]) -> bool:
+    """Whether an `Authorization` header holds one of `keys` (`/healthz` says more then)."""
+    return key_problem(header, [key.encode() for key in keys]) is None
 
 
 class BodyLimit:

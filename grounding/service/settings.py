@@ -40,7 +40,8 @@ class ServiceSettings:
     max_messages: int = 64
     max_message_chars: int = MAX_MESSAGE_CHARS  # the CLI's limit too
     max_tokens: int = 4096
-    max_sources: int = 100
+    max_sources: int = 64  # per /v1/check request
+    max_source_chars: int = 20_000  # per source of a /v1/check request
     max_concurrent: int = 4
     max_queue: int = 64
     request_timeout_s: float = 120.0
@@ -57,6 +58,7 @@ class ServiceSettings:
             "max_message_chars": self.max_message_chars,
             "max_tokens": self.max_tokens,
             "max_sources": self.max_sources,
+            "max_source_chars": self.max_source_chars,
             "max_concurrent": self.max_concurrent,
             "max_cached_grounders": self.max_cached_grounders,
             "request_timeout_s": self.request_timeout_s,

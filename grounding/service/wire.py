@@ -77,10 +77,11 @@ class ChatCompletionRequest(_Request):
 
     model: str
     messages: list[ChatMessage]
-    stream: bool | None = False
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int | None = Field(default=1, ge=1, le=MAX_BEST_OF)  # > 1: best-of-n by the reward
+    # strict: "yes" is not a boolean and true is not a number of tokens (a 400, not a guess)
+    stream: bool | None = Field(default=False, strict=True)
+    max_tokens: int | None = Field(default=None, ge=1, strict=True)
+    max_completion_tokens: int | None = Field(default=None, ge=1, strict=True)
+    n: int | None = Field(default=1, ge=1, le=MAX_BEST_OF, strict=True)  # > 1: best-of-n
     user: str | None = None
 
 
@@ -91,8 +92,8 @@ class GroundRequest(_Request):
     index: str | None = None
     web: str | None = None
     decoder: str | None = None
-    best_of: int = Field(default=1, ge=1, le=MAX_BEST_OF)
-    repair: bool = False
+    best_of: int = Field(default=1, ge=1, le=MAX_BEST_OF, strict=True)
+    repair: bool = Field(default=False, strict=True)
 
 
 class CheckRequest(_Request):
@@ -189,9 +190,12 @@ class ModelList(BaseModel):
 
 
 class Health(BaseModel):
+    """`/healthz`: the status for anyone; what it serves and its load only for callers
+    with an API key when keys are configured (absent fields are left out)."""
+
     status: Literal["ok"] = "ok"
-    model: str
-    decoder: str
-    index: str | None
-    in_flight: int
-    capacity: int
+    model: str | None = None
+    decoder: str | None = None
+    index: str | None = None
+    in_flight: int | None = None
+    capacity: int | None = None
