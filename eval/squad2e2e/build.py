@@ -10,7 +10,8 @@ so neither the pair model's SQuAD nor its QNLI pairs saw them. Writes one text f
 paragraph (`<article>/pNNN.txt`, the article title on the first line) into the folder given,
 and questions-tune.jsonl / questions-aside.jsonl next to this script: up to 200 answerable
 and 100 unanswerable questions, chosen by the hash of their id, split by article (the first
-60% of the articles by hash are tune). Rows have the format of eval/docs300 (id, question,
+60% of the articles by hash are tune); `answer_text` is the first gold answer that
+occurs as whole words in the paragraph (rows with none are not picked). Rows have the format of eval/docs300 (id, question,
 answer_text, answer_doc, answerable, corpus, paraphrased; near_miss on unanswerable rows).
 SQuAD 2.0's unanswerable questions were written against one paragraph to look answerable
 from it, and that paragraph is in the corpus, so each is a near miss.
@@ -58,6 +59,13 @@ def is_paraphrased(question: str, passage: str, answer: str) -> bool:
     return bool(found) and not any(asked & set(content_words(s)) for s in found)
 
 
+def scorable_answer(row: dict[str, Any]) -> str | None:
+    """The first gold answer that "contains expected" can find in its passage (after
+    normalisation: "Saudi" is not a token of "Saudi-interpretation")."""
+    text = f" {normalize_answer(row['passage'])} "
+    return next((a for a in row["answers"] if f" {normalize_answer(a)} " in text), None)
+
+
 def build(source: Path, out: Path) -> dict[str, list[dict[str, Any]]]:
     rows = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if is_aside(r["origin"]["title"])]
@@ -74,7 +82,7 @@ def build(source: Path, out: Path) -> dict[str, list[dict[str, Any]]]:
     titles = sorted(counts, key=lambda t: _hash("squad2e2e:" + t))
     tune = set(titles[: round(len(titles) * TUNE_SHARE)])
     by_id = sorted(rows, key=lambda r: _hash("squad2e2e-pick:" + r["id"]))
-    picked = [r for r in by_id if r["answerable"] and r["answers"]][:ANSWERABLE]
+    picked = [r for r in by_id if r["answerable"] and scorable_answer(r)][:ANSWERABLE]
     picked += [r for r in by_id if not r["answerable"]][:UNANSWERABLE]
     sides: dict[str, list[dict[str, Any]]] = {"tune": [], "aside": []}
     for row in sorted(picked, key=lambda r: (files[r["passage"]], r["id"])):
@@ -82,12 +90,12 @@ def build(source: Path, out: Path) -> dict[str, list[dict[str, Any]]]:
         item: dict[str, Any] = {
             "id": row["id"],
             "question": row["question"],
-            "answer_text": row["answers"][0] if row["answerable"] else None,
+            "answer_text": scorable_answer(row) if row["answerable"] else None,
             "answer_doc": files[row["passage"]] if row["answerable"] else None,
             "answerable": bool(row["answerable"]),
             "corpus": title,
             "paraphrased": bool(row["answerable"])
-            and is_paraphrased(row["question"], row["passage"], row["answers"][0]),
+            and is_paraphrased(row["question"], row["passage"], scorable_answer(row) or ""),
         }
         if not row["answerable"]:
             item["near_miss"] = True
