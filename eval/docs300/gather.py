@@ -13,8 +13,9 @@ git, so each stays with its own licence file on the system that installed it.
 The selection is fixed (explicit file lists below), so two machines with the same
 package versions gather the same bytes. MANIFEST.json names every file, where it came
 from, its package version and SHA-256. (The GNU diffutils manual is split by chapter:
-its per-section pages are only redirects to a chapter, so the chapters are taken.) When a source file is missing, the script says
-which apt package provides it and exits with status 1 after gathering the rest.
+its per-section pages are only redirects to a chapter, so the chapters are taken.) When
+a source file is missing, the script says which apt package provides it and exits with
+status 1 after gathering the rest.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ paragraph (`<article>/pNNN.txt`, the article title on the first line) into the f
 and questions-tune.jsonl / questions-aside.jsonl next to this script: up to 200 answerable
 and 100 unanswerable questions, chosen by the hash of their id, split by article (the first
 60% of the articles by hash are tune); `answer_text` is the first gold answer that
-occurs as whole words in the paragraph (rows with none are not picked). Rows have the format of eval/docs300 (id, question,
-answer_text, answer_doc, answerable, corpus, paraphrased; near_miss on unanswerable rows).
+occurs as whole words in the paragraph (rows with none are not picked). Rows have the
+format of eval/docs300 (id, question, answer_text, answer_doc, answerable, corpus,
+paraphrased; near_miss on unanswerable rows).
 SQuAD 2.0's unanswerable questions were written against one paragraph to look answerable
 from it, and that paragraph is in the corpus, so each is a near miss.
 """
@@ -48,7 +49,7 @@ def is_aside(key: str) -> bool:
 
 
 def is_paraphrased(question: str, passage: str, answer: str) -> bool:
-    """No content word of the question occurs in any sentence of the passage that holds the answer."""
+    """No content word of the question is in any sentence of the passage holding the answer."""
     want = f" {normalize_answer(answer)} "
     found = [
         passage[s:e]
