@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from grounding.evaluation.data import QuestionRow
-from grounding.evaluation.pipeline_eval import _correctness, correctness_metrics
-from grounding.evaluation.pipeline_results import QuestionResult, headline_figures
+from grounding.evaluation.pipeline_eval import _correctness, correctness_metrics, pipeline_metrics
+from grounding.evaluation.pipeline_results import PipelineResult, QuestionResult, headline_figures
 from grounding.evaluation.tables import fmt_threshold
 from grounding.schema import (
     GroundedAnswer,
@@ -118,3 +118,15 @@ def test_metrics_written_before_the_new_figures_still_read() -> None:
 def test_report_header_and_table_write_the_threshold_alike() -> None:
     assert fmt_threshold(0.554) == "0.554" and fmt_threshold(0.5) == "0.5"
     assert fmt_threshold(0.55) == "0.55"
+
+
+def test_the_summary_line_starts_with_the_five_figures(tmp_path) -> None:
+    results = [_result(row, answer) for row, answer in ANSWERABLE]
+    metrics = pipeline_metrics(results, "docs", "extractive", "x")
+    line = PipelineResult(tmp_path, results, metrics=metrics).summary_line()
+    assert line.startswith(
+        "4 questions (4 answerable, 0 unanswerable): answer right 0.500, right file cited "
+        "0.500, refused unanswerable n/a, wrong but shown supported 1 (0.250 of answerable), "
+        "refused with the right file retrieved 1 (0.250 of answerable); "
+    )
+    assert "0.000" not in line.split(";")[0]
