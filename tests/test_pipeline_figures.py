@@ -116,8 +116,8 @@ def test_metrics_written_before_the_new_figures_still_read() -> None:
 
 
 def test_report_header_and_table_write_the_threshold_alike() -> None:
-    assert fmt_threshold(0.554) == "0.554" and fmt_threshold(0.5) == "0.5"
-    assert fmt_threshold(0.55) == "0.55"
+    assert fmt_threshold(0.554) == "0.554" and fmt_threshold(0.5) == "0.50"
+    assert fmt_threshold(0.55) == "0.55" and fmt_threshold(0.9) == "0.90"
 
 
 def test_the_summary_line_starts_with_the_five_figures(tmp_path) -> None:

@@ -41,8 +41,11 @@ def fmt(value: float | int | None, digits: int = 3) -> str:
 
 
 def fmt_threshold(value: float) -> str:
-    """A threshold as the reports write it, in headers and tables alike (0.554, 0.5)."""
-    return f"{value:.3g}"
+    """A threshold as the reports write it, in headers and tables alike: two decimals, or
+    three where the third is not zero (0.50, 0.554), so a header never says 0.554 where the
+    table says 0.55."""
+    text = f"{value:.3f}"
+    return text[:-1] if text.endswith("0") else text
 
 
 def thresholds_text(summaries: Sequence[ScorerSummary]) -> str:
