@@ -28,7 +28,11 @@ def test_eval_then_compare(grounding_exe, tmp_path):
         assert (tmp_path / "a" / name).stat().st_size > 0
     again = run(grounding_exe, data, "--out", tmp_path / "a", "--scorer", "overlap")
     assert "reused 40" in again.stderr
-    run(grounding_exe, data, "--out", tmp_path / "b", "--threshold", "0.9", "--scorer", "overlap")
+    run(grounding_exe, data, "--out", tmp_path / "b", "--threshold", "0.554", "--scorer", "overlap")
+    for folder, threshold in (("a", "0.50"), ("b", "0.554")):  # header and table agree
+        report = (tmp_path / folder / "report.md").read_text()
+        assert f"## Headline (threshold {threshold})" in report
+        assert f"| overlap | {threshold} | 40 |" in report
     compared = run(
         grounding_exe, "--compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c"
     )

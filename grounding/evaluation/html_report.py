@@ -21,6 +21,7 @@ from grounding.evaluation.tables import (
     span_table,
     task_table,
     threshold_table,
+    thresholds_text,
 )
 from grounding.text import printable
 
@@ -169,7 +170,7 @@ def render_html(
     summaries: Sequence[ScorerSummary], data: DataInfo, rows: Mapping[str, EvalRow]
 ) -> str:
     """The whole evaluation report as one HTML document."""
-    threshold = ", ".join(sorted({f"{s.threshold:g}" for s in summaries}))
+    threshold = thresholds_text(summaries)
     body = (
         f"<h1>Checker evaluation: {html.escape(', '.join(s.scorer for s in summaries))}</h1>"
         + _data_section(data)

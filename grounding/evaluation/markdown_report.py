@@ -13,6 +13,7 @@ from grounding.evaluation.tables import (
     span_table,
     task_table,
     threshold_table,
+    thresholds_text,
 )
 
 __all__ = ["render_markdown", "table_markdown"]
@@ -28,7 +29,7 @@ def table_markdown(table: Table) -> str:
 
 def render_markdown(summaries: Sequence[ScorerSummary], data: DataInfo) -> str:
     """The whole report's numbers; the worked examples and plots live in report.html."""
-    threshold = ", ".join(sorted({f"{s.threshold:g}" for s in summaries}))
+    threshold = thresholds_text(summaries)
     parts = [
         f"# Checker evaluation: {', '.join(s.scorer for s in summaries)}",
         f"Data: `{data.path}`, {data.rows} rows"

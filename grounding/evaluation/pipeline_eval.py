@@ -2,10 +2,13 @@
 
 - correctness (first in metrics.json): over answerable questions with an expected answer,
   exact match, contains-expected and token F1 (`evaluation/answers.py`); the share of
-  answerable questions whose cited sources include the expected document; the refusal rate
-  on unanswerable questions (and the false-refusal rate on answerable ones); and the count of
-  answers that are wrong (no expected answer in them, or an answer to an unanswerable
-  question) yet shown as supported and relevant;
+  answerable questions whose cited sources include the expected document (and whose
+  retrieved sources do); the refusal rate on unanswerable questions (and the false-refusal
+  rate on answerable ones); the count of answers that are wrong (no expected answer in them,
+  or an answer to an unanswerable question) yet shown as supported and relevant, over all
+  questions and over the answerable ones; and the answerable questions refused although the
+  expected document was among the retrieved sources. The five figures of issue 24 lead the
+  summary (`pipeline_results.headline_figures`);
 - fully supported rate: answers whose support report says `supported` (a refusal is
   supported: it claims nothing); answered and supported: the share of questions that got an
   answer, not a refusal, that is fully supported;
@@ -122,6 +125,9 @@ def _correctness(
         }
         uris = [s.uri for s in answer.sources if s.index in cited and not refused]
         fields["right_document"] = cites_document(uris, row.answer_doc)
+        fields["retrieved_document"] = cites_document(
+            [s.uri for s in answer.sources], row.answer_doc
+        )
     fields["wrong_but_shown_right"] = wrong and shown_right
     return fields
 
@@ -133,6 +139,9 @@ def correctness_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
     matched = [r for r in answerable if r.contains is not None]
     documents = [r for r in answerable if r.right_document is not None]
     wrong = sum(r.wrong_but_shown_right for r in results)
+    wrong_answerable = sum(r.wrong_but_shown_right for r in answerable)
+    retrieved = [r for r in answerable if r.retrieved_document is not None]
+    refused_retrieved = sum(r.refused and bool(r.retrieved_document) for r in answerable)
     return {
         "questions": len(results),
         "answerable": len(answerable),
@@ -145,6 +154,14 @@ def correctness_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "false_refusal_rate": _ratio(sum(r.refused for r in answerable), len(answerable)),
         "wrong_but_shown_right": wrong,
         "wrong_but_shown_right_rate": _ratio(wrong, len(results)),
+        # the issue-24 figures: shares of the answerable questions
+        "answerable_wrong_but_shown_right": wrong_answerable,
+        "answerable_wrong_but_shown_right_rate": _ratio(wrong_answerable, len(answerable)),
+        "retrieved_document": _ratio(
+            sum(bool(r.retrieved_document) for r in retrieved), len(retrieved)
+        ),
+        "refused_right_document_retrieved": refused_retrieved,
+        "refused_right_document_retrieved_rate": _ratio(refused_retrieved, len(answerable)),
         "mean_relevance": _ratio(
             sum(r.answer.relevance or 0.0 for r in results),
             sum(r.answer.relevance is not None for r in results),

@@ -8,7 +8,7 @@ from typing import Any
 
 from grounding.evaluation.html_report import page, table_html
 from grounding.evaluation.markdown_report import table_markdown
-from grounding.evaluation.pipeline_results import PipelineResult
+from grounding.evaluation.pipeline_results import PipelineResult, headline_figures
 from grounding.evaluation.tables import Table, fmt
 
 __all__ = ["write_pipeline_reports"]
@@ -44,6 +44,12 @@ def _headline(m: dict[str, Any]) -> Table:
             ]
         ],
     )
+
+
+def _figures(m: dict[str, Any]) -> Table:
+    """The five figures the run is judged by (`headline_figures`), one column each."""
+    figures = headline_figures(m["correctness"])
+    return Table([name for name, _ in figures], [[value for _, value in figures]])
 
 
 def _correctness(m: dict[str, Any]) -> Table:
@@ -126,6 +132,10 @@ def write_pipeline_reports(result: PipelineResult) -> None:
     """Write report.html and report.md of `result` into its folder."""
     m = result.metrics
     definitions = (
+        "First: answerable questions answered with the expected answer in them, and citing "
+        "the expected file; unanswerable questions refused; answerable questions answered "
+        "wrongly yet shown as supported and relevant, and answerable questions refused "
+        "although the expected file was retrieved (counts, and shares of the answerable). "
         "Correctness: answers containing the expected answer (normalised), exactly equal to it, "
         "token F1; answerable questions whose cited sources include the expected document; "
         "unanswerable questions refused, answerable ones refused; answers that are wrong yet "
@@ -140,6 +150,8 @@ def write_pipeline_reports(result: PipelineResult) -> None:
     body = (
         "<h1>Pipeline evaluation</h1>"
         + f"<p class='meta'>{html.escape(definitions)}</p>"
+        + "<h2>Right answers</h2>"
+        + table_html(_figures(m))
         + "<h2>Correctness</h2>"
         + table_html(_correctness(m))
         + "<h2>Support and citations</h2>"
@@ -157,6 +169,8 @@ def write_pipeline_reports(result: PipelineResult) -> None:
         [
             "# Pipeline evaluation",
             definitions,
+            "## Right answers",
+            table_markdown(_figures(m)),
             "## Correctness",
             table_markdown(_correctness(m)),
             "## Support and citations",

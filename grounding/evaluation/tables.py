@@ -16,10 +16,12 @@ __all__ = [
     "citation_lines",
     "confusion_table",
     "fmt",
+    "fmt_threshold",
     "headline_table",
     "span_table",
     "task_table",
     "threshold_table",
+    "thresholds_text",
 ]
 
 
@@ -36,6 +38,19 @@ def fmt(value: float | int | None, digits: int = 3) -> str:
     if isinstance(value, int):
         return str(value)
     return f"{value:.{digits}f}"
+
+
+def fmt_threshold(value: float) -> str:
+    """A threshold as the reports write it, in headers and tables alike: two decimals, or
+    three where the third is not zero (0.50, 0.554), so a header never says 0.554 where the
+    table says 0.55."""
+    text = f"{value:.3f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def thresholds_text(summaries: Sequence[ScorerSummary]) -> str:
+    """The scorers' thresholds for a report header: "0.5, 0.554"."""
+    return ", ".join(sorted({fmt_threshold(s.threshold) for s in summaries}, key=float))
 
 
 def headline_table(summaries: Sequence[ScorerSummary]) -> Table:
@@ -56,7 +71,7 @@ def headline_table(summaries: Sequence[ScorerSummary]) -> Table:
     rows = [
         [
             s.scorer,
-            fmt(s.threshold, 2),
+            fmt_threshold(s.threshold),
             str(s.n),
             fmt(s.example.precision),
             fmt(s.example.recall),
@@ -86,7 +101,7 @@ def threshold_table(summaries: Sequence[ScorerSummary]) -> Table:
     rows = [
         [
             s.scorer,
-            fmt(s.threshold, 2),
+            fmt_threshold(s.threshold),
             fmt(s.example.f1),
             fmt(s.best.threshold),
             fmt(s.best.f1),
