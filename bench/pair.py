@@ -44,7 +44,8 @@ def main() -> None:
         by_set.setdefault(row["set"], []).append(row)
     model = PairModel(args.model)
     print(f"model {model.version}; aside pairs from {args.aside}")
-    print(f"{'set':<12} {'task':<8} {'n':>5} {'AUROC':>6} {'acc':>6} {'overlap AUROC':>13} {'pairs/s':>8}")
+    print(f"{'set':<12} {'task':<8} {'n':>5} {'AUROC':>6} {'acc':>6} {'overlap AUROC':>13} "
+          f"{'pairs/s':>8}")  # fmt: skip
     wanted = set(filter(None, args.sets.split(",")))
     for name in sorted(by_set):
         if wanted and name not in wanted:
@@ -64,7 +65,8 @@ def main() -> None:
         auc = auroc(labels, [1 - float(v) for v in p])
         base = auroc(labels, [1 - overlap(a, b) for a, b in pairs])
         acc = sum((float(v) >= 0.5) == bool(t) for v, t in zip(p, y, strict=True)) / len(y)
-        print(f"{name:<12} {task:<8} {len(y):>5} {auc:>6.3f} {acc:>6.3f} {base:>13.3f} {rate:>8.0f}")
+        print(f"{name:<12} {task:<8} {len(y):>5} {auc:>6.3f} {acc:>6.3f} {base:>13.3f} "
+              f"{rate:>8.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":

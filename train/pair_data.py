@@ -109,8 +109,9 @@ def squad_pairs(row: dict) -> Iterator[dict]:
 # Synthetic negatives: small edits that change what a claim says.
 _ANTONYMS = [("enabled", "disabled"), ("open", "closed"), ("before", "after"),
              ("increase", "decrease"), ("increased", "decreased"), ("more", "fewer"),
-             ("larger", "smaller"), ("higher", "lower"), ("first", "last"), ("allowed", "forbidden"),
-             ("always", "never"), ("accepted", "rejected"), ("won", "lost"), ("rose", "fell"),
+             ("larger", "smaller"), ("higher", "lower"), ("first", "last"),
+             ("allowed", "forbidden"), ("always", "never"), ("accepted", "rejected"),
+             ("won", "lost"), ("rose", "fell"),
              ("north", "south"), ("east", "west"), ("required", "optional"), ("true", "false"),
              ("minimum", "maximum"), ("older", "younger"), ("earlier", "later"),
              ("supports", "lacks"), ("start", "end"), ("above", "below")]  # fmt: skip
@@ -144,7 +145,8 @@ def perturb(claim: str, evidence: str, key: str) -> str | None:
                 m = found[_choose(key + "n", len(found))]
                 value = m.group().replace(",", "")
                 if value.isdigit():
-                    made = claim[: m.start()] + str(int(value) + 1 + _choose(key, 9)) + claim[m.end() :]
+                    other = str(int(value) + 1 + _choose(key, 9))
+                    made = claim[: m.start()] + other + claim[m.end() :]
         elif kind == 1:
             found = list(_NAME.finditer(claim))
             pool = sorted({n for n in _NAME.findall(" " + evidence)} - {m.group() for m in found})
@@ -190,8 +192,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "train" / "out" / "pair")
-    parser.add_argument("--synthetic-share", type=float, default=0.35,
-                        help="share of train-side supported claims that get a synthetic negative")
+    parser.add_argument(
+        "--synthetic-share",
+        type=float,
+        default=0.35,
+        help="share of train-side supported claims that get a synthetic negative",
+    )
     args = parser.parse_args()
     pairs_dir = args.data / "pairs"
     train: list[dict] = []

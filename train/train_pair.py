@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -162,10 +161,11 @@ def main() -> None:
         print(f"resumed at step {step} ({seconds:.0f} s trained)", flush=True)
 
     def save() -> None:
+        arguments = {k: str(v) for k, v in vars(args).items()}
         save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "schedule": schedule.state_dict(), "step": step, "seconds": seconds,
-                     "rng": torch.get_rng_state(), "args": {k: str(v) for k, v in
-                     vars(args).items()}, "config": model.config.to_dict()}, checkpoint)  # fmt: skip
+                     "rng": torch.get_rng_state(), "args": arguments,
+                     "config": model.config.to_dict()}, checkpoint)  # fmt: skip
 
     model.train()
     started = time.time() - seconds

@@ -83,9 +83,11 @@ def main() -> None:
             scaler, model = fit(x[index[train]], y[index[train]])
             oof[index[test]] = model.predict_proba(scaler.transform(x[index[test]]))[:, 1]
         scaler, model = fit(x[index], y[index])
-        stack["kinds"][kind] = {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
-                                "coef": model.coef_[0].tolist(),
-                                "intercept": float(model.intercept_[0]), "n": len(index)}  # fmt: skip
+        stack["kinds"][kind] = {
+            "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+            "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]),
+            "n": len(index),
+        }  # fmt: skip
         print(f"{kind}: coef {np.round(model.coef_[0], 3).tolist()} (n {len(index)})")
     ragtruth = np.asarray([not r["id"].startswith("qags") for r in rows])
     cut, f1, flagged = choose_threshold(oof[ragtruth], y[ragtruth])

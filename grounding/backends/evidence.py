@@ -37,7 +37,10 @@ def select_evidence(units: Sequence[str], target: str, budget: int = EVIDENCE_CH
     frequency = Counter(w for unit in words for w in unit)
     idf = {w: math.log(1 + len(units) / f) for w, f in frequency.items()}
     wanted = set(content_words(target))
-    ranked = sorted(range(len(units)), key=lambda i: (-sum(idf[w] for w in words[i] & wanted), i))
+    # summed in sorted order: a set's order changes with the process's string hashing, and a
+    # float sum with it, which broke ties differently from one run to the next
+    score = [sum(idf[w] for w in sorted(words[i] & wanted)) for i in range(len(units))]
+    ranked = sorted(range(len(units)), key=lambda i: (-score[i], i))
     chosen = [ranked[0]]
     used = len(units[ranked[0]])
     for i in ranked[1:]:
