@@ -8,6 +8,7 @@ in the working directory is accepted too.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -15,7 +16,13 @@ from pathlib import Path
 from grounding.config import indexes_dir
 from grounding.errors import InputError
 
-__all__ = ["MANIFEST", "index_dir_for_write", "list_index_dirs", "resolve_index_dir"]
+__all__ = [
+    "MANIFEST",
+    "did_you_mean",
+    "index_dir_for_write",
+    "list_index_dirs",
+    "resolve_index_dir",
+]
 
 MANIFEST = "manifest.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -66,3 +73,14 @@ def list_index_dirs() -> list[Path]:
         for child in root.iterdir()
         if child.is_dir() and not child.name.startswith(".") and (child / MANIFEST).exists()
     )
+
+
+def did_you_mean(name: str) -> str:
+    """ "; did you mean 'notes'?" when a plain index name is close to existing ones, else ""."""
+    if _is_path(name):
+        return ""
+    names = [folder.name for folder in list_index_dirs() if folder.name != name]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(found) for found in close) + "?"
