@@ -54,6 +54,7 @@ class Chunk(_Frozen):
     end: int = Field(ge=0)
     tags: tuple[str, ...] = ()
     section: str = ""  # the headings the chunk starts under ("release 1.12 › Bug fixes")
+    page: int | None = Field(default=None, ge=1)  # the PDF page it is on (1-based); None: no pages
 
 
 class SearchHit(_Frozen):
@@ -74,13 +75,14 @@ class Source(_Frozen):
     text: str
     origin: Origin
     section: str = ""  # the headings its text starts under in its document
+    page: int | None = Field(default=None, ge=1)  # the PDF page it is on (1-based)
 
     @classmethod
     def from_hit(cls, hit: SearchHit, index: int) -> Source:
         """The hit's chunk as source number `index`."""
         chunk = hit.chunk
         return cls(index=index, title=chunk.title, uri=chunk.uri, text=chunk.text,
-                   origin=hit.origin, section=chunk.section)  # fmt: skip
+                   origin=hit.origin, section=chunk.section, page=chunk.page)  # fmt: skip
 
 
 class Segment(_Frozen):

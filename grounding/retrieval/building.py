@@ -44,6 +44,7 @@ def document_chunks(
         document.tags,
         chunk_size,
         chunk_overlap,
+        document.pages,
     )
     record = FileRecord(
         sha256=document.sha256,
