@@ -7,13 +7,15 @@ its markers, and flags markers the checker cannot support.
 
 from __future__ import annotations
 
+import itertools
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grounding.answer_types import REFUSAL, is_refusal
-from grounding.attribution import attribute
+from grounding.attribution import StreamNumbers, attribute, in_citation_order
 from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
@@ -128,7 +130,9 @@ class Grounder:
     ) -> Iterator[Delta | Final]:
         """`Delta`s of text as the decoder writes them, then one `Final` with the answer.
 
-        Citations are resolved once the answer is complete, so the final answer
+        A decoder's piece that holds several sentences comes as one Delta per sentence.
+        Sources are numbered in the order the answer first cites them, in the Deltas as in
+        the Final. Citations are resolved once the answer is complete, so the final answer
         text may differ from the streamed text where markers were dropped or added.
         `max_tokens` (default: the Grounder's) caps what the decoder writes.
         """
@@ -140,7 +144,7 @@ class Grounder:
         if settings.active:  # best-of-n and repair need whole answers: no token stream
             from grounding.improve import improve as improved_answer
 
-            improved = improved_answer(self, question, history, settings, limit)
+            improved = in_citation_order(improved_answer(self, question, history, settings, limit))
             timings["total"] = time.perf_counter() - started
             yield Delta(improved.answer)
             yield Final(improved.model_copy(update={"timings": timings}))
@@ -154,12 +158,14 @@ class Grounder:
         prompt = self._prompt(question, retrieved, history, limit)
         started = time.perf_counter()
         pieces: list[str] = []
-        said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces)
+        numbers = StreamNumbers(len(prompt.sources))
+        said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces, numbers)
         raw = "".join(pieces)
         cut = said == "length" or (said is None and self.decoder.count_tokens(raw) >= limit)
         timings["generation"] = time.perf_counter() - started
         started = time.perf_counter()
         answer = self._finish(raw, list(prompt.sources), retrieved, question)
+        answer = in_citation_order(answer, list(numbers.order))
         timings["checking"] = time.perf_counter() - started
         finish = "length" if cut else "stop"
         yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
@@ -305,15 +311,32 @@ def _instruction_warnings(sources: Sequence[Source]) -> list[str]:
     ]
 
 
-def _relay(pieces: Iterator[str], kept: list[str]) -> Generator[Delta, None, str | None]:
-    """Each decoder piece as a Delta; returns the finish reason the decoder returned, if any."""
+# where a piece of streamed text splits into sentences: after . ! ? (and closing quotes)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?=\s+\S)")
+
+
+def _sentences(text: str) -> list[str]:
+    """`text` cut after each sentence's end; the pieces join back to `text`."""
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _relay(
+    pieces: Iterator[str], kept: list[str], numbers: StreamNumbers
+) -> Generator[Delta, None, str | None]:
+    """Each decoder piece as Deltas, one per sentence it holds, its markers in citation
+    order; returns the finish reason the decoder returned, if any."""
     while True:
         try:
             piece = next(pieces)
         except StopIteration as end:
+            rest = numbers.flush()
+            if rest:
+                yield Delta(rest)
             return end.value if end.value in ("stop", "length") else None
         kept.append(piece)
-        yield Delta(piece)
+        for sentence in _sentences(numbers.feed(piece)):
+            yield Delta(sentence)
 
 
 def _number(hits: Sequence[SearchHit]) -> list[Source]:
