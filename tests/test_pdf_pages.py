@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from grounding.headings import title_line
 from grounding.retrieval.chunking import chunk_text
 from grounding.retrieval.loaders import SourceFile, load_document
-from grounding.retrieval.pdf import drop_running_lines, is_heading
+from grounding.retrieval.pdf import drop_running_lines
 from tests.index_docs import multipage_pdf
 
 GUIDE = [
@@ -51,12 +52,12 @@ def test_pages_and_headings_without_running_lines(tmp_path: Path) -> None:
 
 
 def test_what_counts_as_a_heading() -> None:
-    assert is_heading("2.3 Installing the package", "The end of a paragraph.")
-    assert is_heading("Foreign Key Constraints", "")
-    assert not is_heading("50:text/x-diff:*.diff", "")  # an example line
-    assert not is_heading("The ferry leaves twice a day and", "", "returns at night.")
-    assert not is_heading("Tickets are sold on board.", "")
-    assert not is_heading("Returns the value", "and the rest of a sentence runs on")
+    assert title_line("2.3 Installing the package", "The end of a paragraph.")
+    assert title_line("Foreign Key Constraints", "")
+    assert not title_line("50:text/x-diff:*.diff", "")  # an example line
+    assert not title_line("The ferry leaves twice a day and", "", "returns at night.")
+    assert not title_line("Tickets are sold on board.", "")
+    assert not title_line("Returns the value", "and the rest of a sentence runs on")
 
 
 def test_page_numbers_repeat_as_running_lines_too() -> None:

@@ -5,8 +5,9 @@ page starts in it, so a chunk knows its page (`Chunk.page`, 1-based as a viewer 
 Lines that repeat at the top or bottom of most pages ("SQLite Manual  12", "Page 3 of
 40") are running headers and footers, not content: they are dropped before chunking, so no
 answer quotes them. A page's headings are short title lines that stand alone between
-sentences; `page_sections` gives a chunk the last one above it (a heading of its page when
-the page has one above the chunk, else the section it continues from an earlier page).
+sentences (`grounding.headings.title_line`); `page_sections` gives a chunk the last one
+above it (a heading of its page when the page has one above the chunk, else the section it
+continues from an earlier page).
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
+from grounding.headings import NUMBER_PREFIX, title_line
 
 __all__ = ["PdfText", "drop_running_lines", "page_headings", "page_of", "page_sections", "read_pdf"]
 
 EDGE_LINES = 2  # lines at the top and at the bottom of a page where running lines sit
-_NUMBER_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+")
-_ENDS_SENTENCE = re.compile(r"[.!?:;]['\"”’)]*$")
 
 
 @dataclass(frozen=True)
@@ -100,34 +100,14 @@ def drop_running_lines(pages: Sequence[str]) -> list[str]:
     return kept
 
 
-def is_heading(line: str, previous: str, following: str = "") -> bool:
-    """A title line: short, words more than symbols, capitalised, no closing punctuation,
-    standing after a finished sentence (or at the top of a page), not inside a paragraph
-    (the next line does not carry on its sentence in lower case)."""
-    text = " ".join(line.split())
-    if following.strip()[:1].islower():
-        return False
-    if not text or len(text) > 70 or _ENDS_SENTENCE.search(text) or text.endswith(","):
-        return False
-    body = _NUMBER_PREFIX.sub("", text)
-    words = body.split()
-    if not body or not body[0].isupper() or not 1 <= len(words) <= 10:
-        return False
-    wordy = sum(ch.isalpha() or ch == " " for ch in body) / len(body)
-    if wordy < 0.85:  # "50:text/x-diff:*.diff", tables of figures, code
-        return False
-    before = previous.strip()
-    return not before or bool(_ENDS_SENTENCE.search(before)) or is_heading(before, "")
-
-
 def page_headings(text: str) -> list[tuple[int, str]]:
     """(offset, heading) of each heading line of one page's text, in order."""
     found, offset, previous = [], 0, ""
     lines = text.split("\n")
     for number, line in enumerate(lines):
         following = lines[number + 1] if number + 1 < len(lines) else ""
-        if is_heading(line, previous, following):
-            found.append((offset, " ".join(_NUMBER_PREFIX.sub("", line.strip()).split())))
+        if title_line(line, previous, following):
+            found.append((offset, " ".join(NUMBER_PREFIX.sub("", line.strip()).split())))
         previous = line
         offset += len(line) + 1
     return found
