@@ -25,6 +25,7 @@ from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
 from grounding.improve import Improve
+from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
 from grounding.retrieval.rerank import Reranker, get_reranker
@@ -96,6 +97,8 @@ class Grounder:
             from grounding.retrieval.web import open_web
 
             add_web = open_web(web, threshold=web_threshold, settings=settings)
+        if isinstance(decoder, str) and decoder:
+            DECODERS.load(decoder)  # a misspelt name fails now, not after a first index build
         local = open_index(index)
         self.retriever = add_web(local) if add_web else local  # the one retriever asked
         self.reranker = reranker if isinstance(reranker, Reranker) else get_reranker(reranker)
