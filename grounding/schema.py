@@ -76,13 +76,16 @@ class Source(_Frozen):
     origin: Origin
     section: str = ""  # the headings its text starts under in its document
     page: int | None = Field(default=None, ge=1)  # the PDF page it is on (1-based)
+    # its place in the retrieved order (1 = best); `index` follows the answer's citation order
+    rank: int | None = Field(default=None, ge=1)
 
     @classmethod
     def from_hit(cls, hit: SearchHit, index: int) -> Source:
-        """The hit's chunk as source number `index`."""
+        """The hit's chunk as source number `index`, ranked `index` among those retrieved."""
         chunk = hit.chunk
         return cls(index=index, title=chunk.title, uri=chunk.uri, text=chunk.text,
-                   origin=hit.origin, section=chunk.section, page=chunk.page)  # fmt: skip
+                   origin=hit.origin, section=chunk.section, page=chunk.page,
+                   rank=index)  # fmt: skip
 
 
 class Segment(_Frozen):

@@ -140,6 +140,7 @@ def test_the_pipeline_numbers_by_first_citation_in_the_stream_and_the_answer() -
     assert "".join(deltas) == answer.answer  # the stream shows the same numbers
     assert [s.title for s in answer.sources] == ["Harbour", "Lighthouse"]
     assert [s.index for s in answer.sources] == [1, 2]
+    assert [s.rank for s in answer.sources] == [2, 1]  # the retrieved order stays readable
 
 
 def test_source_list_follows_citation_order_and_groups_only_cited_numbers() -> None:
