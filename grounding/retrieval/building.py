@@ -133,7 +133,10 @@ def load_files(
     """
     loaded: list[tuple[str, FileRecord, list[Chunk]]] = []
     chunks = 0
-    detail = lambda: f", {chunks:,} chunks so far"  # noqa: E731 - read when a line is written
+
+    def detail() -> str:  # read each time a progress line is written
+        return f", {chunks:,} chunk{'' if chunks == 1 else 's'} so far"
+
     with progress_bar(len(files), "reading", "file", progress, detail) as bar:
         for source, digest in files:
             record, made = document_chunks(load_document(source, tags, digest), *chunking)
