@@ -214,8 +214,11 @@ def in_citation_order(answer: GroundedAnswer, first: Sequence[int] = ()) -> Grou
 
     `first` lists original numbers already shown in that order (a stream's `order`); the
     other cited sources follow in the order the answer cites them, uncited ones last in
-    their old order. Nothing changes when the numbering already follows citation order.
+    their old order. Nothing changes when the numbering already follows citation order, or
+    for a refusal (it cites nothing; a withheld answer in its warnings keeps its numbers).
     """
+    if not answer.answered:
+        return answer
     numbers = [source.index for source in answer.sources]
     cited = [i for s in sorted(answer.grounding_metadata.grounding_supports,
                                key=lambda s: s.segment.start_index)

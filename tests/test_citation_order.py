@@ -103,6 +103,8 @@ def test_first_cited_becomes_one_and_offsets_follow_the_shorter_markers() -> Non
 def test_an_answer_already_in_citation_order_is_left_alone() -> None:
     once = in_citation_order(_twelve_sources())
     assert in_citation_order(once) is once
+    refused = _twelve_sources().model_copy(update={"answered": False})
+    assert in_citation_order(refused, first=[12, 3]) is refused
 
 
 def test_stream_numbers_renumber_markers_split_across_pieces() -> None:
