@@ -163,16 +163,16 @@ def _source_lines(result: GroundedAnswer) -> list[str]:
     supports = sorted(result.grounding_metadata.grounding_supports,
                       key=lambda s: s.segment.start_index)  # fmt: skip
     first = list(dict.fromkeys(i for s in supports for i in s.grounding_chunk_indices))
-    rank = {number: position for position, number in enumerate(first)}
+    cited_at = {number: position for position, number in enumerate(first)}
     documents: dict[tuple[str, str, int | None], list[Source]] = {}
     for source in result.sources:
         documents.setdefault((source.uri, source.title, source.page), []).append(source)
     cited_rows, other_rows = [], []
     for group in documents.values():
-        cited = sorted((s for s in group if s.index in rank), key=lambda s: rank[s.index])
+        cited = sorted((s for s in group if s.index in cited_at), key=lambda s: cited_at[s.index])
         if cited:
-            cited_rows.append((rank[cited[0].index], _source_line(cited, "")))
-        others = [s for s in group if s.index not in rank]
+            cited_rows.append((cited_at[cited[0].index], _source_line(cited, "")))
+        others = [s for s in group if s.index not in cited_at]
         if others:
             other_rows.append((others[0].index, _source_line(others, "  (not cited)")))
     return [line for _, line in sorted(cited_rows)] + [line for _, line in sorted(other_rows)]
