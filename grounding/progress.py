@@ -28,11 +28,22 @@ def note(message: str) -> None:
     LOGGER.info(message)
 
 
+class _Stderr(logging.Handler):
+    """Writes to whatever `sys.stderr` is when a record comes (a test runner may swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # logging's own contract: report, never raise
+            self.handleError(record)
+
+
 def show_notes(stream: IO[str] | None = None) -> None:
-    """Show notes and progress lines on `stream` (stderr); once per process."""
+    """Show notes and progress lines on `stream` (else the current stderr); once per process."""
     if any(getattr(h, "_grounding_notes", False) for h in LOGGER.handlers):
         return
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler._grounding_notes = True  # type: ignore[attr-defined]
     LOGGER.addHandler(handler)
