@@ -5,20 +5,34 @@ best source after each supported claim that carries no marker, moves the
 report's offsets past what was inserted (the checker does not run again), and
 ties every cited segment to its sources with a confidence and an origin.
 Markers the checker cannot support are flagged.
+
+`in_citation_order` then numbers the sources in the order the answer first cites them
+([1] is the first source cited), consistently in the answer's markers, its sources, its
+grounding chunks and supports, its support report and its warnings; `StreamNumbers`
+gives streamed text the same numbers as it comes.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from grounding.generation.citations import CitedSegment, ParsedCitations, parse_citations
-from grounding.schema import Claim, GroundingSupport, Segment, Span, SupportReport
+from grounding.schema import (
+    Claim,
+    GroundedAnswer,
+    GroundingMetadata,
+    GroundingSupport,
+    Segment,
+    Span,
+    SupportReport,
+)
+from grounding.text import CITATION_MARKER
 
-__all__ = ["Attributed", "attribute"]
+__all__ = ["Attributed", "StreamNumbers", "attribute", "in_citation_order"]
 
 _FINAL_PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*$")
 
@@ -155,3 +169,148 @@ def _flag_unsupported_markers(supports: Sequence[GroundingSupport], threshold: f
                     f"citation [{index}] on {snippet!r} is not supported by source {index}"
                 )
     return warnings
+
+
+_SPACED_MARKER = re.compile(r"(\s*)" + CITATION_MARKER.pattern)
+
+
+class StreamNumbers:
+    """Renumbers the markers of streamed text by first citation, as `in_citation_order` does.
+
+    A marker split across pieces ("[" then "2]") is held back until it closes. `order`
+    lists the original source numbers in the order they were first cited.
+    """
+
+    def __init__(self, source_count: int) -> None:
+        self.source_count = source_count
+        self.order: dict[int, int] = {}  # original number -> new number
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        """What of `text` (and what was held back) can be shown now, renumbered."""
+        text, self._held = self._held + text, ""
+        open_marker = re.search(r"\[[\d,\s]{0,40}$", text)
+        if open_marker:
+            text, self._held = text[: open_marker.start()], text[open_marker.start() :]
+        return _SPACED_MARKER.sub(self._rewrite, text)
+
+    def flush(self) -> str:
+        """Whatever is still held back at the end of the stream."""
+        held, self._held = self._held, ""
+        return _SPACED_MARKER.sub(self._rewrite, held)
+
+    def _rewrite(self, match: re.Match[str]) -> str:
+        numbers = [int(n) for n in match.group(2).split(",")]
+        valid = [n for n in numbers if 1 <= n <= self.source_count]
+        for number in valid:
+            self.order.setdefault(number, len(self.order) + 1)
+        if not valid:
+            return ""  # a marker that points at no source is dropped from the answer too
+        return f"{match.group(1)}[{', '.join(str(self.order[n]) for n in valid)}]"
+
+
+def in_citation_order(answer: GroundedAnswer, first: Sequence[int] = ()) -> GroundedAnswer:
+    """`answer` with its sources numbered in the order they are first cited.
+
+    `first` lists original numbers already shown in that order (a stream's `order`); the
+    other cited sources follow in the order the answer cites them, uncited ones last in
+    their old order. Nothing changes when the numbering already follows citation order, or
+    for a refusal (it cites nothing; a withheld answer in its warnings keeps its numbers).
+    """
+    if not answer.answered:
+        return answer
+    numbers = [source.index for source in answer.sources]
+    cited = [i for s in sorted(answer.grounding_metadata.grounding_supports,
+                               key=lambda s: s.segment.start_index)
+             for i in s.grounding_chunk_indices]  # fmt: skip
+    order = list(dict.fromkeys(n for n in [*first, *cited, *numbers] if n in numbers))
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+    if all(old == new for old, new in mapping.items()):
+        return answer
+    text, moved = _renumbered_text(answer.answer, mapping)
+    return answer.model_copy(update={
+        "answer": text,
+        "sources": sorted((s.model_copy(update={"index": mapping[s.index]})
+                           for s in answer.sources), key=lambda s: s.index),
+        "grounding_metadata": _renumbered_metadata(answer, text, mapping, moved),
+        "support": _renumbered_report(answer.support, text, mapping, moved),
+        "warnings": [_renumbered_warning(w, mapping) for w in answer.warnings],
+    })  # fmt: skip
+
+
+def _renumbered_text(text: str, mapping: Mapping[int, int]) -> tuple[str, Callable[[int], int]]:
+    """`text` with every marker renumbered, and where each old offset lands in it."""
+    edits: list[tuple[int, int, int]] = []  # (old start, old end, new length)
+
+    def rewrite(match: re.Match[str]) -> str:
+        numbers = [mapping.get(int(n), int(n)) for n in match.group(1).split(",")]
+        new = f"[{', '.join(str(n) for n in numbers)}]"
+        edits.append((match.start(), match.end(), len(new)))
+        return new
+
+    renumbered = CITATION_MARKER.sub(rewrite, text)
+
+    def moved(offset: int) -> int:
+        shift = 0
+        for start, end, length in edits:
+            if end <= offset:
+                shift += length - (end - start)
+            elif start < offset:  # inside a marker: stay inside the new one
+                return start + shift + min(offset - start, length)
+        return offset + shift
+
+    return renumbered, moved
+
+
+def _renumbered_metadata(
+    answer: GroundedAnswer, text: str, mapping: Mapping[int, int], moved: Callable[[int], int]
+) -> GroundingMetadata:
+    metadata = answer.grounding_metadata
+    supports = []
+    for support in metadata.grounding_supports:
+        start, end = moved(support.segment.start_index), moved(support.segment.end_index)
+        supports.append(support.model_copy(update={
+            "segment": Segment(start_index=start, end_index=end, text=text[start:end]),
+            "grounding_chunk_indices": [mapping.get(i, i)
+                                        for i in support.grounding_chunk_indices],
+        }))  # fmt: skip
+    chunks = sorted((c.model_copy(update={"index": mapping.get(c.index, c.index)})
+                     for c in metadata.grounding_chunks), key=lambda c: c.index)  # fmt: skip
+    candidates = [c.model_copy(update={"answer": _renumbered_text(c.answer, mapping)[0]})
+                  for c in metadata.candidates]  # fmt: skip
+    repair = metadata.repair
+    if repair is not None:
+        repair = repair.model_copy(update={"steps": [step.model_copy(update={
+            "replacement": _renumbered_text(step.replacement, mapping)[0],
+            "sources_added": [mapping.get(i, i) for i in step.sources_added],
+        }) for step in repair.steps]})  # fmt: skip
+    return metadata.model_copy(update={
+        "grounding_supports": supports, "grounding_chunks": chunks,
+        "candidates": candidates, "repair": repair,
+    })  # fmt: skip
+
+
+def _renumbered_report(
+    report: SupportReport, text: str, mapping: Mapping[int, int], moved: Callable[[int], int]
+) -> SupportReport:
+    claims = [
+        claim.model_copy(update={
+            "start": moved(claim.start), "end": moved(claim.end),
+            "text": text[moved(claim.start) : moved(claim.end)],
+            "citations": [mapping.get(i, i) for i in claim.citations],
+        })
+        for claim in report.claims
+    ]  # fmt: skip
+    spans = [Span(start=moved(s.start), end=moved(s.end), text=text[moved(s.start) : moved(s.end)])
+             for s in report.unsupported_spans]  # fmt: skip
+    return report.model_copy(update={"claims": claims, "unsupported_spans": spans})
+
+
+_NUMBERED = re.compile(r"(citation \[|source \[|by source )(\d+)")
+
+
+def _renumbered_warning(warning: str, mapping: Mapping[int, int]) -> str:
+    """A warning's "source [n]", "citation [n]" and "by source n" in the new numbers."""
+    return _NUMBERED.sub(
+        lambda m: m.group(1) + str(mapping.get(int(m.group(2)), int(m.group(2)))), warning
+    )

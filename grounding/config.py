@@ -52,6 +52,18 @@ def _unit_float(raw: str, name: str) -> float | None:
     return value
 
 
+def _seconds(raw: str, name: str) -> float:
+    if not raw:
+        return 5.0
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
+
+
 def _keys(raw: str, name: str) -> frozenset[str]:
     return frozenset(key.strip() for key in raw.split(",") if key.strip())
 
@@ -127,6 +139,9 @@ VARIABLES: tuple[Variable, ...] = (
              "none", _text),
     Variable("GROUNDING_DEBUG", "debug",
              "`1` shows the CLI's tracebacks instead of one-line errors", "0", _flag),
+    Variable("GROUNDING_PROGRESS_EVERY", "progress_every",
+             "seconds between the progress lines of a long step (`index build`) when its "
+             "output is not a terminal", "5", _seconds),
 )  # fmt: skip
 
 
@@ -152,6 +167,7 @@ class Settings:
     record: str | None = None
     replay: str | None = None
     debug: bool = False
+    progress_every: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

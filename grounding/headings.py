@@ -10,7 +10,16 @@ from __future__ import annotations
 import bisect
 import re
 
-__all__ = ["LINK", "TAG", "UNDERLINE", "clean", "heading_lines", "sections_at"]
+__all__ = [
+    "LINK",
+    "NUMBER_PREFIX",
+    "TAG",
+    "UNDERLINE",
+    "clean",
+    "heading_lines",
+    "sections_at",
+    "title_line",
+]
 
 LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 TAG = re.compile(r"</?[A-Za-z][^>]*>")
@@ -21,6 +30,50 @@ HEADING_LINE = re.compile(
     re.IGNORECASE,
 )
 UNDERLINE = re.compile(r"^\s*([=\-~^*#+`'\".:_])\1{2,}\s*$")
+MARKED_HEADING = re.compile(r"^(?:#{1,6}\s+|\*{1,3}\s+)")
+NUMBER_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+")
+ENDS_SENTENCE = re.compile(r"[.!?:;]['\"”’)]*$")
+_ENDED = re.compile(r"[.!?;]['\"”’)]*$")  # a finished sentence (not a lead-in's colon)
+# words a line broken inside a sentence ends on ("... first lit by" / "Anna Brask in 1874.")
+_OPEN_ENDINGS = frozenset(
+    "a an the of by to in on at for with from and or but as is are was were be that which "
+    "its their his her our your this these those than into onto via per".split()
+)
+
+
+def title_line(line: str, previous: str = "", following: str = "") -> bool:
+    """A title standing on its own line ("2.3 Installing the package", "Foreign Key
+    Constraints"): short, words rather than symbols, capitalised (in title case when longer
+    than five words or holding a comma), no closing punctuation, after a finished sentence
+    or a break (`previous`), not carried on by `following` in lower case, not ending on a
+    word a broken sentence ends on."""
+    text = " ".join(line.split())
+    if following.strip()[:1].islower():
+        return False
+    if not text or len(text) > 70 or ENDS_SENTENCE.search(text) or text.endswith(","):
+        return False
+    body = NUMBER_PREFIX.sub("", text)
+    words = body.split()
+    if not body or not body[0].isupper() or not 1 <= len(words) <= 10:
+        return False
+    if words[-1].lower() in _OPEN_ENDINGS:
+        return False
+    long_words = [word for word in words if len(word) > 3]
+    title_case = sum(word[0].isupper() for word in long_words) >= 0.5 * len(long_words)
+    if not title_case and (len(words) > 5 or "," in body):  # wrapped prose, not a title
+        return False
+    wordy = sum(ch.isalpha() or ch == " " for ch in body) / len(body)
+    if wordy < 0.85:  # "50:text/x-diff:*.diff", figures, code
+        return False
+    before = previous.strip()
+    return not before or bool(_ENDED.search(before)) or title_line(before)
+
+
+def _sentence_line(line: str) -> bool:
+    """A line of prose rather than a heading: long, or a finished sentence of several words
+    ("This document describes the support added in SQLite version 3.6.19 (2009-10-14).")."""
+    words = line.split()
+    return len(words) > 12 or (len(words) >= 6 and line.rstrip().endswith((".", ",", ";")))
 
 
 def clean(sentence: str) -> str:
@@ -42,7 +95,8 @@ def heading_lines(text: str) -> dict[int, str]:
     for number, line in enumerate(lines):
         following = lines[number + 1] if number + 1 < len(lines) else ""
         top_level = line.strip() and not line.startswith((" ", "\t"))
-        if top_level and (HEADING_LINE.match(line) or UNDERLINE.match(following)):
+        marked = MARKED_HEADING.match(line) or UNDERLINE.match(following)
+        if top_level and (marked or (HEADING_LINE.match(line) and not _sentence_line(line))):
             marks = len(line) - len(line.lstrip("#*"))  # "##", "**": deeper; else level 1
             level = marks or (2 if following.strip()[:1] in ("-", "~", "^") else 1)
             while open_ and open_[-1][0] >= level:

@@ -44,6 +44,7 @@ from typing import Any
 
 from grounding.config import model_cache_dir
 from grounding.errors import ModelError
+from grounding.progress import note
 
 __all__ = ["cached_export", "export_onnx"]
 
@@ -59,6 +60,8 @@ def cached_export(folder: Path, quantize: bool = True) -> Path:
     target = target_dir / ("model_int8.onnx" if quantize else "model.onnx")
     if target.exists():
         return target
+    note(f"exporting the model in {folder.parent.name}/{folder.name} to ONNX once "
+         f"(about a minute; later runs reuse {target_dir})")  # fmt: skip
     target_dir.mkdir(parents=True, exist_ok=True)
     export_onnx(folder, target, quantize)
     return target

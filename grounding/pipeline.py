@@ -7,13 +7,15 @@ its markers, and flags markers the checker cannot support.
 
 from __future__ import annotations
 
+import itertools
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grounding.answer_types import REFUSAL, is_refusal
-from grounding.attribution import attribute
+from grounding.attribution import StreamNumbers, attribute, in_citation_order
 from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
@@ -23,6 +25,7 @@ from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
 from grounding.improve import Improve
+from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
 from grounding.retrieval.rerank import Reranker, get_reranker
@@ -94,6 +97,8 @@ class Grounder:
             from grounding.retrieval.web import open_web
 
             add_web = open_web(web, threshold=web_threshold, settings=settings)
+        if isinstance(decoder, str) and decoder:
+            DECODERS.load(decoder)  # a misspelt name fails now, not after a first index build
         local = open_index(index)
         self.retriever = add_web(local) if add_web else local  # the one retriever asked
         self.reranker = reranker if isinstance(reranker, Reranker) else get_reranker(reranker)
@@ -128,7 +133,9 @@ class Grounder:
     ) -> Iterator[Delta | Final]:
         """`Delta`s of text as the decoder writes them, then one `Final` with the answer.
 
-        Citations are resolved once the answer is complete, so the final answer
+        A decoder's piece that holds several sentences comes as one Delta per sentence.
+        Sources are numbered in the order the answer first cites them, in the Deltas as in
+        the Final. Citations are resolved once the answer is complete, so the final answer
         text may differ from the streamed text where markers were dropped or added.
         `max_tokens` (default: the Grounder's) caps what the decoder writes.
         """
@@ -140,7 +147,7 @@ class Grounder:
         if settings.active:  # best-of-n and repair need whole answers: no token stream
             from grounding.improve import improve as improved_answer
 
-            improved = improved_answer(self, question, history, settings, limit)
+            improved = in_citation_order(improved_answer(self, question, history, settings, limit))
             timings["total"] = time.perf_counter() - started
             yield Delta(improved.answer)
             yield Final(improved.model_copy(update={"timings": timings}))
@@ -154,12 +161,14 @@ class Grounder:
         prompt = self._prompt(question, retrieved, history, limit)
         started = time.perf_counter()
         pieces: list[str] = []
-        said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces)
+        numbers = StreamNumbers(len(prompt.sources))
+        said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces, numbers)
         raw = "".join(pieces)
         cut = said == "length" or (said is None and self.decoder.count_tokens(raw) >= limit)
         timings["generation"] = time.perf_counter() - started
         started = time.perf_counter()
         answer = self._finish(raw, list(prompt.sources), retrieved, question)
+        answer = in_citation_order(answer, list(numbers.order))
         timings["checking"] = time.perf_counter() - started
         finish = "length" if cut else "stop"
         yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
@@ -305,15 +314,32 @@ def _instruction_warnings(sources: Sequence[Source]) -> list[str]:
     ]
 
 
-def _relay(pieces: Iterator[str], kept: list[str]) -> Generator[Delta, None, str | None]:
-    """Each decoder piece as a Delta; returns the finish reason the decoder returned, if any."""
+# where a piece of streamed text splits into sentences: after . ! ? (and closing quotes)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?=\s+\S)")
+
+
+def _sentences(text: str) -> list[str]:
+    """`text` cut after each sentence's end; the pieces join back to `text`."""
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _relay(
+    pieces: Iterator[str], kept: list[str], numbers: StreamNumbers
+) -> Generator[Delta, None, str | None]:
+    """Each decoder piece as Deltas, one per sentence it holds, its markers in citation
+    order; returns the finish reason the decoder returned, if any."""
     while True:
         try:
             piece = next(pieces)
         except StopIteration as end:
+            rest = numbers.flush()
+            if rest:
+                yield Delta(rest)
             return end.value if end.value in ("stop", "length") else None
         kept.append(piece)
-        yield Delta(piece)
+        for sentence in _sentences(numbers.feed(piece)):
+            yield Delta(sentence)
 
 
 def _number(hits: Sequence[SearchHit]) -> list[Source]:

@@ -56,6 +56,7 @@ class Chunk(_Frozen):
     end: int = Field(ge=0)
     tags: tuple[str, ...] = ()
     section: str = ""  # the headings the chunk starts under ("release 1.12 › Bug fixes")
+    page: int | None = Field(default=None, ge=1)  # the PDF page it is on (1-based); None: no pages
 
 
 class SearchHit(_Frozen):
@@ -76,15 +77,19 @@ class Source(_Frozen):
     text: str
     origin: Origin
     section: str = ""  # the headings its text starts under in its document
+    page: int | None = Field(default=None, ge=1)  # the PDF page it is on (1-based)
+    # its place in the retrieved order (1 = best); `index` follows the answer's citation order
+    rank: int | None = Field(default=None, ge=1)
 
     @classmethod
     def from_hit(cls, hit: SearchHit, index: int) -> Source:
-        """The hit's chunk as source number `index`; the citation markers its text carries
-        are taken out (`text.strip_citation_markers`), so only the answer's own markers cite."""
+        """The hit's chunk as source number `index`, ranked `index` among those retrieved; the
+        citation markers its text carries are taken out (`text.strip_citation_markers`), so only
+        the answer's own markers cite."""
         chunk = hit.chunk
         return cls(index=index, title=chunk.title, uri=chunk.uri,
                    text=strip_citation_markers(chunk.text), origin=hit.origin,
-                   section=chunk.section)  # fmt: skip
+                   section=chunk.section, page=chunk.page, rank=index)  # fmt: skip
 
 
 class Segment(_Frozen):

@@ -63,3 +63,37 @@ def minimal_pdf(text: str) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def multipage_pdf(pages: list[list[str]]) -> bytes:
+    """A PDF of several pages, each showing its lines top to bottom in Helvetica, by hand."""
+    count = len(pages)
+    fonts = 3 + 2 * count  # object number of the one font, after catalog, pages, page pairs
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(count))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode()]  # fmt: skip
+    for number, lines in enumerate(pages):
+        shown = " ".join(
+            f"({line.replace('(', '[').replace(')', ']')}) Tj 0 -16 Td" for line in lines
+        )
+        stream = f"BT /F1 11 Tf 72 740 Td {shown} ET".encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * number} "
+            f"0 R /Resources << /Font << /F1 {fonts} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)

@@ -12,7 +12,7 @@ from grounding.checking.relevance import RELEVANT_AT
 from grounding.cli.options import filter_option, filtered_index
 from grounding.plugins import DECODERS, RERANKERS, WEB_PROVIDERS
 from grounding.retrieval.rerank import DEFAULT_RERANKER
-from grounding.schema import GroundedAnswer
+from grounding.schema import GroundedAnswer, Source
 from grounding.text import one_line, printable
 
 __all__ = ["ask", "render_answer"]
@@ -159,21 +159,30 @@ def _summary(result: GroundedAnswer) -> str:
 
 
 def _source_lines(result: GroundedAnswer) -> list[str]:
-    """One line per document: its source numbers, cited ones first, uncited ones marked."""
-    cited = {
-        index
-        for support in result.grounding_metadata.grounding_supports
-        for index in support.grounding_chunk_indices
-    }
-    documents: dict[tuple[str, str], list[int]] = {}
+    """One line per document (and PDF page) in the order the answer first cites it, with
+    the numbers cited from it; its uncited numbers on a "(not cited)" line after them."""
+    supports = sorted(result.grounding_metadata.grounding_supports,
+                      key=lambda s: s.segment.start_index)  # fmt: skip
+    first = list(dict.fromkeys(i for s in supports for i in s.grounding_chunk_indices))
+    cited_at = {number: position for position, number in enumerate(first)}
+    documents: dict[tuple[str, str, int | None], list[Source]] = {}
     for source in result.sources:
-        documents.setdefault((source.uri, source.title), []).append(source.index)
-    origin = {source.uri: source.origin for source in result.sources}
-    rows = sorted(documents.items(), key=lambda item: not (set(item[1]) & cited))
-    lines = []
-    for (uri, title), numbers in rows:
-        marks = ", ".join(str(n) for n in numbers)
-        note = "" if set(numbers) & cited else "  (not cited)"
-        where = "web" if origin[uri] == "web" else "local"
-        lines.append(f"  [{marks}] {one_line(title)} ({where}: {one_line(uri)}){note}")
-    return lines
+        documents.setdefault((source.uri, source.title, source.page), []).append(source)
+    cited_rows, other_rows = [], []
+    for group in documents.values():
+        cited = sorted((s for s in group if s.index in cited_at), key=lambda s: cited_at[s.index])
+        if cited:
+            cited_rows.append((cited_at[cited[0].index], _source_line(cited, "")))
+        others = [s for s in group if s.index not in cited_at]
+        if others:
+            other_rows.append((others[0].index, _source_line(others, "  (not cited)")))
+    return [line for _, line in sorted(cited_rows)] + [line for _, line in sorted(other_rows)]
+
+
+def _source_line(sources: list[Source], note: str) -> str:
+    """ "  [1, 3] Title, page 4 (local: file:///...)" for sources of one document."""
+    first = sources[0]
+    marks = ", ".join(str(s.index) for s in sources)
+    page = f", page {first.page}" if first.page is not None else ""
+    where = "web" if first.origin == "web" else "local"
+    return f"  [{marks}] {one_line(first.title)}{page} ({where}: {one_line(first.uri)}){note}"

@@ -69,6 +69,9 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, record: str | None, replay: str | None) -> None:
     """Grounded answers with citations, and a checker that says which parts are not supported."""
+    from grounding.progress import show_notes
+
+    show_notes()  # what slow first steps are doing, and build progress, on stderr
     if not (record or replay):
         from grounding.config import Settings
 

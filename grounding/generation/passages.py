@@ -2,16 +2,21 @@
 
 A source chunk is split into sentences; each sentence becomes a passage after:
 
-- debris is left out: headings (Markdown `#`, reST/setext underlines), code-block
-  lines (fenced or indented), tables and badges, link-only or markup-only lines,
-  and sentences with fewer than three words;
+- debris is left out: headings (Markdown `#`, reST/setext underlines, and title lines
+  standing alone, as HTML and PDF text gives them: "2. Enabling Foreign Key Support"),
+  navigation (menus such as "Home | About | Download", "Skip to main content", "Back to
+  top", "Next: ..., Previous: ...", page footers such as "This page was last modified
+  on ..."), code-block lines (fenced or indented), tables and badges, link-only or
+  markup-only lines, and sentences with fewer than three words;
 - markup is removed: `[text](url)` becomes `text`, HTML tags, emphasis, reST
   ``literals``, bullets and line breaks go;
 - a fragment gets its neighbour: a sentence that points back ("This is the
-  default.") is joined to the sentence before it, and one that ends with a colon
-  ("We add a new field:") to the line after it; a sentence too short to stand
-  alone ("It had uid 37.", a list item "LIBFFI_TMPDIR.") joins the one before it
-  in the same paragraph rather than being dropped.
+  default.") is joined to the sentence before it, and a lead-in that ends with a
+  colon ("The ffi_type has the following members:") to the sentence after it; a
+  lead-in to nothing usable (a list, a table, code) is left out ("There are 15 scalar
+  functions listed below:"); a sentence too short to stand alone ("It had uid 37.", a
+  list item "LIBFFI_TMPDIR.") joins the one before it in the same paragraph rather
+  than being dropped.
 
 Indented lines are code only when they do not read as prose: manuals that indent
 every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from grounding.headings import LINK as _LINK
 from grounding.headings import TAG as _TAG
 from grounding.headings import UNDERLINE as _UNDERLINE
-from grounding.headings import clean, sections_at
+from grounding.headings import clean, sections_at, title_line
 from grounding.schema import Source
 from grounding.text import content_words, sentence_spans
 
@@ -41,6 +46,16 @@ _DIRECTIVE = re.compile(r"^\s*\.\. |^\s*:[\w-]+:")  # reST directives and field 
 _NAVIGATION = re.compile(r"^\s*(?:next|previous|prev|up|contents|index):\s", re.IGNORECASE)
 # a manual's navigation bar cleaned into one sentence: "Next: Memory Usage , Previous: ..."
 _NAVIGATION_BAR = re.compile(r"^(?:next|previous|prev|up):\s.*\b(?:previous|prev|up|next):\s", re.I)
+# a menu or breadcrumb: three or more short items between | › » · • or " > "
+_MENU = re.compile(r"^[^|›»·•]{1,30}(?:(?:\s*[|›»·•]\s*|\s+>\s+)[^|›»·•]{1,30}){2,}$")
+_BOILERPLATE = re.compile(
+    r"^\s*(?:skip to (?:main )?content|back to top|table of contents|contents|on this page|"
+    r"edit (?:this page|on github)|show source|view (?:page )?source|print this page|"
+    r"(?:previous|next) (?:page|topic|chapter|section)|"
+    r"(?:this page was )?last (?:modified|updated|edited)\b[^.]{0,40}\d[^.]{0,20}\.?|"
+    r"(?:copyright\s*)?(?:©|\(c\))\s*\d{4}.*|copyright\s+\d{4}.*|all rights reserved\.?)\s*$",
+    re.IGNORECASE,
+)
 _BRACKETED = re.compile(r"^\s*\[[^\]]*\]\s*$")  # "[bug introduced in gzip-1.6]"
 _LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S")  # "[zlib]: https://www.zlib.net/"
 _CODE_SIGNS = tuple(
@@ -75,7 +90,7 @@ def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
     """Every usable passage of `sources`, in source order (see the module docstring)."""
     found: list[Passage] = []
     for rank, source in enumerate(sources):
-        kept, headings = _prose_sentences(source.text, source.section)
+        kept, headings, before_debris = _prose_sentences(source.text, source.section)
         for i, sentence in enumerate(kept):
             if sentence is None:
                 continue
@@ -84,7 +99,9 @@ def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
             following = kept[i + 1] if i + 1 < len(kept) else None
             if _BACK_REFERENCE.match(text) and previous:
                 text = f"{previous} {text}"
-            if text.endswith(":") and following:
+            if text.endswith(":"):  # a lead-in: only with what it introduces, never alone
+                if not following or before_debris[i]:  # it introduces a list, table or code
+                    continue
                 text = f"{text} {following}"
             if len(text.split()) > _MAX_WORDS:
                 text = " ".join(text.split()[:_MAX_WORDS]) + " …"
@@ -92,12 +109,18 @@ def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
     return found
 
 
-def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[str]]:
-    """Cleaned sentences of `text` (None where debris, kept for adjacency) and their headings:
-    those above them in `text`, else the `section` the text starts in."""
+def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[str], list[bool]]:
+    """Cleaned sentences of `text` (None where debris, kept for adjacency), their headings
+    (those above them in `text`, else the `section` the text starts in), and whether debris
+    was left out right after each."""
     blanked = _blank_debris(text)
     spans = sentence_spans(blanked)
     above = [found or section for found in sections_at(text, [start for start, _ in spans])]
+    starts = [start for start, _ in spans[1:]] + [len(text)]
+    before_debris = [
+        text[end:after].strip() != blanked[end:after].strip()
+        for (_, end), after in zip(spans, starts, strict=False)
+    ]
     out: list[str | None] = []
     for number, (start, end) in enumerate(spans):
         sentence = clean(blanked[start:end])
@@ -113,11 +136,12 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
         kept = out[number - 1] if number else None  # a short tail joins the sentence before
         if kept and not _PARAGRAPH_BREAK.search(blanked, spans[number - 1][1], start):
             out[number - 1] = f"{kept} {sentence}"  # "It had uid 37.", "LIBFFI_TMPDIR."
-    return out, above
+    return out, above, before_debris
 
 
 def _blank_debris(text: str) -> str:
-    """`text` with debris lines replaced by blank lines (so sentences do not run across them)."""
+    """`text` with debris lines blanked to spaces (so sentences do not run across them, and
+    offsets stay those of `text`)."""
     lines = text.split("\n")
     keep = [True] * len(lines)
     in_fence = False
@@ -126,11 +150,15 @@ def _blank_debris(text: str) -> str:
             in_fence = not in_fence
             keep[i] = False
             continue
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        previous = lines[i - 1] if i and keep[i - 1] else ""  # after debris: a fresh start
         if in_fence or _debris_line(line):
             keep[i] = False
-        elif i + 1 < len(lines) and _UNDERLINE.match(lines[i + 1]) and line.strip():
+        elif _UNDERLINE.match(following) and line.strip():
             keep[i] = False  # a setext or reST heading: the line above its underline
-    return "\n".join(line if ok else "" for line, ok in zip(lines, keep, strict=True))
+        elif following.strip() and title_line(line, previous, following):
+            keep[i] = False  # a title on its own line, as HTML and PDF text gives headings
+    return "\n".join(line if ok else " " * len(line) for line, ok in zip(lines, keep, strict=True))
 
 
 def _debris_line(line: str) -> bool:
@@ -140,6 +168,8 @@ def _debris_line(line: str) -> bool:
     if _UNDERLINE.match(line) or stripped.startswith("#") or _TABLE.match(line):
         return True
     if _NAVIGATION.match(line) or _BRACKETED.match(line) or _DIRECTIVE.match(line):
+        return True
+    if _BOILERPLATE.match(stripped) or _MENU.match(stripped):
         return True
     if _LINK_DEFINITION.match(line):
         return True

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grounding.errors import InputError
+from grounding.progress import progress_bar
 from grounding.retrieval.chunking import chunk_text
 from grounding.retrieval.loaders import Document, SkippedFile, SourceFile, load_document, scan
 from grounding.retrieval.staging import StagedEmbeddings
@@ -44,6 +45,7 @@ def document_chunks(
         document.tags,
         chunk_size,
         chunk_overlap,
+        document.pages,
     )
     record = FileRecord(
         sha256=document.sha256,
@@ -111,17 +113,30 @@ def plan_update(index: Index, paths: Sequence[str | Path], tags: tuple[str, ...]
 
 
 def load_files(
-    files: Sequence[tuple[SourceFile, str]], tags: tuple[str, ...], chunking: tuple[int, int]
+    files: Sequence[tuple[SourceFile, str]],
+    tags: tuple[str, ...],
+    chunking: tuple[int, int],
+    progress: bool | None = False,
 ) -> list[tuple[str, FileRecord, list[Chunk]]]:
     """Load and chunk files: each file's doc id, record and chunks.
 
     `chunking` is (chunk_size, chunk_overlap). These are the stages `add` runs on
     documents in-process; a Ray worker runs this on its share of the files.
+    `progress` as for embedding (`grounding.progress.progress_bar`); none by default.
     """
-    return [
-        (source.doc_id, *document_chunks(load_document(source, tags, digest), *chunking))
-        for source, digest in files
-    ]
+    loaded: list[tuple[str, FileRecord, list[Chunk]]] = []
+    chunks = 0
+
+    def detail() -> str:  # read each time a progress line is written
+        return f", {chunks:,} chunk{'' if chunks == 1 else 's'} so far"
+
+    with progress_bar(len(files), "reading", "file", progress, detail) as bar:
+        for source, digest in files:
+            record, made = document_chunks(load_document(source, tags, digest), *chunking)
+            loaded.append((source.doc_id, record, made))
+            chunks += len(made)
+            bar.update(1)
+    return loaded
 
 
 def start_update(index: Index, plan: UpdatePlan) -> None:
@@ -173,10 +188,11 @@ def update_from_files(
     plan = plan_update(index, paths, tags)
     start_update(index, plan)
     settings = index.settings
-    loaded = load_files(plan.to_load, tags, (settings.chunk_size, settings.chunk_overlap))
+    chunking = (settings.chunk_size, settings.chunk_overlap)
+    loaded = load_files(plan.to_load, tags, chunking, progress)
     chunks = [chunk for _, _, file_chunks in loaded for chunk in file_chunks]
     stage = StagedEmbeddings(index.directory, settings.embedding_model, settings.embedding_backend)
-    vectors = stage.vectors([chunk.text for chunk in chunks], progress)
+    vectors = stage.vectors([chunk.text for chunk in chunks], progress, files=len(loaded))
     for doc_id, record, _ in loaded:
         index.remove([doc_id])  # an earlier version of a changed file
         index.files[doc_id] = record

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grounding.config import indexes_dir
 from grounding.errors import ConfigError, IndexNotFoundError
+from grounding.progress import note
 
 __all__ = ["demo_corpus_dir", "demo_index"]
 
@@ -39,6 +40,7 @@ def demo_index():  # noqa: ANN201 - returns LocalIndex; imported lazily to keep 
     folder = demo_corpus_dir()
     recipe = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
     paths = [folder / path for path in recipe["paths"]]
+    note(f"building the demo index in {target} (first use only; later runs load it)")
     return LocalIndex.build(
         paths,
         target,

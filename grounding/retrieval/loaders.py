@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
+from grounding.retrieval.pdf import read_pdf
 from grounding.text import one_line
 from grounding.textfiles import read_text_file
 
@@ -62,6 +63,7 @@ class Document:
     text: str
     tags: tuple[str, ...] = ()
     sha256: str = ""
+    pages: tuple[int, ...] = ()  # a PDF's: where each page starts in `text`
 
 
 def file_hash(path: Path) -> str:
@@ -190,8 +192,10 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
     """Read and extract one file; the title comes from the file when it has one."""
     path = source.path
     suffix = path.suffix.lower()
+    pages: tuple[int, ...] = ()
     if suffix == ".pdf":
-        title, text = _read_pdf(path)
+        pdf = read_pdf(path)
+        title, text, pages = pdf.title, pdf.text, pdf.pages
     else:
         raw = read_text_file(path)
         if suffix in {".html", ".htm"}:
@@ -209,6 +213,7 @@ def load_document(source: SourceFile, tags: Iterable[str] = (), sha256: str = ""
         text=text,
         tags=tuple(tags),
         sha256=sha256 or file_hash(path),
+        pages=pages,
     )
 
 
@@ -229,20 +234,3 @@ def _extract_html(raw: str) -> tuple[str, str]:
     match = re.search(r"<title[^>]*>(.*?)</title>", raw, re.IGNORECASE | re.DOTALL)
     title = re.sub(r"\s+", " ", match.group(1)) if match else ""
     return html.unescape(title), text
-
-
-def _read_pdf(path: Path) -> tuple[str, str]:
-    try:
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-    except ImportError as exc:
-        raise InputError(
-            f"cannot index {path}: PDF support needs pypdf: pip install 'grounding[pdf]'"
-        ) from exc
-    try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = str(reader.metadata.title or "") if reader.metadata else ""
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read PDF {path}: {exc}") from exc
-    return title, "\n\n".join(page.strip() for page in pages)

@@ -11,6 +11,7 @@ take the folder in the working directory instead.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -19,7 +20,13 @@ from grounding.config import indexes_dir
 from grounding.errors import InputError
 from grounding.text import has_control_characters
 
-__all__ = ["MANIFEST", "index_dir_for_write", "list_index_dirs", "resolve_index_dir"]
+__all__ = [
+    "MANIFEST",
+    "did_you_mean",
+    "index_dir_for_write",
+    "list_index_dirs",
+    "resolve_index_dir",
+]
 
 MANIFEST = "manifest.json"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -97,3 +104,14 @@ def list_index_dirs() -> list[Path]:
         for child in root.iterdir()
         if child.is_dir() and not child.name.startswith(".") and (child / MANIFEST).exists()
     )
+
+
+def did_you_mean(name: str) -> str:
+    """ "; did you mean 'notes'?" when a plain index name is close to existing ones, else ""."""
+    if _is_path(name):
+        return ""
+    names = [folder.name for folder in list_index_dirs() if folder.name != name]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(found) for found in close) + "?"

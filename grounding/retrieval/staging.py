@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from grounding.progress import progress_bar
 from grounding.retrieval.embedding import embed_texts, embedding_calls
 
 __all__ = ["StagedEmbeddings", "clear_staging", "staging_dir"]
@@ -58,10 +58,14 @@ class StagedEmbeddings:
                 continue  # a file cut short by the interruption: its chunks are embedded again
         return found
 
-    def vectors(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
-        """Unit vectors for `texts`, shape (len(texts), dim): staged ones reused, the rest made."""
-        from tqdm.auto import tqdm
+    def vectors(
+        self, texts: Sequence[str], progress: bool | None = None, files: int = 0
+    ) -> np.ndarray:
+        """Unit vectors for `texts`, shape (len(texts), dim): staged ones reused, the rest made.
 
+        `progress`: a bar on a terminal, else lines every few seconds (`grounding.progress`);
+        `files` is how many files the texts come from, for those lines.
+        """
         keys = [self._key(text) for text in texts]
         staged = self._staged()
         missing = [row for row, key in enumerate(keys) if key not in staged]
@@ -71,8 +75,8 @@ class StagedEmbeddings:
                                        if key in staged}  # fmt: skip
         if missing:
             self.folder.mkdir(parents=True, exist_ok=True)
-        show = sys.stderr.isatty() if progress is None else progress
-        with tqdm(total=len(missing), unit="chunk", desc="embedding", disable=not show) as bar:
+        detail = (lambda: f" from {files:,} files") if files else None
+        with progress_bar(len(missing), "embedding", "chunk", progress, detail) as bar:
             calls = embedding_calls(
                 [texts[row] for row in missing], model_name=self.model, backend=self.backend
             )

@@ -37,7 +37,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from grounding.errors import IndexNotFoundError, IndexStoreError
-from grounding.retrieval.locations import MANIFEST
+from grounding.retrieval.locations import MANIFEST, did_you_mean
 from grounding.schema import Chunk
 
 __all__ = [
@@ -117,8 +117,8 @@ def read_manifest(folder: Path, shown_as: str) -> IndexManifest:
     path = folder / MANIFEST
     if not path.exists():
         raise IndexNotFoundError(
-            f"no index {shown_as!r} (looked in {folder}); build it with "
-            f"`grounding index build PATH... --name {shown_as}`"
+            f"no index {shown_as!r} (looked in {folder}){did_you_mean(shown_as)}; build it "
+            f"with `grounding index build PATH... --name {shown_as}`"
         )
     try:
         manifest = IndexManifest.model_validate_json(path.read_text(encoding="utf-8"))

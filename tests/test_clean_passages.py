@@ -1,0 +1,106 @@
+"""Clean answer candidates: no headings, list lead-ins, navigation or page furniture in the
+passages the extractive decoder draws from; wrapped prose and definitions stay whole."""
+
+from __future__ import annotations
+
+from grounding.generation.passages import passages
+from grounding.schema import Source
+
+
+def _texts(text: str, section: str = "") -> list[str]:
+    source = Source(
+        index=1, title="doc", uri="doc.html", text=text, origin="local", section=section
+    )
+    return [passage.text for passage in passages([source])]
+
+
+# what trafilatura leaves of an HTML manual page: one paragraph or heading per line
+FOREIGN_KEYS = """Home | About | Documentation | Download | License | Support
+Skip to main content
+SQLite Foreign Key Support
+1. Introduction to Foreign Key Constraints
+SQL foreign key constraints are used to enforce "exists" relationships between tables.
+This document describes the support for SQL foreign key constraints introduced in SQLite version 3.6.19 (2009-10-14).
+2. Enabling Foreign Key Support
+Foreign key constraints are disabled by default, for backwards compatibility.
+Back to top
+This page was last modified on 2024-01-02 13:06:30 UTC
+Copyright © 2024 Hipp, Wyrick & Company, Inc.
+"""  # noqa: E501 - a page's lines as they are
+
+
+def test_headings_and_navigation_are_not_glued_to_sentences() -> None:
+    texts = _texts(FOREIGN_KEYS)
+    assert (
+        'SQL foreign key constraints are used to enforce "exists" relationships between tables.'
+        in texts
+    )
+    assert "Foreign key constraints are disabled by default, for backwards compatibility." in texts
+    joined = " ".join(texts)
+    for debris in (
+        "Introduction to Foreign",
+        "Enabling Foreign Key Support",
+        "Skip to",
+        "Home",
+        "Back to top",
+        "last modified",
+        "Copyright",
+        "SQLite Foreign Key",
+    ):
+        assert debris not in joined, debris
+
+
+def test_a_prose_sentence_with_a_version_is_no_heading() -> None:
+    source = Source(index=1, title="doc", uri="doc.html", text=FOREIGN_KEYS, origin="local")
+    headings = {passage.heading for passage in passages([source])}
+    assert not any("This document describes" in heading for heading in headings)
+
+
+def test_a_list_lead_in_does_not_stand_alone() -> None:
+    functions = (
+        "Core Functions\n"
+        "There are 15 scalar functions listed below:\n\n"
+        "| abs(X) | changes() | char(X1,X2,...,XN) |\n"
+        "| coalesce(X,Y,...) | glob(X,Y) | hex(X) |\n\n"
+        "The abs(X) function returns the absolute value of the numeric argument X.\n"
+    )
+    texts = _texts(functions)
+    assert texts == ["The abs(X) function returns the absolute value of the numeric argument X."]
+    options = "The pip install command has these options:\n\n    --user\n    --upgrade=VALUE\n"
+    assert _texts(options) == []
+
+
+def test_a_lead_in_stays_with_the_sentence_it_introduces() -> None:
+    members = (
+        "Data type: ffi_type: The ffi_type has the following members:\n"
+        "size_t size: This is set by libffi; you should initialize it to zero.\n"
+    )
+    assert any(
+        text.startswith(
+            "Data type: ffi_type: The ffi_type has the following members: "
+            "size_t size: This is set by libffi"
+        )
+        for text in _texts(members)
+    )
+
+
+def test_wrapped_prose_and_short_paragraph_lines_are_not_taken_for_titles() -> None:
+    wrapped = (
+        "libffi does not have direct support for arrays or unions.\n"
+        "To emulate an array, simply create an ffi_type using\n"
+        "FFI_TYPE_STRUCT with as many members as there are elements in\n"
+        "the array.\n"
+    )
+    assert (
+        "To emulate an array, simply create an ffi_type using FFI_TYPE_STRUCT with as many "
+        "members as there are elements in the array."
+    ) in _texts(wrapped)
+    built = "The lighthouse keeper's cottage was built by\nAnna Brask in 1874 from local stone.\n"
+    assert _texts(built) == [
+        "The lighthouse keeper's cottage was built by Anna Brask in 1874 from local stone."
+    ]
+
+
+def test_a_chunk_of_nothing_but_navigation_gives_no_passage() -> None:
+    assert _texts("Home | About | Download | Contact\nSkip to main content\n") == []
+    assert _texts("") == []
