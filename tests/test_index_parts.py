@@ -12,7 +12,8 @@ from grounding.errors import InputError
 from grounding.retrieval.faiss_store import HNSW_THRESHOLD, VectorStore, choose_index_type
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.loaders import SourceFile, discover, load_document
-from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.locations import index_dir_for_write
+from grounding.retrieval.storage import resolve_index_dir
 from grounding.schema import Chunk
 from tests.index_docs import minimal_pdf, write_notes
 

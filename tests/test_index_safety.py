@@ -15,7 +15,8 @@ import pytest
 
 from grounding.errors import InputError
 from grounding.retrieval import storage
-from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.locations import index_dir_for_write
+from grounding.retrieval.storage import resolve_index_dir
 from tests.index_races import make_version
 
 

@@ -156,8 +156,7 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def info(name: str, as_json: bool) -> None:
     """Show an index's settings and files."""
-    from grounding.retrieval.locations import resolve_index_dir
-    from grounding.retrieval.storage import read_manifest
+    from grounding.retrieval.storage import read_manifest, resolve_index_dir
 
     folder = resolve_index_dir(name)
     manifest = read_manifest(folder, name)

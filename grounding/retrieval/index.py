@@ -34,7 +34,7 @@ from grounding.retrieval.faiss_store import VectorStore
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.fusion import reciprocal_rank_fusion
 from grounding.retrieval.loaders import Document
-from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.locations import index_dir_for_write
 from grounding.retrieval.storage import (
     BM25_DIR,
     CHUNKS,
@@ -46,6 +46,7 @@ from grounding.retrieval.storage import (
     read_manifest,
     reading,
     replace_atomically,
+    resolve_index_dir,
     verify_files,
     write_chunks,
     write_manifest,

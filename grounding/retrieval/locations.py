@@ -21,26 +21,28 @@ from grounding.errors import InputError
 from grounding.text import has_control_characters
 
 __all__ = [
+    "INDEX_NAME",
     "MANIFEST",
+    "checked_name",
     "did_you_mean",
     "index_dir_for_write",
+    "is_path",
     "list_index_dirs",
-    "resolve_index_dir",
 ]
 
 MANIFEST = "manifest.json"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+INDEX_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
-def _is_path(name_or_path: str | Path) -> bool:
+def is_path(name_or_path: str | Path) -> bool:
     if isinstance(name_or_path, Path):
         return True
     text = str(name_or_path)
     return "/" in text or os.sep in text or text in {".", ".."}
 
 
-def _checked_name(name: str) -> str:
-    if not _NAME.fullmatch(name):  # fullmatch: `$` alone lets a trailing newline through
+def checked_name(name: str) -> str:
+    if not INDEX_NAME.fullmatch(name):  # fullmatch: `$` alone lets a trailing newline through
         raise InputError(
             f"invalid index name {name!r}: use letters, digits, '.', '_' or '-' "
             "(or give a path containing '/')"
@@ -54,44 +56,14 @@ def index_dir_for_write(name_or_path: str | Path) -> Path:
     A name must be letters, digits, '.', '_' or '-'; a path must not hold control
     characters or line breaks (it is printed in one line by `index list` and `info`).
     """
-    if _is_path(name_or_path):
+    if is_path(name_or_path):
         if has_control_characters(str(name_or_path)):
             raise InputError(
                 f"invalid index path {str(name_or_path)!r}: it holds control characters "
                 "or line breaks"
             )
         return Path(name_or_path).expanduser()
-    return indexes_dir() / _checked_name(str(name_or_path))
-
-
-def resolve_index_dir(name_or_path: str | Path) -> Path:
-    """The folder of an existing (or expected) index; it may not exist yet.
-
-    InputError when a plain name is an index both under GROUNDING_HOME and in
-    the working directory.
-    """
-    if _is_path(name_or_path):
-        return Path(name_or_path).expanduser()
-    name = str(name_or_path)
-    local = Path(name)
-    if not (local / MANIFEST).exists():
-        return indexes_dir() / _checked_name(name)
-    if not _NAME.fullmatch(name):
-        return local  # no index at home can have that name
-    home = indexes_dir() / name
-    from grounding.retrieval.storage import reading, tidy  # storage builds on this module
-
-    tidy(home)  # puts back a swap a killed save left half done
-    with reading(home):  # the swap lock: no save is between its two renames
-        at_home = (home / MANIFEST).exists()
-    if not at_home:
-        return local
-    if local.resolve() == home.resolve():
-        return home
-    raise InputError(
-        f"index name {local.name!r} is ambiguous: there is an index {home} and one in the "
-        f"working directory; pass ./{local.name} for the folder here or {home} for the other"
-    )
+    return indexes_dir() / checked_name(str(name_or_path))
 
 
 def list_index_dirs() -> list[Path]:
@@ -108,7 +80,7 @@ def list_index_dirs() -> list[Path]:
 
 def did_you_mean(name: str) -> str:
     """ "; did you mean 'notes'?" when a plain index name is close to existing ones, else ""."""
-    if _is_path(name):
+    if is_path(name):
         return ""
     names = [folder.name for folder in list_index_dirs() if folder.name != name]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)

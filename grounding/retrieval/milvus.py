@@ -34,7 +34,7 @@ from grounding.retrieval.embedding import configured_embedding_model, embed_quer
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.index import IndexSettings, SearchMode
 from grounding.retrieval.loaders import Document
-from grounding.retrieval.locations import MANIFEST, index_dir_for_write, resolve_index_dir
+from grounding.retrieval.locations import MANIFEST, index_dir_for_write
 from grounding.retrieval.milvus_client import (
     LITE_FILE,
     MILVUS_TOKEN_ENV,
@@ -59,6 +59,7 @@ from grounding.retrieval.storage import (
     MilvusLocation,
     now,
     read_manifest,
+    resolve_index_dir,
 )
 from grounding.retrieval.stores import BuildOptions, build_index
 from grounding.retrieval.updating import Updatable

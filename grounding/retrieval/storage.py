@@ -36,8 +36,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from grounding.errors import IndexNotFoundError, IndexStoreError
-from grounding.retrieval.locations import MANIFEST, did_you_mean
+from grounding.config import indexes_dir
+from grounding.errors import IndexNotFoundError, IndexStoreError, InputError
+from grounding.retrieval.locations import INDEX_NAME, MANIFEST, checked_name, did_you_mean, is_path
 from grounding.schema import Chunk
 
 __all__ = [
@@ -320,3 +321,31 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def resolve_index_dir(name_or_path: str | Path) -> Path:
+    """The folder of an existing (or expected) index; it may not exist yet.
+
+    InputError when a plain name is an index both under GROUNDING_HOME and in
+    the working directory.
+    """
+    if is_path(name_or_path):
+        return Path(name_or_path).expanduser()
+    name = str(name_or_path)
+    local = Path(name)
+    if not (local / MANIFEST).exists():
+        return indexes_dir() / checked_name(name)
+    if not INDEX_NAME.fullmatch(name):
+        return local  # no index at home can have that name
+    home = indexes_dir() / name
+    tidy(home)  # puts back a swap a killed save left half done
+    with reading(home):  # the swap lock: no save is between its two renames
+        at_home = (home / MANIFEST).exists()
+    if not at_home:
+        return local
+    if local.resolve() == home.resolve():
+        return home
+    raise InputError(
+        f"index name {local.name!r} is ambiguous: there is an index {home} and one in the "
+        f"working directory; pass ./{local.name} for the folder here or {home} for the other"
+    )

@@ -25,9 +25,9 @@ from grounding.models import configured_embedding_backend
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model
 from grounding.retrieval.loaders import SkippedFile
-from grounding.retrieval.locations import index_dir_for_write, resolve_index_dir
+from grounding.retrieval.locations import index_dir_for_write
 from grounding.retrieval.staging import clear_staging
-from grounding.retrieval.storage import FileRecord, read_manifest, writing
+from grounding.retrieval.storage import FileRecord, read_manifest, resolve_index_dir, writing
 from grounding.schema import Chunk, SearchHit
 from grounding.text import one_line
 
