@@ -7,6 +7,9 @@ in the working directory is accepted too; a name that is an index in both
 places is refused as ambiguous (`./NAME` names the folder). The home index is
 looked for under its swap lock, so a save in progress never makes a reader
 take the folder in the working directory instead.
+
+Each function takes the `Settings` in use for where `$GROUNDING_HOME` is; without
+them (a library call) that one variable is read alone.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from grounding.config import indexes_dir
+from grounding.config import Settings, indexes_dir
 from grounding.errors import InputError
 from grounding.text import has_control_characters
 
@@ -41,7 +44,7 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def index_dir_for_write(name_or_path: str | Path) -> Path:
+def index_dir_for_write(name_or_path: str | Path, settings: Settings | None = None) -> Path:
     """The folder an index named or located by `name_or_path` is written to.
 
     A name must be letters, digits, '.', '_' or '-'; a path must not hold control
@@ -54,10 +57,10 @@ def index_dir_for_write(name_or_path: str | Path) -> Path:
                 "or line breaks"
             )
         return Path(name_or_path).expanduser()
-    return indexes_dir() / _checked_name(str(name_or_path))
+    return indexes_dir(settings) / _checked_name(str(name_or_path))
 
 
-def resolve_index_dir(name_or_path: str | Path) -> Path:
+def resolve_index_dir(name_or_path: str | Path, settings: Settings | None = None) -> Path:
     """The folder of an existing (or expected) index; it may not exist yet.
 
     InputError when a plain name is an index both under GROUNDING_HOME and in
@@ -68,10 +71,10 @@ def resolve_index_dir(name_or_path: str | Path) -> Path:
     name = str(name_or_path)
     local = Path(name)
     if not (local / MANIFEST).exists():
-        return indexes_dir() / _checked_name(name)
+        return indexes_dir(settings) / _checked_name(name)
     if not _NAME.fullmatch(name):
         return local  # no index at home can have that name
-    home = indexes_dir() / name
+    home = indexes_dir(settings) / name
     from grounding.retrieval.storage import reading, tidy  # storage builds on this module
 
     tidy(home)  # puts back a swap a killed save left half done
@@ -87,9 +90,9 @@ def resolve_index_dir(name_or_path: str | Path) -> Path:
     )
 
 
-def list_index_dirs() -> list[Path]:
+def list_index_dirs(settings: Settings | None = None) -> list[Path]:
     """Folders of the indexes under `$GROUNDING_HOME/indexes`, by name."""
-    root = indexes_dir()
+    root = indexes_dir(settings)
     if not root.is_dir():
         return []
     return sorted(
