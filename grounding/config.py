@@ -1,8 +1,14 @@
 """Every setting read from the environment, in one table, read once at the edges.
 
-The CLI, the service and the `Grounder` call `Settings.from_env()` (or take a
-`Settings` they are given) and pass the values down; nothing below them reads
-`os.environ` for these names, and importing grounding changes no variable.
+The entry points call `Settings.from_env()` (or take a `Settings` they are given)
+and pass it, or the values in it, down: the CLI (`cli/main.py`), the service
+(`ServiceSettings.from_env`), a library caller's `Grounder`, and the registries'
+`create` when a part is asked for by name without settings (`get_decoder`,
+`get_scorer`, `get_reranker`). Nothing below them calls `from_env` (tests/test_settings.py
+scans for it) or reads `os.environ` for these names, and importing grounding changes
+no variable. The path helpers below take the `Settings` in use; called without one
+(by a library user) they read only their own variables, so a bad value of another
+variable does not stop them.
 Web search providers read their own credentials, declared on each provider
 class (`key_env`, `base_url_env`, `GROUNDING_<PROVIDER>_URL`).
 
@@ -26,6 +32,8 @@ __all__ = [
     "Variable",
     "grounding_home",
     "indexes_dir",
+    "model_cache_dir",
+    "setting",
     "settings_table",
 ]
 
@@ -171,14 +179,36 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from `environ` (the process environment by default); bad values raise."""
-        source = os.environ if environ is None else environ
-        values = {v.attribute: v.parse(source.get(v.name, "").strip(), v.name) for v in VARIABLES}
-        return cls(**values)
+        """Settings from `environ` (the process environment by default); bad values raise.
+
+        Only entry points call this (see the module's docstring)."""
+        return cls(**_parsed(environ, {v.attribute for v in VARIABLES}))
 
     @property
     def indexes_dir(self) -> Path:
         return self.home / "indexes"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.model_cache or self.home / "models"
+
+
+def _parsed(environ: Mapping[str, str] | None, attributes: set[str]) -> dict[str, Any]:
+    """The parsed values of the variables that fill `attributes`, from `environ` or the process."""
+    source = os.environ if environ is None else environ
+    return {
+        v.attribute: v.parse(source.get(v.name, "").strip(), v.name)
+        for v in VARIABLES
+        if v.attribute in attributes
+    }
+
+
+def setting(attribute: str, settings: Settings | None = None) -> Any:
+    """`settings.<attribute>`; without settings (a library call with none to pass), that one
+    variable read now, alone: a bad value of another variable does not stop it."""
+    if settings is not None:
+        return getattr(settings, attribute)
+    return getattr(Settings(**_parsed(None, {attribute})), attribute)
 
 
 def settings_table() -> str:
@@ -188,16 +218,18 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-def grounding_home() -> Path:
+def grounding_home(settings: Settings | None = None) -> Path:
     """`$GROUNDING_HOME`, or `~/.grounding`: built indexes and caches live here, never in git."""
-    return Settings.from_env().home
+    home: Path = setting("home", settings)
+    return home
 
 
-def model_cache_dir() -> Path:
+def model_cache_dir(settings: Settings | None = None) -> Path:
     """`$GROUNDING_MODEL_CACHE`, else `$GROUNDING_HOME/models`: converted and exported models."""
-    settings = Settings.from_env()
-    return settings.model_cache or settings.home / "models"
+    cache: Path | None = setting("model_cache", settings)
+    return cache or grounding_home(settings) / "models"
 
 
-def indexes_dir() -> Path:
-    return grounding_home() / "indexes"
+def indexes_dir(settings: Settings | None = None) -> Path:
+    """`$GROUNDING_HOME/indexes`: where an index given by a plain name lives."""
+    return grounding_home(settings) / "indexes"

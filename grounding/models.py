@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grounding.config import Settings, model_cache_dir
+from grounding.config import Settings, model_cache_dir, setting
 from grounding.errors import ModelError
 
 if TYPE_CHECKING:
@@ -84,9 +84,11 @@ def embedding_model_path(name: str = DEFAULT_EMBEDDING_MODEL) -> str:
     return name
 
 
-def configured_embedding_backend() -> str:
-    """`$GROUNDING_EMBEDDING_BACKEND` (onnx or torch), else onnx."""
-    return Settings.from_env().embedding_backend
+def configured_embedding_backend(settings: Settings | None = None) -> str:
+    """The embedding backend (onnx or torch) of `settings`; without them
+    `$GROUNDING_EMBEDDING_BACKEND` alone, else onnx."""
+    backend: str = setting("embedding_backend", settings)
+    return backend
 
 
 def embed(

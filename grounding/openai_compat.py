@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ConfigError, GroundingError
 from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 
@@ -35,19 +35,20 @@ class ChatEndpoint:
         api_key: str | None,
         timeout: float,
         retry: RetryPolicy,
+        settings: Settings | None = None,
     ) -> ChatEndpoint:
-        """The endpoint from arguments, else the environment; `user` names who needs it."""
-        settings = Settings.from_env()
-        url = (base_url or settings.openai_base_url or "").rstrip("/")
+        """The endpoint from arguments, else `settings` (without them, the three variables
+        read alone); `user` names who needs it."""
+        url = (base_url or setting("openai_base_url", settings) or "").rstrip("/")
         if not url:
             raise ConfigError(
                 f"{user} needs an endpoint: set OPENAI_BASE_URL (e.g. https://api.openai.com/v1 "
                 "or http://localhost:11434/v1) or pass base_url="
             )
-        name = model or settings.model or ""
+        name = model or setting("model", settings) or ""
         if not name:
             raise ConfigError(f"{user} needs a model name: set GROUNDING_MODEL or pass model=")
-        key = api_key or settings.openai_api_key
+        key = api_key or setting("openai_api_key", settings)
         return cls(url, name, key, timeout, retry)
 
     @property

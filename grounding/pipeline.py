@@ -48,8 +48,10 @@ NO_SOURCES_ANSWER = "No sources were found for this question."
 RERANK_POOL = 6  # candidates a reranker sees, as a multiple of k
 
 
-def open_index(index: str | Path | Retriever | None) -> Retriever:
-    """A retriever for `index`: a name, a path, a ready retriever, or None for the demo index."""
+def open_index(index: str | Path | Retriever | None, settings: Settings | None = None) -> Retriever:
+    """A retriever for `index`: a name, a path, a ready retriever, or None for the demo index.
+
+    `settings` say where named indexes live and how queries are embedded."""
     if isinstance(index, Retriever):
         return index
     if index is not None and not isinstance(index, str | Path):
@@ -57,7 +59,7 @@ def open_index(index: str | Path | Retriever | None) -> Retriever:
     from grounding.retrieval.demo import demo_index
     from grounding.retrieval.index import LocalIndex
 
-    return demo_index() if index is None else LocalIndex.load(index)
+    return demo_index(settings) if index is None else LocalIndex.load(index, settings=settings)
 
 
 @dataclass
@@ -99,11 +101,13 @@ class Grounder:
             add_web = open_web(web, threshold=web_threshold, settings=settings)
         if isinstance(decoder, str) and decoder:
             DECODERS.load(decoder)  # a misspelt name fails now, not after a first index build
-        local = open_index(index)
+        local = open_index(index, settings)
         self.retriever = add_web(local) if add_web else local  # the one retriever asked
-        self.reranker = reranker if isinstance(reranker, Reranker) else get_reranker(reranker)
-        self.decoder = get_decoder(decoder) if isinstance(decoder, str) else decoder
-        self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
+        self.reranker = (
+            reranker if isinstance(reranker, Reranker) else get_reranker(reranker, settings)
+        )
+        self.decoder = get_decoder(decoder, settings) if isinstance(decoder, str) else decoder
+        self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer, settings)
         self.k = k
         self.threshold = scorer_threshold(self.scorer) if threshold is None else threshold
         self.max_tokens = max_tokens

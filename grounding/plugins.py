@@ -17,6 +17,11 @@ A plugin is a package of its own that declares, in its pyproject.toml,
 
 and after `pip install my-package`, `--decoder mine` works. The object an
 entry point names is imported only when that name is chosen (or described).
+
+A part that reads settings (an endpoint, a model folder) declares it with a class
+attribute `uses_settings = True` and takes a `settings: Settings | None` keyword:
+`create` hands it the settings of its caller (the `Grounder`, the CLI, the service),
+or, asked by a library caller with none, the environment's, read there once.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from grounding.config import Settings
 from grounding.errors import ConfigError, NotRegisteredError
 
 __all__ = [
@@ -88,9 +94,13 @@ class Registry(Generic[T]):
             loaded = getattr(loaded, part)
         return loaded  # type: ignore[no-any-return]
 
-    def create(self, name: str, **options: Any) -> Any:
-        """An instance: the registered class (or factory) called with `options`."""
-        return self.load(name)(**options)  # type: ignore[operator]
+    def create(self, name: str, settings: Settings | None = None, **options: Any) -> Any:
+        """An instance: the registered class (or factory) called with `options`, and with
+        `settings` when it declares `uses_settings` (the environment's when None)."""
+        made: Any = self.load(name)
+        if getattr(made, "uses_settings", False) is True and "settings" not in options:
+            options["settings"] = Settings.from_env() if settings is None else settings
+        return made(**options)
 
     def describe(self, name: str) -> str:
         """One line on `name`: its `description` attribute, else its docstring's first line."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Protocol
 
-from grounding.config import Settings
+from grounding.config import setting
 
 __all__ = ["LOGGER", "Bar", "LineProgress", "note", "progress_bar", "show_notes"]
 
@@ -156,6 +156,6 @@ def progress_bar(
 
         return tqdm(total=total, unit=unit, desc=what, file=sys.stderr)  # type: ignore[no-any-return]
     if progress is None:
-        seconds = Settings.from_env().progress_every if every is None else every
+        seconds = setting("progress_every") if every is None else every
         return LineProgress(f"{task}: {what}", total, unit, seconds, detail)
     return _NoBar()

@@ -71,6 +71,7 @@ def ask(
     as_json: bool,
 ) -> None:
     """Answer QUESTION from an index (and the web), with citations and a support score."""
+    from grounding.cli.main import cli_settings
     from grounding.generation.prompt import require_length, require_question
     from grounding.improve import Improve
     from grounding.pipeline import Grounder
@@ -79,7 +80,7 @@ def ask(
     settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)
     grounder = Grounder(
         index=filtered_index(index, filters), web=web, decoder=decoder, scorer=scorer, k=k,
-        web_threshold=web_threshold, improve=settings, reranker=reranker,
+        web_threshold=web_threshold, improve=settings, reranker=reranker, settings=cli_settings(),
     )  # fmt: skip
     result = grounder.ask(question)
     if as_json:

@@ -108,7 +108,9 @@ def check(
 
     require_length(answer, "the answer")
     texts = (*[_read(s) for s in sources], *texts)  # files first: a typo fails before models load
-    chosen = get_scorer(scorer, **_options(options))
+    from grounding.cli.main import cli_settings
+
+    chosen = get_scorer(scorer, cli_settings(), **_options(options))
     report = run_check(answer, list(texts), scorer=chosen, threshold=threshold)
     scored = None
     if reward_weights is not None:

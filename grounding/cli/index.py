@@ -84,12 +84,14 @@ def build(
     listed by name. Building an existing NAME from other paths is refused unless
     --replace is given.
     """
+    from grounding.cli.main import cli_settings
     from grounding.retrieval.stores import build_index, current_store
 
+    settings = cli_settings()
     built = build_index(
         paths,
         name,
-        store or current_store(name),
+        store or current_store(name, settings),
         replace=replace,
         tags=tags,
         embedding_model=embedding_model,
@@ -100,6 +102,7 @@ def build(
         force=force,
         ray=ray_choice(ray_address),
         workers=workers,
+        settings=settings,
     )
     click.echo(f"index {one_line(name)!r} at {one_line(str(built.index.directory))}")
     click.echo(built.report.summary())
@@ -109,13 +112,15 @@ def build(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_command(as_json: bool) -> None:
     """List the indexes under $GROUNDING_HOME/indexes."""
+    from grounding.cli.main import cli_settings
     from grounding.config import indexes_dir
     from grounding.errors import IndexStoreError
     from grounding.retrieval.locations import list_index_dirs
     from grounding.retrieval.storage import read_manifest
 
+    settings = cli_settings()
     rows: list[dict[str, object]] = []
-    for folder in list_index_dirs():
+    for folder in list_index_dirs(settings):
         try:
             manifest = read_manifest(folder, folder.name)
         except IndexStoreError as exc:  # one broken index does not hide the others
@@ -136,7 +141,7 @@ def list_command(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     elif not rows:
-        click.echo(f"no indexes in {indexes_dir()}; make one with `grounding index build`")
+        click.echo(f"no indexes in {indexes_dir(settings)}; make one with `grounding index build`")
     else:
         for row in rows:
             if "error" in row:
@@ -156,9 +161,10 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 def info(name: str, as_json: bool) -> None:
     """Show an index's settings and files."""
+    from grounding.cli.main import cli_settings
     from grounding.retrieval.storage import read_manifest, resolve_index_dir
 
-    folder = resolve_index_dir(name)
+    folder = resolve_index_dir(name, cli_settings())
     manifest = read_manifest(folder, name)
     if as_json:
         click.echo(manifest.model_dump_json(indent=2))

@@ -4,6 +4,9 @@ Each command group lives in its own module and is registered as a
 `grounding.commands` entry point (a plugin may add one the same way). Library
 errors become one line on stderr and exit status 1; bad usage exits 2 (click).
 Set GROUNDING_DEBUG=1 to see tracebacks.
+
+This is the CLI's entry point for settings: `cli_settings()` reads every variable
+once per run and each command passes that `Settings` down.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 
 import click
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ConfigError, GroundingError
 from grounding.plugins import COMMANDS
 from grounding.text import one_line
@@ -73,14 +76,25 @@ def cli(ctx: click.Context, record: str | None, replay: str | None) -> None:
 
     show_notes()  # what slow first steps are doing, and build progress, on stderr
     if not (record or replay):
-        from grounding.config import Settings
-
-        settings = Settings.from_env()
+        settings = cli_settings()
         record, replay = settings.record, settings.replay
     if record or replay:
         from grounding.recording import recording
 
         ctx.with_resource(recording(record, replay))
+
+
+_SETTINGS = "grounding.settings"  # where the run's Settings are kept: the root context's meta
+
+
+def cli_settings() -> Settings:
+    """The `Settings` of this run: every variable read once, at the first command that
+    needs them, and kept on the root click context for the others."""
+    meta = click.get_current_context().find_root().meta
+    if _SETTINGS not in meta:
+        meta[_SETTINGS] = Settings.from_env()
+    settings: Settings = meta[_SETTINGS]
+    return settings
 
 
 def main() -> None:
@@ -112,11 +126,9 @@ def main() -> None:
 
 
 def _debug() -> bool:
-    """GROUNDING_DEBUG, read without failing on another variable's bad value."""
-    try:
-        return Settings.from_env().debug
-    except GroundingError:
-        return False
+    """GROUNDING_DEBUG, read alone: another variable's bad value does not hide the error."""
+    debug: bool = setting("debug")
+    return debug
 
 
 _REQUIREMENT = re.compile(

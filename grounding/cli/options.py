@@ -32,9 +32,10 @@ def filtered_index(index: str | None, filters: tuple[str, ...]) -> str | Retriev
     chosen = parse_filters(filters)  # a bad --filter fails before the index loads
     if chosen is None:
         return index
+    from grounding.cli.main import cli_settings
     from grounding.pipeline import open_index
 
-    return FilteredRetriever(open_index(index), chosen)
+    return FilteredRetriever(open_index(index, cli_settings()), chosen)
 
 
 def ray_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

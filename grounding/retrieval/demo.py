@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grounding.config import indexes_dir
+from grounding.config import Settings, indexes_dir
 from grounding.errors import ConfigError, IndexNotFoundError
 from grounding.progress import note
 
@@ -28,13 +28,14 @@ def demo_corpus_dir() -> Path:
     return folder
 
 
-def demo_index():  # noqa: ANN201 - returns LocalIndex; imported lazily to keep imports light
-    """The demo LocalIndex, built on first use from the corpus's `recipe.json`."""
+def demo_index(settings: Settings | None = None):  # noqa: ANN201 - a LocalIndex, imported late
+    """The demo LocalIndex, built on first use from the corpus's `recipe.json`, under the
+    `$GROUNDING_HOME` of `settings` (without them, that variable read alone)."""
     from grounding.retrieval.index import LocalIndex
 
-    target = indexes_dir() / "demo"
+    target = indexes_dir(settings) / "demo"
     try:
-        return LocalIndex.load(target)
+        return LocalIndex.load(target, settings=settings)
     except IndexNotFoundError:
         pass
     folder = demo_corpus_dir()
@@ -46,4 +47,5 @@ def demo_index():  # noqa: ANN201 - returns LocalIndex; imported lazily to keep 
         target,
         chunk_size=recipe.get("chunk_size"),
         chunk_overlap=recipe.get("chunk_overlap"),
+        settings=settings,
     )

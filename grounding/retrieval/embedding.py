@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ModelError
 from grounding.models import DEFAULT_EMBEDDING_MODEL, configured_embedding_backend, embed, embedder
 
@@ -31,9 +31,10 @@ _BATCH = 32
 _CALL = 8 * _BATCH  # texts per encode() call: one progress step, little per-call overhead
 
 
-def configured_embedding_model() -> str:
-    """The embedding model to use: `$GROUNDING_EMBEDDING_MODEL`, else all-MiniLM-L6-v2."""
-    return Settings.from_env().embedding_model or DEFAULT_EMBEDDING_MODEL
+def configured_embedding_model(settings: Settings | None = None) -> str:
+    """The embedding model of `settings` (without them `$GROUNDING_EMBEDDING_MODEL` alone),
+    else all-MiniLM-L6-v2."""
+    return setting("embedding_model", settings) or DEFAULT_EMBEDDING_MODEL
 
 
 def embedding_dimension(model_name: str, backend: str | None = None) -> int:

@@ -26,7 +26,9 @@ from typing import Any, Literal, Unpack
 
 import numpy as np
 
+from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
+from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.bm25 import KeywordIndex
 from grounding.retrieval.embedding import configured_embedding_model, embed_query
@@ -80,27 +82,35 @@ class LocalIndex(Updatable, Retriever):
     # ---- opening -----------------------------------------------------------------------
 
     @classmethod
-    def load(cls, name_or_path: str | Path, embedding_model: str | None = None) -> LocalIndex:
+    def load(
+        cls,
+        name_or_path: str | Path,
+        embedding_model: str | None = None,
+        settings: Settings | None = None,
+    ) -> LocalIndex:
         """The saved index `name_or_path`; refuses one built with another embedding model.
 
         An index kept in another store (its manifest says, e.g. `milvus`) opens as
-        that store's index class, which has the same members.
+        that store's index class, which has the same members. `settings` say where
+        plain names live and the embedding model and backend queries use.
         """
-        folder = resolve_index_dir(name_or_path)
+        folder = resolve_index_dir(name_or_path, settings)
         with reading(folder):  # no save swaps the folder while it is read, manifest included
             store = read_manifest(folder, str(name_or_path)).store
             if store == "faiss":
-                return cls._read(folder, str(name_or_path), embedding_model)
+                return cls._read(folder, str(name_or_path), embedding_model, settings)
         from grounding.retrieval.stores import store_class  # another store, the same members
 
-        other: LocalIndex = store_class(store).load(name_or_path, embedding_model)
+        other: LocalIndex = store_class(store).load(name_or_path, embedding_model, settings)
         return other
 
     @classmethod
-    def _read(cls, folder: Path, shown_as: str, embedding_model: str | None) -> LocalIndex:
+    def _read(
+        cls, folder: Path, shown_as: str, embedding_model: str | None, settings: Settings | None
+    ) -> LocalIndex:
         manifest = read_manifest(folder, shown_as)
         verify_files(folder, manifest, shown_as)
-        wanted = embedding_model or configured_embedding_model()
+        wanted = embedding_model or configured_embedding_model(settings)
         if manifest.embedding_model != wanted:
             raise EmbeddingMismatchError(
                 f"index {shown_as!r} was built with embedding model "
@@ -108,7 +118,7 @@ class LocalIndex(Updatable, Retriever):
                 f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it with "
                 "`grounding index build PATH... --force`"
             )
-        index = cls(folder, _settings_of(manifest))
+        index = cls(folder, _settings_of(manifest, settings))
         index.built_backend = manifest.embedding_backend
         index.name = folder.name if folder.name else shown_as
         index.files = dict(manifest.files)
@@ -366,9 +376,10 @@ class LocalIndex(Updatable, Retriever):
         return f"LocalIndex({str(self.directory)!r}, chunks={len(self)})"
 
 
-def _settings_of(manifest: IndexManifest) -> IndexSettings:
-    return IndexSettings(
+def _settings_of(manifest: IndexManifest, settings: Settings | None) -> IndexSettings:
+    return IndexSettings(  # queries use the configured backend, whatever built the vectors
         embedding_model=manifest.embedding_model,
+        embedding_backend=configured_embedding_backend(settings),
         index_type=manifest.requested_index_type,
         chunk_size=manifest.chunk_size,
         chunk_overlap=manifest.chunk_overlap,

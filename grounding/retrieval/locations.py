@@ -7,6 +7,9 @@ in the working directory is accepted too; a name that is an index in both
 places is refused as ambiguous (`./NAME` names the folder). The home index is
 looked for under its swap lock, so a save in progress never makes a reader
 take the folder in the working directory instead.
+
+Each function takes the `Settings` in use for where `$GROUNDING_HOME` is; without
+them (a library call) that one variable is read alone.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import re
 from pathlib import Path
 
-from grounding.config import indexes_dir
+from grounding.config import Settings, indexes_dir
 from grounding.errors import InputError
 from grounding.text import has_control_characters
 
@@ -50,7 +53,7 @@ def checked_name(name: str) -> str:
     return name
 
 
-def index_dir_for_write(name_or_path: str | Path) -> Path:
+def index_dir_for_write(name_or_path: str | Path, settings: Settings | None = None) -> Path:
     """The folder an index named or located by `name_or_path` is written to.
 
     A name must be letters, digits, '.', '_' or '-'; a path must not hold control
@@ -63,12 +66,12 @@ def index_dir_for_write(name_or_path: str | Path) -> Path:
                 "or line breaks"
             )
         return Path(name_or_path).expanduser()
-    return indexes_dir() / checked_name(str(name_or_path))
+    return indexes_dir(settings) / checked_name(str(name_or_path))
 
 
-def list_index_dirs() -> list[Path]:
+def list_index_dirs(settings: Settings | None = None) -> list[Path]:
     """Folders of the indexes under `$GROUNDING_HOME/indexes`, by name."""
-    root = indexes_dir()
+    root = indexes_dir(settings)
     if not root.is_dir():
         return []
     return sorted(

@@ -27,8 +27,9 @@ from typing import Any, Unpack
 
 import numpy as np
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
+from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.embedding import configured_embedding_model, embed_query
 from grounding.retrieval.filters import Filter, as_filter
@@ -86,7 +87,7 @@ class MilvusIndex(Updatable, Retriever):
         self.directory = index_dir_for_write(directory)
         self.name = self.directory.name
         self.settings = settings or IndexSettings()
-        uri = Settings.from_env().milvus_uri or ""
+        uri = setting("milvus_uri") or ""
         self.location = location or MilvusLocation(
             uri=uri, collection=collection_name(self.directory)
         )
@@ -101,27 +102,33 @@ class MilvusIndex(Updatable, Retriever):
     # ---- opening -----------------------------------------------------------------------
 
     @classmethod
-    def load(cls, name_or_path: str | Path, embedding_model: str | None = None) -> MilvusIndex:
+    def load(
+        cls,
+        name_or_path: str | Path,
+        embedding_model: str | None = None,
+        settings: Settings | None = None,
+    ) -> MilvusIndex:
         """The saved Milvus index `name_or_path`; refuses one built with another model."""
-        folder = resolve_index_dir(name_or_path)
+        folder = resolve_index_dir(name_or_path, settings)
         manifest = read_manifest(folder, str(name_or_path))
         if manifest.store != "milvus" or manifest.milvus is None:
             raise IndexStoreError(f"index {str(name_or_path)!r} is not kept in Milvus")
-        wanted = embedding_model or configured_embedding_model()
+        wanted = embedding_model or configured_embedding_model(settings)
         if manifest.embedding_model != wanted:
             raise EmbeddingMismatchError(
                 f"index {str(name_or_path)!r} was built with embedding model "
                 f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
                 f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it"
             )
-        settings = IndexSettings(  # queries use the configured backend, as for FAISS
+        built_as = IndexSettings(  # queries use the configured backend, as for FAISS
             embedding_model=manifest.embedding_model,
+            embedding_backend=configured_embedding_backend(settings),
             index_type=manifest.requested_index_type,
             chunk_size=manifest.chunk_size,
             chunk_overlap=manifest.chunk_overlap,
             hybrid=manifest.hybrid,
         )
-        index = cls(folder, settings, manifest.milvus)
+        index = cls(folder, built_as, manifest.milvus)
         index.built_backend = manifest.embedding_backend
         index.name = folder.name or str(name_or_path)
         index.files = dict(manifest.files)
@@ -175,7 +182,7 @@ class MilvusIndex(Updatable, Retriever):
                 if "cannot reach" in str(exc):
                     raise
                 old = None
-            wanted_server = bool(Settings.from_env().milvus_uri)
+            wanted_server = bool(setting("milvus_uri"))
             if (
                 old is not None
                 and _same_layout(old.settings, settings)

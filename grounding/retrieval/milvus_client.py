@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from grounding.config import Settings
+from grounding.config import setting
 from grounding.errors import ConfigError, IndexStoreError
 from grounding.retrieval.milvus_schema import FIELDS, hit_chunk
 from grounding.schema import Chunk
@@ -51,11 +51,11 @@ def connect(recorded_uri: str, lite_file: Path) -> Any:
             f"the milvus store needs {exc.name}: pip install 'grounding[milvus]'"
         ) from exc
     if recorded_uri:
-        uri = Settings.from_env().milvus_uri or recorded_uri
+        uri = setting("milvus_uri") or recorded_uri
     else:
         lite_file.parent.mkdir(parents=True, exist_ok=True)
         uri = str(lite_file)
-    token = Settings.from_env().milvus_token or ""
+    token = setting("milvus_token") or ""
     try:
         with quiet("pymilvus", "milvus_lite"):  # they log tracebacks; we say it in one line
             client = MilvusClient(uri=uri, token=token, timeout=30)

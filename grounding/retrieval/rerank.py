@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ConfigError, ModelError
 from grounding.models import pair_classifier, pair_logits
 from grounding.plugins import RERANKERS
@@ -54,9 +54,13 @@ def list_rerankers() -> list[str]:
     return RERANKERS.names()
 
 
-def get_reranker(name: str | None = None, **options: Any) -> Reranker:
-    """The reranker registered as `name` (the default when None)."""
-    reranker: Reranker = RERANKERS.create(name or DEFAULT_RERANKER, **options)
+def get_reranker(
+    name: str | None = None, settings: Settings | None = None, **options: Any
+) -> Reranker:
+    """The reranker registered as `name` (the default when None).
+
+    `settings` (the environment's when None) reach the rerankers that declare `uses_settings`."""
+    reranker: Reranker = RERANKERS.create(name or DEFAULT_RERANKER, settings, **options)
     return reranker
 
 
@@ -77,11 +81,16 @@ class CrossEncoderReranker:
     description = (
         "a local sentence-transformers CrossEncoder (model=PATH or GROUNDING_RERANKER_MODEL)"
     )
+    uses_settings = True
 
     def __init__(
-        self, model: str | Path | None = None, batch_size: int = 16, max_length: int = 512
+        self,
+        model: str | Path | None = None,
+        batch_size: int = 16,
+        max_length: int = 512,
+        settings: Settings | None = None,
     ) -> None:
-        folder = model or Settings.from_env().reranker_model
+        folder = model or setting("reranker_model", settings)
         if not folder:
             raise ConfigError(
                 "the cross-encoder reranker needs a local model folder: pass model=PATH "

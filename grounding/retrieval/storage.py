@@ -36,7 +36,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from grounding.config import indexes_dir
+from grounding.config import Settings, indexes_dir
 from grounding.errors import IndexNotFoundError, IndexStoreError, InputError
 from grounding.retrieval.locations import INDEX_NAME, MANIFEST, checked_name, did_you_mean, is_path
 from grounding.schema import Chunk
@@ -323,21 +323,21 @@ def _fsync_dir(folder: Path) -> None:
             os.close(descriptor)
 
 
-def resolve_index_dir(name_or_path: str | Path) -> Path:
+def resolve_index_dir(name_or_path: str | Path, settings: Settings | None = None) -> Path:
     """The folder of an existing (or expected) index; it may not exist yet.
 
-    InputError when a plain name is an index both under GROUNDING_HOME and in
-    the working directory.
+    Decided under the home index's swap lock. InputError when a plain name is an index both
+    under GROUNDING_HOME and in the working directory.
     """
     if is_path(name_or_path):
         return Path(name_or_path).expanduser()
     name = str(name_or_path)
     local = Path(name)
     if not (local / MANIFEST).exists():
-        return indexes_dir() / checked_name(name)
+        return indexes_dir(settings) / checked_name(name)
     if not INDEX_NAME.fullmatch(name):
         return local  # no index at home can have that name
-    home = indexes_dir() / name
+    home = indexes_dir(settings) / name
     tidy(home)  # puts back a swap a killed save left half done
     with reading(home):  # the swap lock: no save is between its two renames
         at_home = (home / MANIFEST).exists()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, runtime_chec
 
 import numpy as np
 
+from grounding.config import Settings
 from grounding.errors import ConfigError, IndexStoreError, InputError
 from grounding.models import configured_embedding_backend
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
@@ -168,11 +169,13 @@ def store_class(name: str) -> Any:
         ) from exc
 
 
-def load_index(name_or_path: str | Path, embedding_model: str | None = None) -> Index:
+def load_index(
+    name_or_path: str | Path, embedding_model: str | None = None, settings: Settings | None = None
+) -> Index:
     """The saved index `name_or_path`, opened by the store its manifest names."""
-    folder = resolve_index_dir(name_or_path)
+    folder = resolve_index_dir(name_or_path, settings)
     manifest = read_manifest(folder, str(name_or_path))
-    index: Index = store_class(manifest.store).load(name_or_path, embedding_model)
+    index: Index = store_class(manifest.store).load(name_or_path, embedding_model, settings)
     return index
 
 
@@ -190,6 +193,7 @@ class BuildOptions(TypedDict, total=False):
     progress: bool | None
     ray: bool | str  # True: a local Ray for the run; or an address ("auto", "ray://host:10001")
     workers: int | None
+    settings: Settings | None  # where names live, the default model and backend (None: read)
 
 
 @dataclass(frozen=True)
@@ -223,18 +227,20 @@ def build_index(
         raise TypeError(f"build_index() got unknown options: {', '.join(unknown)}")
     cls: type[Index] = store_class(store) if isinstance(store, str) else store
     chunk_overlap = options.get("chunk_overlap")
+    given = options.get("settings")
     settings = IndexSettings(
-        embedding_model=options.get("embedding_model") or configured_embedding_model(),
-        embedding_backend=options.get("embedding_backend") or configured_embedding_backend(),
+        embedding_model=options.get("embedding_model") or configured_embedding_model(given),
+        embedding_backend=options.get("embedding_backend") or configured_embedding_backend(given),
         index_type=options.get("index_type", "auto"),
         chunk_size=options.get("chunk_size") or DEFAULT_CHUNK_SIZE,
         chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
         hybrid=options.get("hybrid", True),
     )
-    with writing(index_dir_for_write(name_or_dir)):  # one build of an index at a time
+    folder = index_dir_for_write(name_or_dir, given)
+    with writing(folder):  # one build of an index at a time
         if not replace:  # decided under the lock: what another build just saved counts too
-            refuse_replacing(paths, name_or_dir)
-        index = cls.open_for_update(name_or_dir, settings, options.get("force", False))
+            refuse_replacing(paths, name_or_dir, given)
+        index = cls.open_for_update(folder, settings, options.get("force", False))
         report = index.update(
             paths,
             tuple(options.get("tags", ())),
@@ -247,7 +253,9 @@ def build_index(
     return Built(index, report)
 
 
-def refuse_replacing(paths: Sequence[str | Path], name_or_dir: str | Path) -> None:
+def refuse_replacing(
+    paths: Sequence[str | Path], name_or_dir: str | Path, settings: Settings | None = None
+) -> None:
     """InputError when the saved index holds documents from folders or files not in `paths`.
 
     A document's id starts with the folder or file it came from (`notes/a.md`,
@@ -255,7 +263,7 @@ def refuse_replacing(paths: Sequence[str | Path], name_or_dir: str | Path) -> No
     """
     if not all(Path(path).exists() for path in paths):
         return  # the build itself says which path is missing
-    folder = index_dir_for_write(name_or_dir)
+    folder = index_dir_for_write(name_or_dir, settings)
     try:
         files = read_manifest(folder, str(name_or_dir)).files
     except IndexStoreError:
@@ -282,9 +290,9 @@ def _root(path: Path) -> str:
     return path.resolve().name or "root"
 
 
-def current_store(name_or_dir: str | Path) -> str:
+def current_store(name_or_dir: str | Path, settings: Settings | None = None) -> str:
     """The store of the index saved at `name_or_dir`; `faiss` when there is none yet."""
-    folder = index_dir_for_write(name_or_dir)
+    folder = index_dir_for_write(name_or_dir, settings)
     try:
         return read_manifest(folder, str(name_or_dir)).store
     except IndexStoreError:

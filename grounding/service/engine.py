@@ -71,17 +71,21 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
         from grounding.retrieval.filters import FilteredRetriever
         from grounding.retrieval.web import open_web
 
+        environment = settings.environment
         if key.web:  # a missing web key fails first, before the index is opened (or built)
-            open_web(key.web)
-        local = open_index(key.index)
+            open_web(key.web, settings=environment)
+        local = open_index(key.index, environment)
         if settings.filters is not None:  # `serve --filter`: every search keeps only these
             local = FilteredRetriever(local, settings.filters)
         grounder = Grounder(
-            index=local, web=key.web, decoder=key.decoder, scorer=settings.scorer, k=settings.k
-        )
+            index=local, web=key.web, decoder=key.decoder, scorer=settings.scorer, k=settings.k,
+            settings=environment,
+        )  # fmt: skip
         # One tiny question through every stage loads every model now, not on the first
         # request; a twin on the local index alone, so that start-up sends nothing out.
-        twin = Grounder(index=local, decoder=grounder.decoder, scorer=grounder.scorer)
+        twin = Grounder(
+            index=local, decoder=grounder.decoder, scorer=grounder.scorer, settings=environment
+        )
         twin.ask("Which models are loaded?", max_tokens=4)
         return grounder
 
@@ -203,7 +207,7 @@ class Engine:
                 return self._scorers[key]
         with self._build_lock(("scorer", key)):
             if key not in self._scorers:
-                built = get_scorer(name)
+                built = get_scorer(name, self.settings.environment)
                 with self._lock:
                     self._scorers[key] = built
             return self._scorers[key]

@@ -26,6 +26,9 @@ class ServiceSettings:
     ask for another decoder, index or scorer only if it is in `allowed_decoders`,
     `allowed_indexes` or `allowed_scorers` (all loaded at start-up too), and for
     web search only as the server was started: with `web`, or not at all.
+    `environment` is the `Settings` read once by `from_env` (the service's entry point)
+    and passed to every Grounder and scorer it builds; None when made directly, and
+    then each of them reads the environment itself.
     """
 
     index: str | None = None
@@ -50,6 +53,7 @@ class ServiceSettings:
     allowed_indexes: frozenset[str] = field(default_factory=frozenset)
     allowed_scorers: frozenset[str] = field(default_factory=frozenset)
     filters: Filter | None = None  # `--filter`: every index searched keeps only these chunks
+    environment: Settings | None = field(default=None, repr=False)  # keys inside: not shown
 
     def __post_init__(self) -> None:
         positive = {
@@ -71,7 +75,9 @@ class ServiceSettings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceSettings:
-        """Settings with API keys read from `GROUNDING_API_KEYS`, then `overrides`."""
-        values: dict[str, object] = {"api_keys": Settings.from_env().api_keys}
+        """Settings with API keys read from `GROUNDING_API_KEYS`, then `overrides`; every
+        variable is read here, once, and kept as `environment`."""
+        environment = Settings.from_env()
+        values: dict[str, object] = {"api_keys": environment.api_keys, "environment": environment}
         values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

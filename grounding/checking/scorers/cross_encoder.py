@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grounding.checking.base import ClaimScore
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ConfigError, ModelError
 from grounding.models import pair_classifier, pair_logits
 
@@ -35,6 +35,7 @@ class CrossEncoderScorer:
     description = (
         "any local NLI / hallucination pair classifier (model=PATH or GROUNDING_CROSS_ENCODER)"
     )
+    uses_settings = True
 
     def __init__(
         self,
@@ -43,8 +44,9 @@ class CrossEncoderScorer:
         batch_size: int = 16,
         max_length: int = 512,
         threshold: float = 0.5,
+        settings: Settings | None = None,
     ) -> None:
-        folder = model or Settings.from_env().cross_encoder
+        folder = model or setting("cross_encoder", settings)
         if not folder:
             raise ConfigError(
                 "the cross-encoder scorer needs a local model folder: pass model=PATH "

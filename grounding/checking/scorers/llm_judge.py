@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grounding.checking.base import ClaimScore
+from grounding.config import Settings
 from grounding.errors import ScorerError
 from grounding.http import RetryPolicy
 from grounding.openai_compat import ChatEndpoint
@@ -65,6 +66,7 @@ class LLMJudgeScorer:
 
     name = "llm-judge"
     description = "an LLM over an OpenAI-compatible endpoint (OPENAI_BASE_URL, GROUNDING_MODEL)"
+    uses_settings = True
 
     def __init__(
         self,
@@ -74,10 +76,12 @@ class LLMJudgeScorer:
         retries: int = 2,
         timeout: float = 120.0,
         temperature: float = 0.0,
+        settings: Settings | None = None,
     ) -> None:
         self.endpoint = ChatEndpoint.configure(
-            "the llm-judge scorer", base_url, model, api_key, timeout, RetryPolicy(retries=retries)
-        )
+            "the llm-judge scorer", base_url, model, api_key, timeout,
+            RetryPolicy(retries=retries), settings,
+        )  # fmt: skip
         self.retries = retries
         self.temperature = temperature
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grounding.config import Settings
 from grounding.generation.base import Decoder
 from grounding.plugins import DECODERS
 
@@ -20,7 +21,11 @@ def list_decoders() -> list[str]:
     return DECODERS.names()
 
 
-def get_decoder(name: str | None = None, **options: Any) -> Decoder:
-    """The decoder registered as `name` (the default when None)."""
-    decoder: Decoder = DECODERS.create(name or DEFAULT_DECODER, **options)
+def get_decoder(
+    name: str | None = None, settings: Settings | None = None, **options: Any
+) -> Decoder:
+    """The decoder registered as `name` (the default when None).
+
+    `settings` (the environment's when None) reach the decoders that declare `uses_settings`."""
+    decoder: Decoder = DECODERS.create(name or DEFAULT_DECODER, settings, **options)
     return decoder

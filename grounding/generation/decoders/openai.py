@@ -11,6 +11,7 @@ from collections.abc import Generator
 
 import requests
 
+from grounding.config import Settings
 from grounding.errors import DecoderError
 from grounding.generation.prompt import Prompt
 from grounding.http import RetryPolicy
@@ -21,6 +22,7 @@ __all__ = ["OpenAIDecoder"]
 
 class OpenAIDecoder:
     name = "openai"
+    uses_settings = True  # the endpoint: OPENAI_BASE_URL, GROUNDING_MODEL, OPENAI_API_KEY
 
     def __init__(
         self,
@@ -30,6 +32,7 @@ class OpenAIDecoder:
         timeout: float = 60.0,
         retries: int = 3,
         context_tokens: int = 6000,
+        settings: Settings | None = None,
     ) -> None:
         self.endpoint = ChatEndpoint.configure(
             "the openai decoder",
@@ -38,6 +41,7 @@ class OpenAIDecoder:
             api_key,
             timeout,
             RetryPolicy(retries=retries, backoff=0.5, max_wait=30.0),
+            settings,
         )
         self.context_tokens = context_tokens
 

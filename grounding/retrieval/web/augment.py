@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ConfigError
 from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.fusion import dedupe, reciprocal_rank_fusion
@@ -104,17 +104,17 @@ def open_web(
     """What adds the web to a local retriever, for a provider name, `auto` or `auto:<provider>`.
 
     `options` go to `get_web_search`. A missing key or a bad threshold raises
-    ConfigError here, before any local index is opened.
+    ConfigError here, before any local index is opened. Without `settings` (a library
+    call) the three variables it needs are read alone.
     """
-    settings = settings or Settings.from_env()
     name = web.strip().lower()
     auto = name == AUTO or name.startswith(f"{AUTO}:")
     if auto:
         name = name.partition(":")[2] or auto_provider(settings)
-    options.setdefault("allow_private", settings.allow_private_urls)
+    options.setdefault("allow_private", setting("allow_private_urls", settings))
     search = get_web_search(name, **options)
     if threshold is None:
-        configured = settings.web_threshold
+        configured = setting("web_threshold", settings)
         threshold = DEFAULT_WEB_THRESHOLD if configured is None else configured
     return partial(LocalAndWeb, web=search, auto=auto, threshold=_checked(threshold))
 

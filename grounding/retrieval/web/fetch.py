@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
-from grounding.config import Settings
+from grounding.config import setting
 from grounding.errors import FetchRefusedError, RetrievalError
 from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.retrieval.web.safety import check_url
@@ -124,9 +124,7 @@ class Fetcher:
             what = f"{url} was not fetched within the {self.batch_timeout:g} s allowed"
         deadline = Deadline(at, what)
         allow_private = (
-            Settings.from_env().allow_private_urls
-            if self.allow_private is None
-            else self.allow_private
+            setting("allow_private_urls") if self.allow_private is None else self.allow_private
         )
         session = guarded_session(
             self.allowed_hosts, check_addresses=not allow_private, deadline=deadline

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from grounding.config import Settings
+from grounding.config import Settings, setting
 from grounding.errors import ConfigError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.plugins import WEB_PROVIDERS
@@ -51,7 +51,7 @@ def get_provider(name: str, **options: Any) -> SearchProvider:
 
 def auto_provider(settings: Settings | None = None) -> str:
     """The provider for `--web auto`: GROUNDING_WEB_PROVIDER, else the first one configured."""
-    chosen = (settings or Settings.from_env()).web_provider
+    chosen = setting("web_provider", settings)
     if chosen:
         return chosen
     classes = sorted(

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from grounding.config import Settings
+from grounding.config import setting
 from grounding.errors import FetchRefusedError, RetrievalError
 from grounding.text import looks_like_instructions
 
@@ -121,7 +121,7 @@ def check_url(
     """
     _, host, port = url_host(url)
     if allow_private is None:
-        allow_private = Settings.from_env().allow_private_urls
+        allow_private = setting("allow_private_urls")
     if allow_private or host in {h.lower() for h in allowed_hosts}:
         return url
     public_addresses(host, port, url)
