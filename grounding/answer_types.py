@@ -33,6 +33,13 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b|\bv\d+\b")
+# "when" asks for a point in time, which a clock time or a weekday gives as well as a date
+# ("When does the ferry leave?" is answered by "at 7:15 and 16:40")
+_TIME = re.compile(
+    r"\b\d{1,2}:\d\d\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)|\b(?:mon|tues|wednes|thurs|fri|"
+    r"satur|sun)days?\b|\bdaily\b|\bevery (?:day|morning|evening|night)\b|\bnoon\b|\bmidnight\b",
+    re.IGNORECASE,
+)
 _OPTION = re.compile(r"(?:^|\s|[\"'`(])--?[A-Za-z][\w-]*")
 _ENV_VAR = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\$[A-Z_]+|\b[A-Z]{3,}\b")
 _CODE = re.compile(r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`")
@@ -54,7 +61,7 @@ _TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
         # "When was ...?", "... and when?"; not "Which ABI ... when preparing a call?"
         _asks(r"^\W*when\b|\band when\b|\bwhen\W*$|\bwhat (?:year|date|day)\b|\bin which year\b"),
         "date",
-        _asks(f"{_DATE.pattern}|{_VERSION.pattern}"),
+        _asks(f"{_DATE.pattern}|{_VERSION.pattern}|{_TIME.pattern}"),
     ),
     (
         _asks(

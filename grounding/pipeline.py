@@ -45,6 +45,10 @@ from grounding.text import looks_like_instructions
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
 NO_SOURCES_ANSWER = "No sources were found for this question."
+# Below this, no retrieved passage answers the question by the pair model's answer head
+# (its best passage's P(answers)): the Grounder refuses before generating. Chosen on the tune
+# parts of eval/realdocs, eval/docs300 and eval/squad2e2e (bench/answerable.py sweep).
+PASSAGES_ANSWER_AT = 0.15
 RERANK_POOL = 6  # candidates a reranker sees, as a multiple of k
 
 
@@ -162,6 +166,15 @@ class Grounder:
             yield Delta(NO_SOURCES_ANSWER)
             yield Final(self._no_sources(retrieved, timings))
             return
+        best = self.passage_answers(question, retrieved.sources)
+        if best < PASSAGES_ANSWER_AT:
+            timings["total"] = time.perf_counter() - started
+            yield Delta(REFUSAL)
+            reason = (f"no retrieved passage answers the question (the pair model's best "
+                      f"passage {best:.2f} < {PASSAGES_ANSWER_AT})")  # fmt: skip
+            refusal = self._refusal(REFUSAL, retrieved.sources, retrieved, reason=reason)
+            yield Final(refusal.model_copy(update={"timings": timings}))
+            return
         prompt = self._prompt(question, retrieved, history, limit)
         started = time.perf_counter()
         pieces: list[str] = []
@@ -176,6 +189,15 @@ class Grounder:
         timings["checking"] = time.perf_counter() - started
         finish = "length" if cut else "stop"
         yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
+
+    @staticmethod
+    def passage_answers(question: str, sources: Sequence[Source]) -> float:
+        """The best P(a retrieved passage answers `question`), by the pair model's answer head
+        over each passage's sentences that best match the question."""
+        from grounding.backends.pair import pair_model
+
+        scores = pair_model().answer_scores(question, [s.text for s in sources])
+        return float(scores.max()) if len(scores) else 0.0
 
     def _prompt(
         self, question: str, retrieved: _Retrieved, history: Sequence[Message], limit: int

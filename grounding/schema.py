@@ -213,6 +213,7 @@ class SupportReport(_Frozen):
     claims: list[Claim]
     unsupported_spans: list[Span]
     checker: str
+    model: str | None = None  # the pair model's version ("pair-1") when the scorer used it
 
 
 class Message(_Frozen):

@@ -80,14 +80,15 @@ CASES = {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize("scorer", ["learned", "learned@3"])
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_supported_answer_outscores_unsupported_per_input_kind(kind: str) -> None:
+def test_supported_answer_outscores_unsupported_per_input_kind(kind: str, scorer: str) -> None:
     sources, good, bad = CASES[kind]
     assert input_kind(sources) == kind
-    ok, wrong = check_many([(good, sources), (bad, sources)])
+    ok, wrong = check_many([(good, sources), (bad, sources)], scorer=scorer)
     assert ok.score > wrong.score
     assert ok.supported and not wrong.supported
-    assert ok.checker == "learned@2"
+    assert ok.checker == ("learned@2" if scorer == "learned" else "learned@3")
 
 
 def test_metres_written_as_m_are_supported() -> None:
@@ -119,8 +120,12 @@ def test_swapped_number_is_the_unsupported_span() -> None:
     assert number_swaps(answer.replace("900", "200"), build_evidence([source])) == []
 
 
-def test_previous_scorer_stays_available_by_name() -> None:
+def test_previous_scorers_stay_available_by_name() -> None:
     sources, good, bad = CASES["document"]
+    by_version = check_many([(good, sources), (bad, sources)], scorer="learned@2")
+    by_name = check_many([(good, sources), (bad, sources)], scorer="learned-v2")
+    assert by_version == by_name and by_name[0].checker == "learned@2"
+    assert by_name[0].model is None  # v2 runs no pair model
     old_good, old_bad = check_many([(good, sources), (bad, sources)], scorer="learned-v1")
     assert old_good.checker == old_bad.checker == "learned-v1"
     assert old_good.score > old_bad.score
@@ -152,7 +157,8 @@ def test_shipped_parameters_load_offline_without_torch() -> None:
     code = (
         "import sys\n"
         "from grounding.checking import check\n"
-        "r = check('The tower is 330 m tall.', ['The tower is 330 metres tall.'])\n"
+        "r = check('The tower is 330 m tall.', ['The tower is 330 metres tall.'], "
+        "scorer='learned@2')\n"
         "assert r.checker == 'learned@2', r.checker\n"
         "assert 'torch' not in sys.modules, 'the default checker imported torch'\n"
         "print('ok')\n"

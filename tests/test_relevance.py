@@ -1,16 +1,13 @@
-"""Relevance: does the answer address the question? Pure function, hand-checkable cases."""
+"""Lexical relevance (the words-only score before the pair model): hand-checkable cases."""
 
 from __future__ import annotations
 
 import pytest
 
-from grounding.checking.relevance import (
-    ANSWERED_AT,
-    RELEVANT_AT,
-    answer_type,
-    is_refusal,
-    relevance,
-)
+from grounding.checking.relevance import LEXICAL_ANSWERED_AT as ANSWERED_AT
+from grounding.checking.relevance import LEXICAL_RELEVANT_AT as RELEVANT_AT
+from grounding.checking.relevance import answer_type, is_refusal
+from grounding.checking.relevance import lexical_relevance as relevance
 
 
 def test_an_answer_about_the_asked_term_beats_a_neighbouring_sentence() -> None:

@@ -4,16 +4,19 @@
     python train/train_stack_pair.py           # a few minutes: every tune claim through both
 
 For each tune answer (RAGTruth and QAGS tune splits; the holdout is never read) every claim gets
-v2's support and the packaged pair model's P(supported) (`LearnedScorer.claim_inputs`). An
+v2's support and the packaged pair model's P(supported) (`LearnedV3Scorer.claim_inputs`). An
 answer's inputs are, per column, the largest of its claims' log-odds of being unsupported
 (`stack_features`); one logistic regression per input kind (passages, document, record) maps
 them to P(unsupported), and the scorer applies the same weights to each claim. The threshold is
 the best answer F1 on RAGTruth tune, out of fold (grouped by source), among those that flag at
 most MAX_FLAGGED of its supported answers. Deterministic.
 
-The pair model trained on sentences of these tune answers (`train/pair_data.py`), so its scores
-here are in sample and the stack leans on it more than out-of-sample data would justify; the
-holdout figures (`bench/checker.py`) are the honest measure.
+Both inputs are in sample on these rows: v2's trees were fitted on them (`train_checker.py`),
+and the pair model trained on their sentences (`train/pair_data.py`). Weights fitted here
+measure which of the two memorised the rows better, not which generalises, so by default
+(`--weights equal`) the two standardised inputs weigh the same and only each kind's scale and
+intercept are fitted; `--weights fitted` fits both weights. The holdout figures
+(`bench/checker.py`) are the honest measure.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +39,12 @@ from train_stack import MAX_FLAGGED, choose_threshold, fit, load  # noqa: E402
 from grounding.checking.claims import claim_texts  # noqa: E402
 from grounding.checking.learned import PARAMS_DIR  # noqa: E402
 from grounding.checking.scorers.learned import KINDS, input_kind  # noqa: E402
-from grounding.checking.scorers.pair import LearnedScorer, stack_features  # noqa: E402
+from grounding.checking.scorers.pair import LearnedV3Scorer, stack_features  # noqa: E402
 
 FOLDS = 5
 
 
-def answer_features(scorer: LearnedScorer, rows: list[dict]) -> np.ndarray:
+def answer_features(scorer: LearnedV3Scorer, rows: list[dict]) -> np.ndarray:
     out = []
     for n, row in enumerate(rows):
         _, claims = claim_texts(row["answer"])
@@ -55,15 +59,36 @@ def answer_features(scorer: LearnedScorer, rows: list[dict]) -> np.ndarray:
     return np.asarray(out)
 
 
+def _fit(x: np.ndarray, y: np.ndarray, weights: str) -> dict:
+    """Standardised inputs -> logistic P(unsupported). `equal`: the two inputs weigh the same
+    and only the scale and the intercept are fitted (see the module docstring)."""
+    scaler, model = fit(x, y)
+    if weights == "equal":
+        z = scaler.transform(x).mean(axis=1, keepdims=True)
+        one = LogisticRegression(C=1.0, max_iter=1000).fit(z, y)
+        coef = [float(one.coef_[0][0]) / x.shape[1]] * x.shape[1]
+        intercept = float(one.intercept_[0])
+    else:
+        coef, intercept = model.coef_[0].tolist(), float(model.intercept_[0])
+    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(), "coef": coef,
+            "intercept": intercept}  # fmt: skip
+
+
+def _predict(weights: dict, x: np.ndarray) -> np.ndarray:
+    z = (x - weights["mean"]) / weights["scale"] @ np.asarray(weights["coef"])
+    return 1.0 / (1.0 + np.exp(-(z + weights["intercept"])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PARAMS_DIR)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--weights", choices=("equal", "fitted"), default="equal")
     args = parser.parse_args()
     rows = load("ragtruth-tune.jsonl") + load("qags-tune.jsonl")
     if args.limit:
         rows = rows[:: max(1, len(rows) // args.limit)]
-    scorer = LearnedScorer.__new__(LearnedScorer)  # the stack is what this script writes
+    scorer = LearnedV3Scorer.__new__(LearnedV3Scorer)  # the stack is what this script writes
     from grounding.backends.pair import pair_model
     from grounding.checking.scorers.learned import LearnedV2Scorer
 
@@ -74,21 +99,18 @@ def main() -> None:
     groups = np.asarray([json.dumps(r["sources"])[:2000] for r in rows])
     oof = np.zeros(len(rows))
     stack: dict = {"version": 3, "model": scorer.model.version, "max_flagged": MAX_FLAGGED,
+                   "weights": args.weights,
                    "inputs": ["v2 log-odds unsupported", "pair log-odds unsupported"],
                    "kinds": {}}  # fmt: skip
     for kind in KINDS:
         index = np.flatnonzero(kinds == kind)
         folds = min(FOLDS, len(set(groups[index])))
         for train, test in GroupKFold(folds).split(index, groups=groups[index]):
-            scaler, model = fit(x[index[train]], y[index[train]])
-            oof[index[test]] = model.predict_proba(scaler.transform(x[index[test]]))[:, 1]
-        scaler, model = fit(x[index], y[index])
-        stack["kinds"][kind] = {
-            "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
-            "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]),
-            "n": len(index),
-        }  # fmt: skip
-        print(f"{kind}: coef {np.round(model.coef_[0], 3).tolist()} (n {len(index)})")
+            oof[index[test]] = _predict(_fit(x[index[train]], y[index[train]], args.weights),
+                                        x[index[test]])  # fmt: skip
+        stack["kinds"][kind] = {**_fit(x[index], y[index], args.weights), "n": len(index)}
+        print(f"{kind}: coef {np.round(stack['kinds'][kind]['coef'], 3).tolist()} "
+              f"(n {len(index)})")  # fmt: skip
     ragtruth = np.asarray([not r["id"].startswith("qags") for r in rows])
     cut, f1, flagged = choose_threshold(oof[ragtruth], y[ragtruth])
     stack["threshold"] = round(1.0 - cut, 6)

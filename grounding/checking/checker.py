@@ -84,6 +84,7 @@ def _check_one(
         claims=claims,
         unsupported_spans=unsupported,
         checker=checker_name(scorer),
+        model=scorer_model(scorer),
     )
 
 
@@ -138,6 +139,7 @@ def nothing_claimed(scorer: Scorer, supported: bool) -> SupportReport:
         claims=[],
         unsupported_spans=[],
         checker=checker_name(scorer),
+        model=scorer_model(scorer),
     )
 
 
@@ -145,6 +147,12 @@ def checker_name(scorer: Scorer) -> str:
     """What a report records as its checker: the scorer's name, with its version if it has one."""
     version = getattr(scorer, "version", None)
     return f"{scorer.name}@{version}" if version else scorer.name
+
+
+def scorer_model(scorer: Scorer) -> str | None:
+    """The version of the trained model a scorer runs (the pair model's), if it runs one."""
+    version = getattr(scorer, "model_version", None)
+    return str(version) if version else None
 
 
 def _claim(answer: str, span: tuple[int, int], verdict: ClaimScore, threshold: float) -> Claim:

@@ -1,11 +1,12 @@
-"""The default scorer (`learned`, version 2) and the previous one (`learned-v1`).
+"""The default scorer (`learned`, version 2, also named `learned-v2`) and the previous one
+(`learned-v1`); `learned-v3` stacks the pair model on v2 (`grounding/checking/scorers/pair.py`).
 
 Both run offline on CPU with numpy only: no model download, no embedding pass, no torch.
 
 `learned-v1`: word-level evidence features -> boosted trees -> calibrated answer model
 (`grounding.checking.learned`, parameters in `params/learned.*`).
 
-`learned` (v2) stands on v1 and adds, per input kind (`input_kind`: passages, one document,
+`learned-v2` stands on v1 and adds, per input kind (`input_kind`: passages, one document,
 a record):
 - a calibration of v1's answer score per kind, with a record's unmatched values
   (`grounding.checking.records`) as a second input, fitted on the tune split out of fold
@@ -40,7 +41,7 @@ from grounding.checking.records import flatten_record, is_record, unmatched_valu
 from grounding.errors import ModelError
 from grounding.text import word_spans
 
-__all__ = ["KINDS", "LearnedScorer", "LearnedV1Scorer", "input_kind", "number_swaps"]
+__all__ = ["KINDS", "LearnedV1Scorer", "LearnedV2Scorer", "input_kind", "number_swaps"]
 
 KINDS = ("passages", "document", "record")
 VERSION = "2"
@@ -153,10 +154,10 @@ class LearnedV1Scorer:
         ]
 
 
-class LearnedScorer:
+class LearnedV2Scorer:
     """v1's trees calibrated per input kind, with record-value and number-swap checks (v2)."""
 
-    name = "learned"
+    name = "learned"  # reports say "learned@2"
     version = VERSION
     description = (
         "word evidence features + trees learned on RAGTruth, calibrated per input kind, "

@@ -1,0 +1,118 @@
+"""Choose the Grounder's answerability cuts on tune questions: sweep them over one run.
+
+    python bench/answerable.py run eval/docs300/questions-tune.jsonl --index docs300 --out OUT
+    python bench/answerable.py sweep OUT1 OUT2 ...
+
+`run` evaluates the pipeline (`grounding eval --pipeline`) with both gates open: no refusal for
+the best passage's answer-head score (`pipeline.PASSAGES_ANSWER_AT`) nor for the answer's
+relevance (`relevance.ANSWERED_AT`). `sweep` reads those runs' predictions, scores each
+question's retrieved passages with the answer head again, and prints, for each pair of cuts,
+the five figures `grounding eval --pipeline` leads with, over all the runs' questions: answer
+right, right file cited, unanswerable refused, wrong but shown supported and answering, and
+refused although the right file was retrieved (both shares of the answerable questions).
+A question counts as refused at a pair of cuts when the run refused it or either score is below
+its cut. Run it on tune parts only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grounding import pipeline  # noqa: E402
+from grounding.backends.pair import pair_model  # noqa: E402
+from grounding.checking import relevance  # noqa: E402
+
+PASSAGE_CUTS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+ANSWER_CUTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+def run(args: argparse.Namespace) -> None:
+    from grounding.cli.main import main as cli
+    from grounding.generation.decoders import extractive
+
+    extractive.CHOOSE_BY = args.choose_by
+    pipeline.PASSAGES_ANSWER_AT = 0.0
+    pipeline.ANSWERED_AT = relevance.ANSWERED_AT = 0.0
+    sys.argv = ["grounding", "eval", str(args.data), "--pipeline", "--index", args.index,
+                "--out", str(args.out), "--fresh"]  # fmt: skip
+    cli()
+
+
+def rows_of(folders: list[Path]) -> list[dict]:
+    rows = []
+    model = pair_model()
+    for folder in folders:
+        for line in (folder / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts = [s["text"] for s in row["answer"]["sources"]]
+            scores = model.answer_scores(row["question"], texts) if texts else [0.0]
+            row["passage"] = float(max(scores))
+            row["relevance"] = row["answer"].get("relevance") or 0.0
+            rows.append(row)
+    return rows
+
+
+def figures(rows: list[dict], passage_at: float, answered_at: float) -> dict[str, float]:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if r["answerable"] is False]
+
+    def refused(r: dict) -> bool:
+        return r["refused"] or r["passage"] < passage_at or r["relevance"] < answered_at
+
+    def shown(r: dict) -> bool:
+        supported = r["answer"]["support"]["supported"]
+        return not refused(r) and supported and r["relevance"] >= relevance.RELEVANT_AT
+
+    def wrong(r: dict) -> bool:
+        return r["answerable"] is False or not r.get("contains")
+
+    def share(n: int, d: int) -> float:
+        return n / d if d else float("nan")
+
+    return {
+        "right": share(sum(bool(r.get("contains")) and not refused(r) for r in answerable),
+                       len(answerable)),
+        "file": share(sum(bool(r.get("right_document")) and not refused(r) for r in answerable),
+                      len(answerable)),
+        "refused_unanswerable": share(sum(refused(r) for r in unanswerable), len(unanswerable)),
+        "wrong_shown": share(sum(wrong(r) and shown(r) for r in answerable), len(answerable)),
+        "refused_retrieved": share(
+            sum(refused(r) and bool(r.get("retrieved_document")) for r in answerable),
+            len(answerable)),
+    }  # fmt: skip
+
+
+def sweep(args: argparse.Namespace) -> None:
+    rows = rows_of(args.folders)
+    print(f"{len(rows)} questions; RELEVANT_AT {relevance.RELEVANT_AT}")
+    print("passage_at answered_at  right  file  refused_unans  wrong_shown  refused_retrieved")
+    for p in PASSAGE_CUTS:
+        for a in ANSWER_CUTS:
+            f = figures(rows, p, a)
+            print(f"{p:>10} {a:>11}  {f['right']:.3f} {f['file']:.3f} "
+                  f"{f['refused_unanswerable']:>13.3f} {f['wrong_shown']:>12.3f} "
+                  f"{f['refused_retrieved']:>18.3f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    one = commands.add_parser("run")
+    one.add_argument("data", type=Path)
+    one.add_argument("--index", required=True)
+    one.add_argument("--out", type=Path, required=True)
+    one.add_argument("--choose-by", default="answer-head", choices=("answer-head", "similarity"))
+    many = commands.add_parser("sweep")
+    many.add_argument("folders", type=Path, nargs="+")
+    args = parser.parse_args()
+    run(args) if args.command == "run" else sweep(args)
+
+
+if __name__ == "__main__":
+    main()
