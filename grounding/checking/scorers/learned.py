@@ -41,7 +41,14 @@ from grounding.checking.records import flatten_record, is_record, unmatched_valu
 from grounding.errors import ModelError
 from grounding.text import word_spans
 
-__all__ = ["KINDS", "LearnedV1Scorer", "LearnedV2Scorer", "input_kind", "number_swaps"]
+__all__ = [
+    "KINDS",
+    "LearnedV1Scorer",
+    "LearnedV2Scorer",
+    "input_kind",
+    "number_swaps",
+    "stack_params",
+]
 
 KINDS = ("passages", "document", "record")
 VERSION = "2"
@@ -54,14 +61,15 @@ def _model(directory: str) -> LearnedModel:
 
 
 @functools.cache
-def _stack(directory: str) -> dict:
-    path = Path(directory) / "stack.json"
+def stack_params(directory: str, name: str = "stack.json", recipe: str = "train_stack.py") -> dict:
+    """A calibration or stack file of the params folder, read once; `recipe` rebuilds it."""
+    path = Path(directory) / name
     try:
         stack: dict = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(
-            f"cannot read the checker's calibration {path}: {exc}; "
-            "rebuild it with `python train/train_stack.py`"
+            f"cannot read the checker's parameters {path}: {exc}; "
+            f"rebuild them with `python train/{recipe}`"
         ) from exc
     return stack
 
@@ -167,7 +175,7 @@ class LearnedV2Scorer:
     def __init__(self, params: str | Path | None = None) -> None:
         directory = str(params or PARAMS_DIR)
         self.model = _model(directory)
-        self.stack = _stack(directory)
+        self.stack = stack_params(directory)
         self.threshold = float(self.stack["threshold"])
 
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:

@@ -18,8 +18,6 @@ Runs on ONNX Runtime and numpy: no torch.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,8 +28,7 @@ from grounding.backends.pair import pair_model
 from grounding.checking.base import ClaimScore
 from grounding.checking.learned import PARAMS_DIR
 from grounding.checking.records import flatten_record, is_record
-from grounding.checking.scorers.learned import LearnedV2Scorer, input_kind
-from grounding.errors import ModelError
+from grounding.checking.scorers.learned import LearnedV2Scorer, input_kind, stack_params
 
 __all__ = ["LearnedV3Scorer", "evidence_units", "stack_features"]
 
@@ -56,19 +53,6 @@ def stack_features(v2_support: np.ndarray, pair_support: np.ndarray) -> np.ndarr
     return np.stack([_logit(1 - v2_support), _logit(1 - pair_support)], axis=1)
 
 
-@functools.cache
-def _stack(directory: str) -> dict:
-    path = Path(directory) / "stack3.json"
-    try:
-        stack: dict = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(
-            f"cannot read the checker's stack {path}: {exc}; "
-            "rebuild it with `python train/train_stack_pair.py`"
-        ) from exc
-    return stack
-
-
 class LearnedV3Scorer:
     """The pair model's per-claim entailment stacked on v2's features (v3, opt-in)."""
 
@@ -82,7 +66,7 @@ class LearnedV3Scorer:
     def __init__(self, params: str | Path | None = None) -> None:
         directory = str(params or PARAMS_DIR)
         self.v2 = LearnedV2Scorer(params)
-        self.stack = _stack(directory)
+        self.stack = stack_params(directory, "stack3.json", "train_stack_pair.py")
         self.threshold = float(self.stack["threshold"])
         self.model = pair_model()
         self.model_version = self.model.version
