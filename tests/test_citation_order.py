@@ -132,7 +132,8 @@ def test_the_pipeline_numbers_by_first_citation_in_the_stream_and_the_answer() -
     grounder = Grounder(
         index=ListRetriever(texts), decoder=ScriptedDecoder(written), scorer="overlap"
     )
-    events = list(grounder.stream("How many berths has the harbour, and when was it lit?"))
+    question = "How many berths has the harbour, and when was the lighthouse first lit?"
+    events = list(grounder.stream(question))
     deltas = [event.text for event in events if isinstance(event, Delta)]
     final = events[-1]
     assert isinstance(final, Final)
