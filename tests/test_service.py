@@ -335,8 +335,11 @@ def test_request_ids_and_an_access_log_without_secrets(server: str, log_path: Pa
     log = log_path.read_text(encoding="utf-8")
     line = next(line for line in log.splitlines() if "request_id=trace-123" in line)
     assert "path=/v1/chat/completions status=200" in line
+    assert "retrieval_ms=" in line and "support=" in line  # refused before generating
+    answered_id = answered.headers["X-Request-ID"]
+    full = next(line for line in log.splitlines() if f"request_id={answered_id}" in line)
     for stage in ("retrieval_ms=", "generation_ms=", "checking_ms=", "support="):
-        assert stage in line
+        assert stage in full
     assert f"request_id={fresh}" in log
     assert KEY not in log and "zebra-crossing" not in log
     assert source_text[:60] not in log
