@@ -158,7 +158,7 @@ class Grounder:
             improved = in_citation_order(improved_answer(self, question, history, settings, limit))
             timings["total"] = time.perf_counter() - started
             yield Delta(improved.answer)
-            yield Final(improved.model_copy(update={"timings": timings}))
+            yield Final(improved.model_copy(update={"timings": timings, "model": _pair_version()}))
             return
         retrieved = self._retrieve(retrieval_query(question, history))  # follow-ups: + context
         timings["retrieval"] = time.perf_counter() - started
@@ -173,7 +173,7 @@ class Grounder:
             reason = (f"no retrieved passage answers the question (the pair model's best "
                       f"passage {best:.2f} < {PASSAGES_ANSWER_AT})")  # fmt: skip
             refusal = self._refusal(REFUSAL, retrieved.sources, retrieved, reason=reason)
-            yield Final(refusal.model_copy(update={"timings": timings}))
+            yield Final(refusal.model_copy(update={"timings": timings, "model": _pair_version()}))
             return
         prompt = self._prompt(question, retrieved, history, limit)
         started = time.perf_counter()
@@ -188,7 +188,8 @@ class Grounder:
         answer = in_citation_order(answer, list(numbers.order))
         timings["checking"] = time.perf_counter() - started
         finish = "length" if cut else "stop"
-        yield Final(answer.model_copy(update={"timings": timings, "finish_reason": finish}))
+        update = {"timings": timings, "finish_reason": finish, "model": _pair_version()}
+        yield Final(answer.model_copy(update=update))
 
     @staticmethod
     def passage_answers(question: str, sources: Sequence[Source]) -> float:
@@ -325,6 +326,13 @@ class Grounder:
             answered=False,
             reason="no sources were found for the question",
         )
+
+
+def _pair_version() -> str:
+    """The version of the pair model behind the passage check and the relevance."""
+    from grounding.backends.pair import pair_model
+
+    return pair_model().version
 
 
 def _instruction_warnings(sources: Sequence[Source]) -> list[str]:

@@ -241,6 +241,9 @@ class GroundedAnswer(_Frozen):
     # "length" when the decoder stopped at its token limit, as OpenAI's finish_reason says it.
     finish_reason: Literal["stop", "length"] = "stop"
     reward: RewardReport | None = None  # present when a reward was computed (best-of-n, repair)
+    # The pair model's version ("pair-1") when it judged this answer: the passage check and the
+    # relevance come from its answer head.
+    model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,4 @@ def test_the_one_document_ferry_question_is_answered_with_its_times(tmp_path: Pa
     assert result.answered, result.reason
     assert "7:15" in result.answer and "16:40" in result.answer
     assert result.support.supported
+    assert result.model == pair_model().version  # the answer names the model that judged it
