@@ -45,6 +45,7 @@ __all__ = [
     "onnx_embedder",
     "pair_classifier",
     "pair_logits",
+    "thread_limit",
 ]
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -64,6 +65,11 @@ def limit_threads(count: int) -> None:
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(_THREADS)
+
+
+def thread_limit() -> int | None:
+    """The CPU threads each model may use (`limit_threads`), or None: the runtimes' default."""
+    return _THREADS
 
 
 def embedding_model_path(name: str = DEFAULT_EMBEDDING_MODEL) -> str:

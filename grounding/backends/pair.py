@@ -81,4 +81,4 @@ def _pair_model() -> PairModel:
     from grounding import models
 
     with _LOCK:
-        return PairModel(MODEL_DIR, threads=models._THREADS)
+        return PairModel(MODEL_DIR, threads=models.thread_limit())
