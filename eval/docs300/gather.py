@@ -7,8 +7,8 @@ git, so each stays with its own licence file on the system that installed it.
 
     apt-get install python3-doc postgresql-doc-15 apache2-doc diffutils-doc \
         coreutils openssh-client groff-base
-    python eval/docs300/gather.py /work/evaldata/docs300      # then:
-    grounding index build /work/evaldata/docs300 --name docs300
+    python eval/docs300/gather.py eval/out/docs300      # then:
+    grounding index build eval/out/docs300 --name docs300
 
 The selection is fixed (explicit file lists below), so two machines with the same
 package versions gather the same bytes. MANIFEST.json names every file, where it came

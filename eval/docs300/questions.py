@@ -1,7 +1,7 @@
 """Check the docs300 questions against the gathered files, and write the tune/aside split.
 
-    python eval/docs300/questions.py check /work/evaldata/docs300
-    python eval/docs300/questions.py build /work/evaldata/docs300 DRAFT.tsv ...
+    python eval/docs300/questions.py check eval/out/docs300
+    python eval/docs300/questions.py build eval/out/docs300 DRAFT.tsv ...
 
 `check` reads questions-tune.jsonl and questions-aside.jsonl next to this script and
 verifies, against the text `grounding index build` extracts from each file:

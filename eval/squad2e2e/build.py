@@ -1,7 +1,7 @@
 """Build the squad2e2e set: SQuAD 2.0 articles the pair model never trains on, end to end.
 
-    python eval/squad2e2e/build.py /work/evaldata/squad2e2e      # then:
-    grounding index build /work/evaldata/squad2e2e --name squad2e2e
+    python eval/squad2e2e/build.py eval/out/squad2e2e      # then:
+    grounding index build eval/out/squad2e2e --name squad2e2e
 
 Reads ../shared/data/pairs/answer-squad2.jsonl (SQuAD 2.0 dev rows, Rajpurkar et al., ACL
 2018, CC BY-SA 4.0) and keeps only the articles that train/pair_data.py sets aside (the same
