@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from split_data import source_key  # noqa: E402
 from synthetic import synthetic_rows  # noqa: E402
 
-from grounding.checking.records import flatten_record, is_record  # noqa: E402
+from grounding.checking.scorers.pair import evidence_units  # noqa: E402
 from grounding.models import embedding_model_path  # noqa: E402
 from grounding.text import content_words, sentence_spans  # noqa: E402
 
@@ -52,17 +52,6 @@ class Window:
     start: int
     end: int
     evidence: str
-
-
-def evidence_units(sources: Sequence[str]) -> list[str]:
-    """The sources cut into sentences, and records into "field: value" facts, in order."""
-    units: list[str] = []
-    for source in sources:
-        if is_record(source):
-            units.extend(flatten_record(source))
-        else:
-            units.extend(source[s:e] for s, e in sentence_spans(source))
-    return units
 
 
 def _chunks(answer: str, limit: int, count: Any) -> list[tuple[int, int]]:

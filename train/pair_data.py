@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from split_data import is_holdout  # noqa: E402
 
 from grounding.backends.evidence import select_evidence, sentences_of  # noqa: E402
-from grounding.checking.records import flatten_record, is_record  # noqa: E402
+from grounding.checking.scorers.pair import evidence_units  # noqa: E402
 from grounding.text import sentence_spans  # noqa: E402
 
 ASIDE_SHARE = 0.15
@@ -58,15 +58,8 @@ def is_aside(key: str) -> bool:
     return _hash("pair-aside:" + key) < ASIDE_SHARE
 
 
-def units_of(sources: list[str]) -> list[str]:
-    units: list[str] = []
-    for source in sources:
-        units.extend(flatten_record(source) if is_record(source) else sentences_of(source))
-    return units
-
-
 def support_pairs(row: dict, name: str) -> Iterator[dict]:
-    units = units_of(row["sources"])
+    units = evidence_units(row["sources"])
     if not units:
         return
     answer, spans = row["answer"], row.get("spans") or []

@@ -4,7 +4,7 @@
     python train/train_stack_pair.py           # a few minutes: every tune claim through both
 
 For each tune answer (RAGTruth and QAGS tune splits; the holdout is never read) every claim gets
-v2's support and the packaged pair model's P(supported) (`LearnedV3Scorer.claim_inputs`). An
+v2's support and the packaged pair model's P(supported) (`scorers.pair.claim_inputs`). An
 answer's inputs are, per column, the largest of its claims' log-odds of being unsupported
 (`stack_features`); one logistic regression per input kind (passages, document, record) maps
 them to P(unsupported), and the scorer applies the same weights to each claim. The threshold is
@@ -36,23 +36,32 @@ sys.path.insert(0, str(ROOT / "train"))
 
 from train_stack import MAX_FLAGGED, choose_threshold, fit, load  # noqa: E402
 
+from grounding.backends.pair import PairModel, pair_model  # noqa: E402
 from grounding.checking.claims import claim_texts  # noqa: E402
 from grounding.checking.learned import PARAMS_DIR  # noqa: E402
-from grounding.checking.scorers.learned import KINDS, input_kind  # noqa: E402
-from grounding.checking.scorers.pair import LearnedV3Scorer, stack_features  # noqa: E402
+from grounding.checking.scorers.learned import (  # noqa: E402
+    KINDS,
+    LearnedV2Scorer,
+    input_kind,
+)
+from grounding.checking.scorers.pair import (  # noqa: E402
+    claim_inputs,
+    stack_features,
+    stack_unsupported,
+)
 
 FOLDS = 5
 
 
-def answer_features(scorer: LearnedV3Scorer, rows: list[dict]) -> np.ndarray:
+def answer_features(v2: LearnedV2Scorer, model: PairModel, rows: list[dict]) -> np.ndarray:
     out = []
     for n, row in enumerate(rows):
         _, claims = claim_texts(row["answer"])
         if not claims:
             out.append([0.0, 0.0])
             continue
-        v2, pair = scorer.claim_inputs(claims, row["sources"])
-        x = stack_features(np.asarray([v.support for v in v2]), pair)
+        verdicts, pair = claim_inputs(v2, model, claims, row["sources"])
+        x = stack_features(np.asarray([v.support for v in verdicts]), pair)
         out.append(x.max(axis=0).tolist())
         if n % 200 == 0:
             print(f"{n}/{len(rows)} answers", flush=True)
@@ -74,11 +83,6 @@ def _fit(x: np.ndarray, y: np.ndarray, weights: str) -> dict:
             "intercept": intercept}  # fmt: skip
 
 
-def _predict(weights: dict, x: np.ndarray) -> np.ndarray:
-    z = (x - weights["mean"]) / weights["scale"] @ np.asarray(weights["coef"])
-    return 1.0 / (1.0 + np.exp(-(z + weights["intercept"])))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=PARAMS_DIR)
@@ -88,17 +92,13 @@ def main() -> None:
     rows = load("ragtruth-tune.jsonl") + load("qags-tune.jsonl")
     if args.limit:
         rows = rows[:: max(1, len(rows) // args.limit)]
-    scorer = LearnedV3Scorer.__new__(LearnedV3Scorer)  # the stack is what this script writes
-    from grounding.backends.pair import pair_model
-    from grounding.checking.scorers.learned import LearnedV2Scorer
-
-    scorer.v2, scorer.model = LearnedV2Scorer(), pair_model()
-    x = answer_features(scorer, rows)
+    model = pair_model()
+    x = answer_features(LearnedV2Scorer(), model, rows)
     y = np.asarray([r["label"] for r in rows])
     kinds = np.asarray([input_kind(r["sources"]) for r in rows])
     groups = np.asarray([json.dumps(r["sources"])[:2000] for r in rows])
     oof = np.zeros(len(rows))
-    stack: dict = {"version": 3, "model": scorer.model.version, "max_flagged": MAX_FLAGGED,
+    stack: dict = {"version": 3, "model": model.version, "max_flagged": MAX_FLAGGED,
                    "weights": args.weights,
                    "inputs": ["v2 log-odds unsupported", "pair log-odds unsupported"],
                    "kinds": {}}  # fmt: skip
@@ -106,8 +106,8 @@ def main() -> None:
         index = np.flatnonzero(kinds == kind)
         folds = min(FOLDS, len(set(groups[index])))
         for train, test in GroupKFold(folds).split(index, groups=groups[index]):
-            oof[index[test]] = _predict(_fit(x[index[train]], y[index[train]], args.weights),
-                                        x[index[test]])  # fmt: skip
+            weights = _fit(x[index[train]], y[index[train]], args.weights)
+            oof[index[test]] = stack_unsupported(weights, x[index[test]])
         stack["kinds"][kind] = {**_fit(x[index], y[index], args.weights), "n": len(index)}
         print(f"{kind}: coef {np.round(stack['kinds'][kind]['coef'], 3).tolist()} "
               f"(n {len(index)})")  # fmt: skip

@@ -24,13 +24,19 @@ from pathlib import Path
 import numpy as np
 
 from grounding.backends.evidence import select_evidence, sentences_of
-from grounding.backends.pair import pair_model
+from grounding.backends.pair import PairModel, pair_model
 from grounding.checking.base import ClaimScore
 from grounding.checking.learned import PARAMS_DIR
 from grounding.checking.records import flatten_record, is_record
 from grounding.checking.scorers.learned import LearnedV2Scorer, input_kind, stack_params
 
-__all__ = ["LearnedV3Scorer", "evidence_units", "stack_features"]
+__all__ = [
+    "LearnedV3Scorer",
+    "claim_inputs",
+    "evidence_units",
+    "stack_features",
+    "stack_unsupported",
+]
 
 VERSION = "3"
 
@@ -53,6 +59,21 @@ def stack_features(v2_support: np.ndarray, pair_support: np.ndarray) -> np.ndarr
     return np.stack([_logit(1 - v2_support), _logit(1 - pair_support)], axis=1)
 
 
+def stack_unsupported(weights: dict, x: np.ndarray) -> np.ndarray:
+    """P(unsupported) per row of `stack_features`, by one kind's stack weights."""
+    z = (x - weights["mean"]) / weights["scale"] @ np.asarray(weights["coef"])
+    return np.asarray(1.0 / (1.0 + np.exp(-(z + weights["intercept"]))))
+
+
+def claim_inputs(
+    v2: LearnedV2Scorer, model: PairModel, claims: Sequence[str], sources: Sequence[str]
+) -> tuple[list[ClaimScore], np.ndarray]:
+    """v2's verdicts and the pair model's P(supported), one per claim."""
+    units = evidence_units(sources)
+    pairs = [(select_evidence(units, claim), claim) for claim in claims]
+    return v2.score(claims, sources), model.support(pairs)
+
+
 class LearnedV3Scorer:
     """The pair model's per-claim entailment stacked on v2's features (v3, opt-in)."""
 
@@ -71,24 +92,13 @@ class LearnedV3Scorer:
         self.model = pair_model()
         self.model_version = self.model.version
 
-    def claim_inputs(
-        self, claims: Sequence[str], sources: Sequence[str]
-    ) -> tuple[list[ClaimScore], np.ndarray]:
-        """v2's verdicts and the pair model's P(supported), one per claim."""
-        v2 = self.v2.score(claims, sources)
-        units = evidence_units(sources)
-        pairs = [(select_evidence(units, claim), claim) for claim in claims]
-        return v2, self.model.support(pairs)
-
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
         """One verdict per claim: P(supported) from the kind's stack."""
         if not claims:
             return []
-        v2, pair = self.claim_inputs(claims, sources)
+        v2, pair = claim_inputs(self.v2, self.model, claims, sources)
         x = stack_features(np.asarray([v.support for v in v2]), pair)
-        weights = self.stack["kinds"][input_kind(sources)]
-        z = (x - weights["mean"]) / weights["scale"] @ np.asarray(weights["coef"])
-        unsupported = 1.0 / (1.0 + np.exp(-(z + weights["intercept"])))
+        unsupported = stack_unsupported(self.stack["kinds"][input_kind(sources)], x)
         out = []
         for k, (claim, verdict) in enumerate(zip(claims, v2, strict=True)):
             spans = verdict.unsupported or ((0, len(claim)),)
