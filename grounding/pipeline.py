@@ -8,7 +8,6 @@ its markers, and flags markers the checker cannot support.
 from __future__ import annotations
 
 import itertools
-import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.text import looks_like_instructions
+from grounding.text import looks_like_instructions, sentence_spans
 
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
@@ -348,13 +347,10 @@ def _instruction_warnings(sources: Sequence[Source]) -> list[str]:
     ]
 
 
-# where a piece of streamed text splits into sentences: after . ! ? (and closing quotes)
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?=\s+\S)")
-
-
 def _sentences(text: str) -> list[str]:
-    """`text` cut after each sentence's end; the pieces join back to `text`."""
-    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+    """`text` cut after each sentence's end (`text.sentence_spans`, which knows "Dr." and
+    "3.5"); the pieces join back to `text`."""
+    cuts = [0, *(end for _, end in sentence_spans(text)[:-1]), len(text)]
     return [text[a:b] for a, b in itertools.pairwise(cuts) if b > a]
 
 
