@@ -39,7 +39,7 @@ from grounding.evaluation.pipeline_eval import evaluate_pipeline
 from grounding.generation.base import generate
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt
-from grounding.improve import Improve
+from grounding.orchestration.refine import Improve
 from grounding.recording import recording
 from grounding.retrieval.index import LocalIndex
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grounding.attribution import attribute
 from grounding.checking import ClaimScore, check
 from grounding.checking.scorers.overlap import OverlapScorer
 from grounding.generation.citations import parse_citations
-from grounding.pipeline import Grounder
+from grounding.orchestration.attribution import attribute
+from grounding.orchestration.grounder import Grounder
 from tests.test_pipeline import TEXTS, ListRetriever, ScriptedDecoder
 
 SOURCES = [TEXTS["lighthouse"], TEXTS["harbour"]]

@@ -1,8 +1,8 @@
 """The import contract, read from the source:
 
 - the stages (retrieval, generation, checking) never import each other;
-- nothing imports upward: base modules < stages < orchestration (pipeline, attribution,
-  improve) < top (CLI, service, evaluation, the `grounding` package itself);
+- nothing imports upward: base modules < stages < orchestration (the `orchestration`
+  package) < top (CLI, service, evaluation, the `grounding` package itself);
 - there are no cycles between modules at run time.
 
 The first two count every import, `TYPE_CHECKING` ones included; the cycle check leaves
@@ -16,7 +16,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "grounding"
 STAGES = ("retrieval", "generation", "checking")
-ORCHESTRATION = ("pipeline", "attribution", "improve")
+ORCHESTRATION = ("orchestration",)
 TOP = ("cli", "service", "evaluation")
 RANK = {"base": 0, "stage": 1, "orchestration": 2, "top": 3}
 

@@ -17,8 +17,8 @@ from grounding.checking.reward import OBJECTIVES
 from grounding.errors import InputError
 from grounding.evaluation.pipeline_eval import evaluate_pipeline
 from grounding.generation.prompt import Prompt
-from grounding.improve import EXTRACTIVE_NOTE, Improve
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
+from grounding.orchestration.refine import EXTRACTIVE_NOTE, Improve
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
 from grounding.text import content_words

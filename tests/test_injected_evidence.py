@@ -12,7 +12,7 @@ import pytest
 from grounding.checking import check
 from grounding.checking.checker import evidence
 from grounding.generation.decoders import get_decoder
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
 from tests.openai_server import Reply, openai_server

@@ -14,7 +14,7 @@ from grounding.answer_types import REFUSAL
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT
 from grounding.errors import InputError
 from grounding.generation.prompt import Prompt
-from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
+from grounding.orchestration.grounder import NO_SOURCES_ANSWER, Grounder
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, Delta, Final, GroundedAnswer, SearchHit
 

@@ -123,7 +123,7 @@ class _Reverse:
 
 def test_the_grounder_reranks_a_pool_after_retrieval_and_records_it() -> None:
     from grounding import Grounder
-    from grounding.pipeline import RERANK_POOL
+    from grounding.orchestration.grounder import RERANK_POOL
 
     reverse = _Reverse()
     grounder = Grounder(reranker=reverse, scorer="overlap", k=3)

@@ -10,7 +10,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
 from grounding.service import GrounderKey, ServiceSettings, create_app
 from tests.service_server import cli_server, thread_server
 from tests.test_pipeline import ListRetriever

@@ -73,8 +73,8 @@ def ask(
     """Answer QUESTION from an index (and the web), with citations and a support score."""
     from grounding.cli.main import cli_settings
     from grounding.generation.prompt import require_length, require_question
-    from grounding.improve import Improve
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
+    from grounding.orchestration.refine import Improve
 
     require_length(require_question(question), "the question")  # before models load
     settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)

@@ -13,7 +13,7 @@ from grounding.retrieval.rerank import DEFAULT_RERANKER
 from grounding.text import one_line
 
 if TYPE_CHECKING:
-    from grounding.improve import Improve
+    from grounding.orchestration.refine import Improve
     from grounding.retrieval.base import Retriever
 
 __all__ = ["eval_command"]
@@ -133,7 +133,7 @@ def eval_command(
     elif data is None:
         raise click.UsageError("give DATA.jsonl (or --compare DIR_A DIR_B)")
     elif pipeline:
-        from grounding.improve import Improve
+        from grounding.orchestration.refine import Improve
 
         improve = Improve(best_of=best_of, repair=repair)
         chosen = filtered_index(index, filters)

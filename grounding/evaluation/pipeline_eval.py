@@ -44,7 +44,7 @@ from grounding.evaluation.runner import progress_bar
 from grounding.evaluation.summary import write_json
 from grounding.generation.base import Decoder
 from grounding.generation.prompt import build_prompt
-from grounding.improve import Improve
+from grounding.orchestration.refine import Improve
 from grounding.retrieval.base import Retriever
 from grounding.schema import GroundedAnswer
 from grounding.text import blank_citation_markers, content_words
@@ -322,7 +322,7 @@ def evaluate_pipeline(
     `improve` turns on best-of-n and repair; `export_preferences` (best-of-n only) writes the
     chosen and rejected candidates of each question as DPO pairs (see `preference_pair`).
     """
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
 
     if export_preferences and (improve is None or improve.best_of < 2):
         raise InputError("--export-preferences needs --best-of 2 or more: pairs come from them")

@@ -166,7 +166,7 @@ def _router_routes() -> chat.APIRouter:
         key = engine.key_for(
             _name(body.index, "index"), _name(body.web, "web"), _name(body.decoder, "decoder")
         )
-        from grounding.improve import Improve
+        from grounding.orchestration.refine import Improve
 
         improve = Improve(best_of=body.best_of, repair=body.repair)
 

@@ -192,7 +192,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
     best_of = body.n or 1
 
     def ask() -> GroundedAnswer:
-        from grounding.improve import Improve
+        from grounding.orchestration.refine import Improve
 
         grounder = engine.grounder(grounder_key)
         if best_of > 1:  # OpenAI's n: best-of-n by the reward, the best as choice 0

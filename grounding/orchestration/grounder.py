@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grounding.answer_types import REFUSAL, is_refusal
-from grounding.attribution import StreamNumbers, attribute, in_citation_order
 from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
@@ -23,7 +22,8 @@ from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
-from grounding.improve import Improve
+from grounding.orchestration.attribution import StreamNumbers, attribute, in_citation_order
+from grounding.orchestration.refine import Improve
 from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
@@ -152,7 +152,7 @@ class Grounder:
         require_question(question)  # before any retrieval work
         settings = improve or self.improve
         if settings.active:  # best-of-n and repair need whole answers: no token stream
-            from grounding.improve import improve as improved_answer
+            from grounding.orchestration.refine import improve as improved_answer
 
             improved = in_citation_order(improved_answer(self, question, history, settings, limit))
             timings["total"] = time.perf_counter() - started

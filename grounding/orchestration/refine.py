@@ -37,7 +37,7 @@ from grounding.schema import (
 from grounding.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 
 if TYPE_CHECKING:
-    from grounding.pipeline import Grounder, _Retrieved
+    from grounding.orchestration.grounder import Grounder, _Retrieved
 
 __all__ = ["EXTRACTIVE_NOTE", "Improve", "improve"]
 
