@@ -10,6 +10,7 @@ from pathlib import Path
 import openai
 import pytest
 
+from grounding.generation.base import Decoder
 from grounding.orchestration.grounder import Grounder
 from grounding.service import GrounderKey, ServiceSettings, create_app
 from tests.service_server import cli_server, thread_server
@@ -26,7 +27,7 @@ WRITTEN = (
 )
 
 
-class OnePieceDecoder:
+class OnePieceDecoder(Decoder):
     """Writes the whole two-sentence answer as one piece, as the extractive decoder does."""
 
     name = "one-piece"

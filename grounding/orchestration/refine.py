@@ -1,28 +1,34 @@
 """Best-of-n and verify-then-repair: the checker's reward used to choose and to fix answers.
 
-Orchestration over the Grounder's stages, kept out of the stages themselves:
+A `Refinement` is a `Refiner` (`orchestration/grounder.py`): it makes the answer from the
+Grounder's public steps (retrieve, prompt, generate, finish), from outside the Grounder:
 
 - best-of-n: the decoder's usual answer plus n - 1 sampled ones, each finished (citations,
-  check) and scored by `grounding.checking.reward`; the highest total wins, ties go to the
+  check) and scored by `grounding.checking.reward` from the support report and relevance
+  `finish` gave it (nothing is scored twice); the highest total wins, ties go to the
   earliest. Every candidate stays in `grounding_metadata.candidates` with its objectives.
 - repair: for each unsupported claim, search again with the question and the claim; cite a new
   source that supports it, else replace it with a sentence the decoder writes from that
-  evidence when the checker supports it, else remove it. At most `rounds` rounds; every step is
-  in `grounding_metadata.repair`.
+  evidence when the checker supports it, else remove it. The claims of a round are checked
+  against their new evidence in one batch. At most `rounds` rounds; every step is in
+  `grounding_metadata.repair`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
+from grounding.checking import check, check_many
 from grounding.checking.reward import parse_weights, reward
 from grounding.errors import InputError
-from grounding.generation.base import Sampler, generate
-from grounding.generation.prompt import Prompt, build_prompt
-from grounding.retrieval.query import retrieval_query
+from grounding.generation.base import whole
+from grounding.generation.citations import insert_markers, marker_at
+from grounding.generation.prompt import Prompt
+from grounding.orchestration.grounder import Grounder
+from grounding.orchestration.steps import Evidence
 from grounding.schema import (
     Candidate,
     Claim,
@@ -36,19 +42,16 @@ from grounding.schema import (
 )
 from grounding.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 
-if TYPE_CHECKING:
-    from grounding.orchestration.grounder import Grounder, _Retrieved
+__all__ = ["COPIED_NOTE", "Refinement"]
 
-__all__ = ["EXTRACTIVE_NOTE", "Improve", "improve"]
-
-EXTRACTIVE_NOTE = "no repair needed: the extractive decoder copies its sentences from the sources"
+COPIED_NOTE = "no repair needed: the {decoder} decoder copies its sentences from the sources"
 Action = Literal["cited", "regenerated", "removed", "kept"]
-_FINAL_PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*$")
 
 
 @dataclass(frozen=True)
-class Improve:
-    """How the Grounder improves an answer: best_of > 1 samples, repair fixes claims."""
+class Refinement:
+    """Best-of-n (`best_of` > 1 answers, the best kept) and repair (`repair`: unsupported
+    claims cited anew, rewritten or removed, for at most `rounds` rounds)."""
 
     best_of: int = 1
     repair: bool = False
@@ -68,89 +71,85 @@ class Improve:
     def active(self) -> bool:
         return self.best_of > 1 or self.repair
 
+    def answer(
+        self, grounder: Grounder, question: str, history: Sequence[Message], max_tokens: int
+    ) -> GroundedAnswer:
+        """The answer to `question` after best-of-n and/or repair, with its reward attached.
 
-def improve(
-    grounder: Grounder,
-    question: str,
-    history: Sequence[Message],
-    settings: Improve,
-    limit: int | None = None,
-) -> GroundedAnswer:
-    """The answer to `question` after best-of-n and/or repair, with its reward attached.
+        `max_tokens` caps the tokens of each answer the decoder writes."""
+        evidence = grounder.retrieve(question, history)
+        if not evidence.sources:
+            return grounder.no_sources(evidence)
+        prompted = grounder.prompt(question, evidence, history, max_tokens)
+        texts = _candidates(grounder, prompted.prompt, self, max_tokens)
+        answers = [grounder.finish(question, text, prompted.evidence) for text in texts]
+        scored = [self._reward(question, answer) for answer in answers]
+        best = max(range(len(answers)), key=lambda i: (scored[i].total, -i))
+        answer = answers[best]
+        update: dict[str, object] = {}
+        if self.best_of > 1:
+            update["candidates"] = [
+                Candidate(answer=a.answer, reward=r, chosen=i == best)
+                for i, (a, r) in enumerate(zip(answers, scored, strict=True))
+            ]
+        final_reward = scored[best]
+        if self.repair:
+            answer, update["repair"] = _repair(
+                grounder, question, answer, prompted.evidence, self, max_tokens
+            )
+            final_reward = self._reward(question, answer)
+        metadata = answer.grounding_metadata.model_copy(update=update)
+        return answer.model_copy(update={"grounding_metadata": metadata, "reward": final_reward})
 
-    `limit` caps the tokens of each answer the decoder writes (default: the Grounder's).
-    """
-    limit = grounder.max_tokens if limit is None else limit
-    retrieved = grounder._retrieve(retrieval_query(question, history))
-    if not retrieved.sources:
-        return grounder._no_sources(retrieved, {})
-    prompt = grounder._prompt(question, retrieved, history, limit)
-    answers = [grounder._finish(text, list(prompt.sources), retrieved, question)
-               for text in _candidates(grounder, prompt, settings, limit)]  # fmt: skip
-    scored = [_reward(grounder, question, answer, settings) for answer in answers]
-    best = max(range(len(answers)), key=lambda i: (scored[i].total, -i))
-    answer = answers[best]
-    update: dict[str, object] = {}
-    if settings.best_of > 1:
-        update["candidates"] = [
-            Candidate(answer=a.answer, reward=r, chosen=i == best)
-            for i, (a, r) in enumerate(zip(answers, scored, strict=True))
-        ]
-    if settings.repair:
-        answer, report = _repair(grounder, question, answer, retrieved, settings, limit)
-        update["repair"] = report
-    metadata = answer.grounding_metadata.model_copy(update=update)
-    final_reward = scored[best] if not settings.repair else _reward(
-        grounder, question, answer, settings
-    )  # fmt: skip
-    return answer.model_copy(update={"grounding_metadata": metadata, "reward": final_reward})
+    def _reward(self, question: str, answer: GroundedAnswer) -> RewardReport:
+        """The reward of a finished answer, from the report and relevance it already has."""
+        return reward(question, answer.answer, answer.sources, self.weights,
+                      report=answer.support, relevance=answer.relevance)  # fmt: skip
 
 
-def _candidates(grounder: Grounder, prompt: Prompt, settings: Improve, limit: int) -> list[str]:
-    first = generate(grounder.decoder, prompt, max_tokens=limit)
-    if settings.best_of == 1:
+def _candidates(
+    grounder: Grounder, prompt: Prompt, refinement: Refinement, limit: int
+) -> list[str]:
+    first = whole(grounder.generate(prompt, limit)).text
+    if refinement.best_of == 1:
         return [first]
-    if not isinstance(grounder.decoder, Sampler):
+    decoder = grounder.decoder
+    if not decoder.samples:
         raise InputError(
             f"best-of-n needs a decoder that samples (gemma, openai); "
-            f"{grounder.decoder.name!r} writes one answer"
+            f"{decoder.name!r} writes one answer"
         )
-    more = grounder.decoder.sample(
-        prompt, settings.best_of - 1, limit, settings.temperature, settings.seed
+    more = decoder.sample(
+        prompt, refinement.best_of - 1, limit, refinement.temperature, refinement.seed
     )
     return [first, *more]
-
-
-def _reward(
-    grounder: Grounder, question: str, answer: GroundedAnswer, settings: Improve
-) -> RewardReport:
-    return reward(
-        question, answer.answer, answer.sources, settings.weights, grounder.scorer,
-        grounder.threshold, answer.support,
-    )  # fmt: skip
 
 
 def _repair(
     grounder: Grounder,
     question: str,
     answer: GroundedAnswer,
-    retrieved: _Retrieved,
-    settings: Improve,
+    evidence: Evidence,
+    refinement: Refinement,
     limit: int,
 ) -> tuple[GroundedAnswer, RepairReport]:
-    if grounder.decoder.name == "extractive":
-        return answer, RepairReport(note=EXTRACTIVE_NOTE)
+    if grounder.decoder.copies_sources:
+        return answer, RepairReport(note=COPIED_NOTE.format(decoder=grounder.decoder.name))
     steps: list[RepairStep] = []
     rounds = 0
-    for round_ in range(1, settings.rounds + 1):
+    for round_ in range(1, refinement.rounds + 1):
         unsupported = [c for c in answer.support.claims if not c.supported]
         if not unsupported:
             break
         rounds = round_
         sources = list(answer.sources)
+        searched = [_search(grounder, question, claim, sources) for claim in unsupported]
+        scores = _scores(grounder, searched)
         edits: list[tuple[Claim, str]] = []
-        for claim in unsupported:
-            step, replacement = _repair_claim(grounder, question, claim, sources, round_, limit)
+        for claim, found, claim_scores in zip(unsupported, searched, scores, strict=True):
+            step, replacement = _repair_claim(
+                grounder, question, claim, found, claim_scores, sources, round_, limit
+            )
             steps.append(step)
             if replacement is not None:
                 edits.append((claim, replacement))
@@ -161,24 +160,55 @@ def _repair(
         if not edits:
             break
         text = _apply(answer.answer, answer.support.claims, edits)
-        answer = grounder._finish(text, sources, retrieved, question)
+        answer = grounder.finish(question, text, replace(evidence, sources=tuple(sources)))
     note = "" if steps else "no repair needed: every claim is supported"
     return answer, RepairReport(rounds=rounds, steps=steps, note=note)
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """A claim as plain text, what a search with the question and the claim found, and which
+    of those hits are new to the answer (`candidates`)."""
+
+    plain: str
+    hits: list[SearchHit]
+    candidates: list[SearchHit]
+
+
+def _search(
+    grounder: Grounder, question: str, claim: Claim, sources: Sequence[Source]
+) -> _Searched:
+    plain = " ".join(blank_citation_markers(claim.text).split())
+    hits = grounder.retriever.search(f"{question} {plain}", k=grounder.k)  # the web too, if on
+    known = {s.text for s in sources}
+    return _Searched(plain, hits, [h for h in hits if h.chunk.text not in known])
+
+
+def _scores(grounder: Grounder, searched: Sequence[_Searched]) -> list[list[float]]:
+    """For each claim, its support by each of its candidates alone: one batch for the round."""
+    pairs = [(s.plain, [hit.chunk.text]) for s in searched for hit in s.candidates]
+    reports = iter(check_many(pairs, grounder.scorer, grounder.threshold, refusal=False))
+    return [[next(reports).score for _ in s.candidates] for s in searched]
 
 
 def _repair_claim(
     grounder: Grounder,
     question: str,
     claim: Claim,
+    found: _Searched,
+    scores: Sequence[float],
     sources: list[Source],
     round_: int,
     limit: int,
 ) -> tuple[RepairStep, str | None]:
-    """One claim: cite new evidence, regenerate from it, or remove it. Appends to `sources`."""
-    plain = " ".join(blank_citation_markers(claim.text).split())
-    hits = grounder.retriever.search(f"{question} {plain}", k=grounder.k)  # the web too, if on
+    """One claim: cite new evidence, regenerate from it, or remove it. Appends to `sources`.
+
+    `scores` are the claim's support by each of its candidates; a candidate an earlier
+    claim of the round has made a source since is not new evidence."""
     known = {s.text for s in sources}
-    fresh = [h for h in hits if h.chunk.text not in known]
+    fresh = [(hit, score) for hit, score in zip(found.candidates, scores, strict=True)
+             if hit.chunk.text not in known]  # fmt: skip
+    known_count = len(sources)
 
     def step(action: Action, after: float | None = None, text: str = "") -> RepairStep:
         return RepairStep(
@@ -187,22 +217,21 @@ def _repair_claim(
             sources_added=[s.index for s in sources[known_count:]],
         )  # fmt: skip
 
-    known_count = len(sources)
     if fresh:
-        verdicts = [grounder.scorer.score([plain], [h.chunk.text])[0] for h in fresh]
-        best = max(range(len(fresh)), key=lambda i: verdicts[i].support)
-        if verdicts[best].support >= grounder.threshold:
-            source = Source.from_hit(fresh[best], len(sources) + 1)
+        hit, support = max(fresh, key=lambda pair: pair[1])
+        if support >= grounder.threshold:
+            source = Source.from_hit(hit, len(sources) + 1)
             sources.append(source)
-            replacement = _with_marker(_without_markers(claim.text), source.index)
-            return step("cited", verdicts[best].support, replacement), replacement
-    evidence = fresh or hits
+            bare = _without_markers(claim.text)
+            replacement, _ = insert_markers(bare, [(marker_at(bare, 0, len(bare)), source.index)])
+            return step("cited", support, replacement), replacement
+    evidence = [hit for hit, _ in fresh] or found.hits
     sentence = _regenerate(grounder, question, evidence, sources, limit)
     if sentence:
         texts = [s.text for s in sources]
-        verdict = grounder.scorer.score([blank_citation_markers(sentence)], texts)[0]
-        if verdict.support >= grounder.threshold:
-            return step("regenerated", verdict.support, sentence), sentence
+        report = check(sentence, texts, grounder.scorer, grounder.threshold, refusal=False)
+        if report.claims and report.score >= grounder.threshold:
+            return step("regenerated", report.score, sentence), sentence
     del sources[known_count:]  # evidence for a removed claim is not cited
     return step("removed"), ""
 
@@ -220,10 +249,9 @@ def _regenerate(
     """
     if not evidence:
         return ""
-    local = [Source.from_hit(hit, i) for i, hit in enumerate(evidence, start=1)]
-    budget = grounder.decoder.context_tokens - limit
-    prompt = build_prompt(question, local, grounder.decoder.count_tokens, budget)
-    text = generate(grounder.decoder, prompt, max_tokens=limit).strip()
+    local = tuple(Source.from_hit(hit, i) for i, hit in enumerate(evidence, start=1))
+    prompt = grounder.prompt(question, Evidence(local), max_tokens=limit).prompt
+    text = whole(grounder.generate(prompt, limit)).text.strip()
     spans = sentence_spans(text)
     if not spans:
         return ""
@@ -246,12 +274,6 @@ def _regenerate(
 
 def _without_markers(text: str) -> str:
     return re.sub(r"\s+([.!?,;:])", r"\1", " ".join(CITATION_MARKER.sub("", text).split()))
-
-
-def _with_marker(text: str, index: int) -> str:
-    punctuation = _FINAL_PUNCTUATION.search(text)
-    at = punctuation.start() if punctuation else len(text)
-    return f"{text[:at]} [{index}]{text[at:]}"
 
 
 def _apply(answer: str, claims: Sequence[Claim], edits: Sequence[tuple[Claim, str]]) -> str:

@@ -28,7 +28,7 @@ from grounding.service.errors import ServiceError
 from grounding.service.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from grounding.orchestration.refine import Improve
+    from grounding.orchestration.grounder import Refiner
 
 __all__ = ["Engine", "GrounderFactory", "GrounderKey", "GrounderLike"]
 
@@ -43,7 +43,7 @@ class GrounderLike(Protocol):
         question: str,
         history: Sequence[Message] = (),
         max_tokens: int | None = None,
-        improve: Improve | None = None,
+        refiner: Refiner | None = None,
     ) -> GroundedAnswer: ...
 
     def stream(
