@@ -129,8 +129,7 @@ class Grounder:
             reranker if isinstance(reranker, Reranker) else get_reranker(reranker, settings)
         )
         self.decoder = get_decoder(decoder, settings) if isinstance(decoder, str) else decoder
-        self.scorer = get_scorer(scorer, settings) if scorer is None or isinstance(scorer, str) \
-            else scorer  # fmt: skip
+        self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer, settings)
         self.k = k
         self.threshold = self.scorer.threshold if threshold is None else threshold
         self.max_tokens = max_tokens
