@@ -4,7 +4,7 @@
     python bench/answerable.py sweep OUT1 OUT2 ...
 
 `run` evaluates the pipeline (`grounding eval --pipeline`) with both gates open: no refusal for
-the best passage's answer-head score (`pipeline.PASSAGES_ANSWER_AT`) nor for the answer's
+the best passage's answer-head score (`grounder.PASSAGES_ANSWER_AT`) nor for the answer's
 relevance (`relevance.ANSWERED_AT`). `sweep` reads those runs' predictions, scores each
 question's retrieved passages with the answer head again, and prints, for each pair of cuts,
 the five figures `grounding eval --pipeline` leads with, over all the runs' questions: answer
@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grounding import pipeline  # noqa: E402
 from grounding.backends.pair import pair_model  # noqa: E402
 from grounding.checking import relevance  # noqa: E402
+from grounding.orchestration import grounder  # noqa: E402
 
 PASSAGE_CUTS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 ANSWER_CUTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> None:
     from grounding.generation.decoders import extractive
 
     extractive.CHOOSE_BY = args.choose_by
-    pipeline.PASSAGES_ANSWER_AT = 0.0
-    pipeline.ANSWERED_AT = relevance.ANSWERED_AT = 0.0
+    grounder.PASSAGES_ANSWER_AT = 0.0
+    grounder.ANSWERED_AT = relevance.ANSWERED_AT = 0.0
     sys.argv = ["grounding", "eval", str(args.data), "--pipeline", "--index", args.index,
                 "--out", str(args.out), "--fresh"]  # fmt: skip
     cli()

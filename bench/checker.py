@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from grounding.checking import check_many, get_scorer, scorer_threshold
+from grounding.checking import check_many, get_scorer
 from grounding.schema import SupportReport
 
 DATA = Path(__file__).resolve().parent.parent / "eval" / "data"
@@ -127,7 +127,7 @@ def main() -> None:
     lines = []
     for name in args.scorers.split(","):
         own = getattr(get_scorer(name), "threshold", None)
-        threshold = scorer_threshold(get_scorer(name)) if own else tuned_threshold(name, tune)
+        threshold = get_scorer(name).threshold if own else tuned_threshold(name, tune)
         reports, speed = run(name, holdout, threshold)
         lines.append(f"{name}: threshold {threshold:.3f}, {speed:.1f} RAGTruth examples/s")
         groups = {"all": list(range(len(holdout)))}

@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from grounding.evaluation.answers import cites_document, normalize_answer  # noqa: E402
 from grounding.evaluation.data import read_questions  # noqa: E402
-from grounding.pipeline import RERANK_POOL, open_index  # noqa: E402
+from grounding.orchestration.grounder import RERANK_POOL, open_index  # noqa: E402
 from grounding.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
 from grounding.retrieval.rerank import get_reranker  # noqa: E402
 

@@ -39,17 +39,17 @@ from grounding.evaluation.pipeline_eval import evaluate_pipeline
 from grounding.generation.base import generate
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt
-from grounding.improve import Improve
+from grounding.orchestration.refine import Refinement
 from grounding.recording import recording
 from grounding.retrieval.index import LocalIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "eval" / "data"
 MODES = {
-    "single": Improve(),
-    "best-of-4": Improve(best_of=4),
-    "repair": Improve(repair=True),
-    "best-of-4 + repair": Improve(best_of=4, repair=True),
+    "single": Refinement(),
+    "best-of-4": Refinement(best_of=4),
+    "repair": Refinement(repair=True),
+    "best-of-4 + repair": Refinement(best_of=4, repair=True),
 }
 INVENTED = [
     "It was later rebuilt by the Royal Navy in 1952 [1].",
@@ -177,12 +177,12 @@ def run(
     questions: Path, index: LocalIndex, decoder: Any, out: Path, max_tokens: int = 256
 ) -> dict[str, dict]:
     results = {}
-    for name, improve in MODES.items():
+    for name, refinement in MODES.items():
         if isinstance(decoder, Reused):
             decoder.charged = 0.0
         folder = out / name.replace(" ", "").replace("+", "-")
         result = evaluate_pipeline(questions, folder, index=index, decoder=decoder,
-                                   improve=improve, progress=False,
+                                   refinement=refinement, progress=False,
                                    max_tokens=max_tokens)  # fmt: skip
         m = result.metrics
         results[name] = {

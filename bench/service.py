@@ -146,7 +146,7 @@ def service_caller(url: str, clients: int) -> Callable[[int, str], None]:
 
 
 def in_process_caller() -> Callable[[int, str], None]:
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
 
     grounder = Grounder(decoder="extractive")
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from grounding.checking import check, check_many, list_scorers
     from grounding.checking.reward import reward
     from grounding.errors import GroundingError
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
     from grounding.schema import Delta, Final, GroundedAnswer, RewardReport, Source, SupportReport
 
 __all__ = [
@@ -36,7 +36,7 @@ _WHERE = {
     "Delta": "grounding.schema",
     "Final": "grounding.schema",
     "GroundedAnswer": "grounding.schema",
-    "Grounder": "grounding.pipeline",
+    "Grounder": "grounding.orchestration.grounder",
     "GroundingError": "grounding.errors",
     "RewardReport": "grounding.schema",
     "Source": "grounding.schema",

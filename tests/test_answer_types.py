@@ -89,32 +89,38 @@ GZIP = Source(
 
 @pytest.mark.slow
 def test_the_best_sentence_keeps_the_sentence_that_continues_it() -> None:
-    from grounding.generation.base import generate
+    from grounding.generation.base import whole, written
     from grounding.generation.decoders import get_decoder
     from grounding.generation.prompt import build_prompt
 
     question = "What timestamp does gzip put in its output when the input is not a regular file?"
     decoder = get_decoder("extractive")
-    answer = generate(decoder, build_prompt(question, [GZIP], decoder.count_tokens, 4000))
+    answer = whole(
+        written(decoder, build_prompt(question, [GZIP], decoder.count_tokens, 4000))
+    ).text
     assert "null (zero) timestamp" in answer
     assert answer.index("no longer contains") < answer.index("Instead")  # in reading order
     alone = get_decoder("extractive", continued_cutoff=2.0)  # never continued
-    answer = generate(alone, build_prompt(question, [GZIP], alone.count_tokens, 4000))
+    answer = whole(written(alone, build_prompt(question, [GZIP], alone.count_tokens, 4000))).text
     assert "null (zero)" not in answer
 
 
 @pytest.mark.slow
 def test_a_question_for_a_uid_is_answered_by_the_sentence_with_the_number() -> None:
-    from grounding.generation.base import generate
+    from grounding.generation.base import whole, written
     from grounding.generation.decoders import get_decoder
     from grounding.generation.prompt import build_prompt
 
     decoder = get_decoder("extractive")
     question = "Which uid did the operator user have?"
-    answer = generate(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
+    answer = whole(
+        written(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
+    ).text
     assert "uid 37" in answer
     question = "Which uid did the sync user have?"  # USERS gives none for sync
-    answer = generate(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
+    answer = whole(
+        written(decoder, build_prompt(question, [USERS], decoder.count_tokens, 4000))
+    ).text
     assert "do not answer" in answer
 
 
@@ -145,7 +151,7 @@ def test_a_digit_inside_a_name_is_not_a_number() -> None:
 
 @pytest.mark.slow
 def test_a_passage_that_points_at_the_asked_thing_brings_the_sentence_naming_it() -> None:
-    from grounding.generation.base import generate
+    from grounding.generation.base import whole, written
     from grounding.generation.decoders import get_decoder
     from grounding.generation.prompt import build_prompt
 
@@ -160,5 +166,7 @@ def test_a_passage_that_points_at_the_asked_thing_brings_the_sentence_naming_it(
     )
     decoder = get_decoder("extractive")
     question = "Which group may read many of the log files in /var/log?"
-    answer = generate(decoder, build_prompt(question, [groups], decoder.count_tokens, 4000))
+    answer = whole(
+        written(decoder, build_prompt(question, [groups], decoder.count_tokens, 4000))
+    ).text
     assert "Group adm" in answer and answer.index("Group adm") < answer.index("this group")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grounding.answer_types import named_terms, unmentioned
-from grounding.generation.base import generate
+from grounding.generation.base import whole, written
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import build_prompt
 from grounding.schema import Source
@@ -47,7 +47,7 @@ def test_unmentioned_terms_are_those_no_text_contains() -> None:
 def test_the_extractive_decoder_refuses_a_question_about_an_unmentioned_version() -> None:
     decoder = get_decoder("extractive")
     prompt = build_prompt("Who made the tar 1.35 release?", [NEWS], decoder.count_tokens, 4000)
-    assert "do not answer" in generate(decoder, prompt)  # no embedding needed to say so
+    assert "do not answer" in whole(written(decoder, prompt)).text  # no embedding needed to say so
 
 
 @pytest.mark.slow
@@ -55,15 +55,17 @@ def test_the_extractive_decoder_refuses_when_the_answer_lacks_the_asked_kind() -
     decoder = get_decoder("extractive")
     asks_version = "Which version of tar added official manpages?"
     asks_date = "When did tar get official manpages?"
-    answers = generate(decoder, build_prompt(asks_version, [NEWS], decoder.count_tokens, 4000))
+    answers = whole(
+        written(decoder, build_prompt(asks_version, [NEWS], decoder.count_tokens, 4000))
+    ).text
     assert "1.34" in answers  # the heading holds the version: it leads the answer
     plain = NEWS.model_copy(update={"text": NEWS.text.split("\n\n", 1)[1]})
     for question in (asks_version, asks_date):
         prompt = build_prompt(question, [plain], decoder.count_tokens, 4000)
-        assert "do not answer" in generate(decoder, prompt), question
+        assert "do not answer" in whole(written(decoder, prompt)).text, question
     off = get_decoder("extractive", require_type=False)
     prompt = build_prompt(asks_version, [plain], off.count_tokens, 4000)
-    assert "manpages" in generate(off, prompt)
+    assert "manpages" in whole(written(off, prompt)).text
 
 
 CHANGELOG = Source(
@@ -93,7 +95,7 @@ def test_a_sub_heading_keeps_the_section_it_is_under() -> None:
 def test_a_dated_heading_answers_when_a_release_was_made() -> None:
     decoder = get_decoder("extractive")
     prompt = build_prompt("When was gzip 1.12 released?", [CHANGELOG], decoder.count_tokens, 4000)
-    assert "2022-04-07" in generate(decoder, prompt)
+    assert "2022-04-07" in whole(written(decoder, prompt)).text
 
 
 @pytest.mark.slow
@@ -115,7 +117,9 @@ def test_a_chunk_inside_a_release_section_answers_for_that_release() -> None:
     decoder = get_decoder("extractive")
     question = "Which zgrep bug was fixed in gzip 1.12?"
     prompt = build_prompt(question, [entry], decoder.count_tokens, 4000)
-    assert "attacker-selected file" in generate(decoder, prompt)
+    assert "attacker-selected file" in whole(written(decoder, prompt)).text
     alone = entry.model_copy(update={"section": ""})
     prompt = build_prompt(question, [alone], decoder.count_tokens, 4000)
-    assert "attacker-selected file" not in generate(decoder, prompt)  # 1.12 named nowhere
+    assert (
+        "attacker-selected file" not in whole(written(decoder, prompt)).text
+    )  # 1.12 named nowhere

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grounding.attribution import attribute
-from grounding.checking import ClaimScore, check
+import pytest
+
+from grounding.checking import ClaimScore, Scorer, check
 from grounding.checking.scorers.overlap import OverlapScorer
 from grounding.generation.citations import parse_citations
-from grounding.pipeline import Grounder
+from grounding.orchestration.attribution import attribute
+from grounding.orchestration.grounder import Grounder
 from tests.test_pipeline import TEXTS, ListRetriever, ScriptedDecoder
 
 SOURCES = [TEXTS["lighthouse"], TEXTS["harbour"]]
@@ -19,7 +21,7 @@ ANSWER = (
 )
 
 
-class CountingScorer:
+class CountingScorer(Scorer):
     name = "counting"
 
     def __init__(self) -> None:
@@ -34,7 +36,7 @@ class CountingScorer:
 def test_the_shifted_report_is_the_report_a_second_check_would_give() -> None:
     parsed = parse_citations(ANSWER, len(SOURCES))
     first = check(parsed.answer, SOURCES, scorer="overlap")
-    done = attribute(parsed, len(SOURCES), first, 0.5)
+    done = attribute(parsed, first, 0.5)
     assert done.answer == (
         "The lighthouse was first lit on 3 March 1874 [1]. The harbour has forty berths [2]! "
         "It has a fish market on Saturdays [2]. The moon is made of cheese"
@@ -48,6 +50,24 @@ def test_the_shifted_report_is_the_report_a_second_check_would_give() -> None:
         ("The harbour has forty berths", "checker"),
         ("It has a fish market on Saturdays", "decoder"),
     ]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [ANSWER,
+     "[2] The lighthouse was first lit on 3 March 1874 . The harbour has forty berths [9]!",
+     'It was lit in 1874 (by Ingrid Sollberg). He said "the harbour has forty berths." [1]',
+     "The harbour has forty berths [1][2]. [1] It has a fish market on Saturdays"],
+)  # fmt: skip
+def test_the_carried_segments_are_those_a_second_parse_would_find(answer: str) -> None:
+    parsed = parse_citations(answer, len(SOURCES))
+    done = attribute(parsed, check(parsed.answer, SOURCES, scorer="overlap"), 0.5)
+    assert done.answer != parsed.answer  # the checker added a marker
+    again = parse_citations(done.answer, len(SOURCES)).segments
+    assert [(s.segment.start_index, s.segment.end_index) for s in done.supports] == [
+        (segment.start, segment.end) for segment in again
+    ]
+    assert [s.grounding_chunk_indices for s in done.supports] == [list(g.indices) for g in again]
 
 
 def test_the_pipeline_runs_the_checker_once_per_answer() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grounding.checking import check, check_many, get_scorer, list_scorers, scorer_threshold
+from grounding.checking import check, check_many, get_scorer, list_scorers
 from grounding.checking.forest import Forest
 from grounding.checking.registry import DEFAULT_SCORER
 from grounding.errors import ConfigError, InputError
@@ -28,7 +28,7 @@ UNSUPPORTED = (
 def test_default_is_the_learned_scorer() -> None:
     assert DEFAULT_SCORER == "learned"
     assert {"learned", "overlap", "cross-encoder", "llm-judge"} <= set(list_scorers())
-    assert 0.0 < scorer_threshold(get_scorer()) < 1.0
+    assert 0.0 < get_scorer().threshold < 1.0
 
 
 def test_supported_answer_scores_above_unsupported() -> None:
@@ -50,7 +50,7 @@ def test_report_is_consistent_with_the_answer() -> None:
         assert all(1 <= i <= 2 for i in claim.citations)
     for span in report.unsupported_spans:
         assert UNSUPPORTED[span.start : span.end] == span.text
-    threshold = scorer_threshold(get_scorer())
+    threshold = get_scorer().threshold
     assert report.supported == (report.score >= threshold)
 
 

@@ -3,9 +3,9 @@ markers, sources, grounding chunks and supports, the support report, warnings, t
 
 from __future__ import annotations
 
-from grounding.attribution import StreamNumbers, in_citation_order
 from grounding.cli.ask import render_answer
-from grounding.pipeline import Grounder
+from grounding.orchestration.attribution import StreamNumbers, in_citation_order
+from grounding.orchestration.grounder import Grounder
 from grounding.schema import (
     Claim,
     Delta,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grounding.errors import ConfigError, DecoderError
-from grounding.generation.base import generate
+from grounding.generation.base import whole, written
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import build_prompt
@@ -59,7 +59,7 @@ def test_openai_decoder_retries_429_and_5xx_honouring_retry_after() -> None:
     ]
     with openai_server(replies) as server:
         decoder = get_decoder("openai", base_url=server.url, model="m", retries=3)
-        assert generate(decoder, _prompt(decoder)) == "Fine [1]."
+        assert whole(written(decoder, _prompt(decoder))).text == "Fine [1]."
     assert len(server.requests) == 3
 
 
@@ -67,13 +67,13 @@ def test_openai_decoder_gives_up_with_a_decoder_error() -> None:
     with openai_server([Reply(status=500), Reply(status=500)]) as server:
         decoder = get_decoder("openai", base_url=server.url, model="m", retries=1)
         with pytest.raises(DecoderError, match="500"):
-            generate(decoder, _prompt(decoder))
+            whole(written(decoder, _prompt(decoder)))
 
 
 def test_openai_decoder_reports_an_unreachable_endpoint() -> None:
     decoder = get_decoder("openai", base_url="http://127.0.0.1:9/v1", model="m", retries=0)
     with pytest.raises(DecoderError, match="cannot reach"):
-        generate(decoder, _prompt(decoder))
+        whole(written(decoder, _prompt(decoder)))
 
 
 def test_openai_decoder_without_configuration_names_the_variable() -> None:
@@ -89,11 +89,11 @@ def test_unknown_decoder_lists_the_choices() -> None:
 @pytest.mark.slow
 def test_extractive_decoder_answers_from_the_best_sentence_and_cites_it() -> None:
     decoder = get_decoder("extractive")
-    answer = generate(decoder, _prompt(decoder))
+    answer = whole(written(decoder, _prompt(decoder))).text
     assert answer.startswith("The Varnholt lighthouse was first lit on 3 March 1874 [2].")
     parsed = parse_citations(answer, len(SOURCES))
     assert parsed.segments[0].indices == (2,) and parsed.dropped == ()
-    assert generate(decoder, _prompt(decoder)) == answer  # deterministic
+    assert whole(written(decoder, _prompt(decoder))).text == answer  # deterministic
 
 
 @pytest.mark.slow
@@ -102,7 +102,7 @@ def test_extractive_decoder_declines_when_nothing_is_relevant() -> None:
     prompt = build_prompt(
         "What is the boiling point of mercury?", SOURCES, decoder.count_tokens, 4000
     )
-    assert "do not answer" in generate(decoder, prompt)
+    assert "do not answer" in whole(written(decoder, prompt)).text
 
 
 def test_gemma_output_stops_where_the_base_model_repeats_the_pattern() -> None:
@@ -129,7 +129,7 @@ def test_gemma_decoder_answers_offline_from_the_sources(capfd: pytest.CaptureFix
         assert "copying the 242 MB model" in said and "converting it once" in said
         assert (model_cache_dir() / GEMMA_CACHE_NAME / "model.safetensors").is_file()
     assert "%|" not in said and "it/s" not in said  # no progress bar off a terminal
-    answer = generate(decoder, _prompt(decoder), max_tokens=48)
+    answer = whole(written(decoder, _prompt(decoder), max_tokens=48)).text
     assert answer.strip(), "Gemma wrote nothing"
     assert "<source" not in answer and "Question:" not in answer  # stop sequences honoured
     assert "1874" in answer

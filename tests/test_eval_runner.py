@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from grounding.checking import ClaimScore, get_scorer
+from grounding.checking import ClaimScore, Scorer, get_scorer
 from grounding.errors import InputError
 from grounding.evaluation.data import read_questions, read_rows
 from grounding.evaluation.evaluate import evaluate
@@ -27,7 +27,7 @@ BAD_LINES = (
 )  # fmt: skip
 
 
-class CountingScorer:
+class CountingScorer(Scorer):
     """The overlap scorer, counting how many claims it is asked about."""
 
     name = "counting"

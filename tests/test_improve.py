@@ -16,9 +16,10 @@ import requests
 from grounding.checking.reward import OBJECTIVES
 from grounding.errors import InputError
 from grounding.evaluation.pipeline_eval import evaluate_pipeline
+from grounding.generation.base import Decoder
 from grounding.generation.prompt import Prompt
-from grounding.improve import EXTRACTIVE_NOTE, Improve
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
+from grounding.orchestration.refine import COPIED_NOTE, Refinement
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
 from grounding.text import content_words
@@ -51,11 +52,12 @@ class OverlapRetriever(Retriever):
         return ranked[:k]
 
 
-class ScriptedSampler:
+class ScriptedSampler(Decoder):
     """`stream` replies with `answers` in turn; `sample` with `samples`."""
 
     name = "scripted"
     context_tokens = 4096
+    samples = True
 
     def __init__(self, answers: list[str], samples: list[str] = ()) -> None:  # type: ignore[assignment]
         self.answers = list(answers)
@@ -82,7 +84,7 @@ WRONG_MARKER = "The Varnholt lighthouse was first lit in 1874 [3]. It is 32 metr
 
 def _grounder(decoder: object, k: int = 3, **settings: object) -> Grounder:
     return Grounder(index=OverlapRetriever(DOCS), decoder=decoder, k=k,  # type: ignore[arg-type]
-                    improve=Improve(**settings))  # type: ignore[arg-type]  # fmt: skip
+                    refiner=Refinement(**settings))  # type: ignore[arg-type]  # fmt: skip
 
 
 def test_best_of_n_returns_the_candidate_with_the_highest_total() -> None:
@@ -133,7 +135,7 @@ def test_best_of_n_needs_a_sampling_decoder() -> None:
     with pytest.raises(InputError, match="samples"):
         _grounder("extractive", best_of=2).ask(QUESTION)
     with pytest.raises(InputError):
-        Improve(best_of=0)
+        Refinement(best_of=0)
 
 
 def test_repair_cites_new_evidence_for_a_claim() -> None:
@@ -166,7 +168,11 @@ def test_repair_removes_a_claim_nothing_supports() -> None:
 def test_repair_with_the_extractive_decoder_says_none_is_needed() -> None:
     result = _grounder("extractive", repair=True).ask(QUESTION)
     repair = result.grounding_metadata.repair
-    assert repair is not None and repair.note == EXTRACTIVE_NOTE and repair.steps == []
+    assert (
+        repair is not None
+        and repair.note == COPIED_NOTE.format(decoder="extractive")
+        and repair.steps == []
+    )
 
 
 def test_preference_pairs_are_written_in_the_dpo_shape(tmp_path: Path) -> None:
@@ -177,7 +183,7 @@ def test_preference_pairs_are_written_in_the_dpo_shape(tmp_path: Path) -> None:
     decoder = ScriptedSampler([INVENTED, GOOD], samples=[GOOD])  # q2's candidates tie
     pairs = tmp_path / "pairs.jsonl"
     result = evaluate_pipeline(questions, tmp_path / "out", index=OverlapRetriever(DOCS),
-                               decoder=decoder, improve=Improve(best_of=2),  # type: ignore[arg-type]
+                               decoder=decoder, refinement=Refinement(best_of=2),  # type: ignore[arg-type]
                                export_preferences=pairs)  # fmt: skip
     lines = [json.loads(line) for line in pairs.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 1 == result.metrics["preference_pairs"]  # no pair from a tie

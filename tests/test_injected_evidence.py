@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from grounding.checking import check
+from grounding.checking import Scorer, check
 from grounding.checking.checker import evidence
 from grounding.generation.decoders import get_decoder
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
 from tests.openai_server import Reply, openai_server
@@ -65,7 +65,7 @@ def test_instruction_like_sentences_are_not_evidence() -> None:
 
 
 def test_the_post_check_holds_for_a_scorer_that_supports_everything() -> None:
-    class Credulous:
+    class Credulous(Scorer):
         name = "credulous"
 
         def score(self, claims, sources):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
 from grounding.retrieval.index import IndexSettings, LocalIndex
 from grounding.retrieval.milvus import MilvusIndex
 from grounding.retrieval.stores import build_index, load_index

@@ -70,7 +70,7 @@ def test_page_numbers_repeat_as_running_lines_too() -> None:
 @pytest.mark.slow
 def test_an_answer_from_a_pdf_cites_its_page(tmp_path: Path) -> None:
     from grounding.cli.ask import render_answer
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
     from grounding.retrieval.index import LocalIndex
 
     _guide(tmp_path / "docs")

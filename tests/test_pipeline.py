@@ -13,8 +13,10 @@ import pytest
 from grounding.answer_types import REFUSAL
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT
 from grounding.errors import InputError
+from grounding.generation.base import Decoder
 from grounding.generation.prompt import Prompt
-from grounding.pipeline import NO_SOURCES_ANSWER, Grounder
+from grounding.orchestration.grounder import Grounder
+from grounding.orchestration.steps import NO_SOURCES_ANSWER
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, Delta, Final, GroundedAnswer, SearchHit
 
@@ -48,7 +50,7 @@ class ListRetriever(Retriever):
         return self.hits[:k]
 
 
-class ScriptedDecoder:
+class ScriptedDecoder(Decoder):
     name = "scripted"
     context_tokens = 4096
 

@@ -116,6 +116,32 @@ def test_a_plugin_decoder_and_scorer_answer(grounding_exe, plugin_path) -> None:
     assert answer["support"]["score"] == 1.0
 
 
+def test_a_plugin_that_declares_no_capability_gets_the_interface_defaults(plugin_path) -> None:
+    code = (
+        "from grounding.checking import check, get_scorer\n"
+        "from grounding.generation.decoders import get_decoder\n"
+        "decoder, scorer = get_decoder('echo'), get_scorer('always')\n"
+        "print(decoder.samples, decoder.copies_sources, scorer.threshold, scorer.version)\n"
+        "print(check('The tower is tall.', ['The tower is tall.'], scorer=scorer).checker)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(plugin_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.split("\n")[:2] == ["False False 0.5 None", "always"], done.stderr
+
+
+def test_a_plugin_class_that_is_not_a_decoder_is_refused_by_name(monkeypatch) -> None:
+    class Loose:  # a name and a stream method do not make a decoder
+        name = "loose"
+
+    monkeypatch.setattr(DECODERS, "load", lambda name: Loose)
+    from grounding.generation.decoders import get_decoder
+
+    with pytest.raises(
+        ConfigError, match=r"does not subclass grounding\.generation\.base\.Decoder"
+    ):
+        get_decoder("loose")
+
+
 def test_a_plugin_provider_takes_part_in_auto_detection(plugin_path) -> None:
     code = "from grounding.retrieval.web import auto_provider; print(auto_provider())"
     env = {**os.environ, "PYTHONPATH": str(plugin_path), "BRAVE_API_KEY": "k"}

@@ -9,7 +9,7 @@ import torch
 
 from grounding.errors import ConfigError, ModelError, NotRegisteredError
 from grounding.retrieval.fusion import lead, reciprocal_rank_fusion
-from grounding.retrieval.rerank import get_reranker, list_rerankers
+from grounding.retrieval.rerank import Reranker, get_reranker, list_rerankers
 from grounding.schema import Chunk, SearchHit
 
 
@@ -108,7 +108,7 @@ def test_cross_encoder_refuses_pickled_weights(tiny_cross_encoder: Path, tmp_pat
         get_reranker("cross-encoder", model=folder)
 
 
-class _Reverse:
+class _Reverse(Reranker):
     """A reranker that shows what it was given: the pool, reversed."""
 
     name = "reverse"
@@ -123,7 +123,7 @@ class _Reverse:
 
 def test_the_grounder_reranks_a_pool_after_retrieval_and_records_it() -> None:
     from grounding import Grounder
-    from grounding.pipeline import RERANK_POOL
+    from grounding.orchestration.grounder import RERANK_POOL
 
     reverse = _Reverse()
     grounder = Grounder(reranker=reverse, scorer="overlap", k=3)

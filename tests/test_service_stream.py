@@ -10,7 +10,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from grounding.pipeline import Grounder
+from grounding.generation.base import Decoder
+from grounding.orchestration.grounder import Grounder
 from grounding.service import GrounderKey, ServiceSettings, create_app
 from tests.service_server import cli_server, thread_server
 from tests.test_pipeline import ListRetriever
@@ -26,7 +27,7 @@ WRITTEN = (
 )
 
 
-class OnePieceDecoder:
+class OnePieceDecoder(Decoder):
     """Writes the whole two-sentence answer as one piece, as the extractive decoder does."""
 
     name = "one-piece"

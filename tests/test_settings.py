@@ -16,7 +16,7 @@ from grounding.checking import get_scorer
 from grounding.config import VARIABLES, Settings, indexes_dir, model_cache_dir, settings_table
 from grounding.errors import ConfigError, IndexNotFoundError, ModelError
 from grounding.generation.decoders import get_decoder
-from grounding.pipeline import open_index
+from grounding.orchestration.grounder import open_index
 from grounding.retrieval.rerank import get_reranker
 from grounding.retrieval.storage import resolve_index_dir
 
@@ -79,7 +79,8 @@ def test_every_variable_named_in_the_code_is_in_the_table() -> None:
 def test_importing_the_library_changes_no_variable() -> None:
     code = (
         "import os; before = dict(os.environ); import grounding, grounding.models, "
-        "grounding.pipeline; print(sorted(set(os.environ.items()) ^ set(before.items())))"
+        "grounding.orchestration.grounder; "
+        "print(sorted(set(os.environ.items()) ^ set(before.items())))"
     )
     env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
@@ -100,7 +101,10 @@ ENTRY_POINTS = {
     ("cli/serve.py", "serve"),  # `grounding serve`: the service's settings
     ("service/settings.py", "ServiceSettings.from_env"),  # the service
     ("service/app.py", "create_app"),  # the service's app made without settings
-    ("pipeline.py", "Grounder.__init__"),  # a library caller's Grounder without settings
+    (
+        "orchestration/grounder.py",
+        "Grounder.__init__",
+    ),  # a library caller's Grounder without settings
     ("plugins.py", "Registry.create"),  # get_decoder/get_scorer/get_reranker called bare
 }
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from grounding.errors import ConfigError
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
 from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.chunking import chunk_text
 from grounding.retrieval.web import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grounding.pipeline import Grounder
+from grounding.orchestration.grounder import Grounder
 from tests.web_server import FixtureServer, closed_port, serving
 
 pytestmark = pytest.mark.slow

@@ -1,14 +1,7 @@
 """Checking: does the evidence support the answer, per claim and overall?"""
 
-from grounding.checking.base import ClaimScore, Scorer
-from grounding.checking.checker import (
-    DEFAULT_THRESHOLD,
-    check,
-    check_many,
-    checker_name,
-    nothing_claimed,
-    scorer_threshold,
-)
+from grounding.checking.base import DEFAULT_THRESHOLD, ClaimScore, Scorer
+from grounding.checking.checker import check, check_many, checker_name, nothing_claimed
 from grounding.checking.registry import get_scorer, list_scorers
 
 __all__ = [
@@ -21,5 +14,4 @@ __all__ = [
     "get_scorer",
     "list_scorers",
     "nothing_claimed",
-    "scorer_threshold",
 ]

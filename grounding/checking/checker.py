@@ -12,26 +12,7 @@ from grounding.errors import InputError
 from grounding.schema import Claim, Span, SupportReport
 from grounding.text import content_words, looks_like_instructions, sentence_spans
 
-__all__ = [
-    "DEFAULT_THRESHOLD",
-    "check",
-    "check_many",
-    "checker_name",
-    "evidence",
-    "scorer_threshold",
-]
-
-DEFAULT_THRESHOLD = 0.5
-
-
-def scorer_threshold(scorer: Scorer) -> float:
-    """The threshold a scorer recommends (its `threshold` attribute), else DEFAULT_THRESHOLD.
-
-    The learned scorer's threshold is the best answer-level F1 on its tune split among those
-    that flag at most a quarter of its supported answers.
-    """
-    value = getattr(scorer, "threshold", None)
-    return float(value) if isinstance(value, int | float) else DEFAULT_THRESHOLD
+__all__ = ["check", "check_many", "checker_name", "evidence", "nothing_claimed", "scorer_model"]
 
 
 def check(
@@ -39,36 +20,42 @@ def check(
     sources: Sequence[str],
     scorer: str | Scorer | None = None,
     threshold: float | None = None,
+    refusal: bool | None = None,
 ) -> SupportReport:
     """Score how well `sources` support `answer`, per claim and overall.
 
-    `threshold` None means the scorer's own recommended threshold (see `scorer_threshold`).
+    `threshold` None means the scorer's own (`Scorer.threshold`). A refusal of one sentence
+    ("The sources do not answer ...") claims nothing; `refusal` is the caller's decision
+    whether `answer` is one, when it has made it (None: `is_refusal` decides here).
     """
-    return check_many([(answer, sources)], scorer=scorer, threshold=threshold)[0]
+    return check_many([(answer, sources)], scorer, threshold, refusal)[0]
 
 
 def check_many(
     items: Sequence[tuple[str, Sequence[str]]],
     scorer: str | Scorer | None = None,
     threshold: float | None = None,
+    refusal: bool | None = None,
 ) -> list[SupportReport]:
-    """Score many (answer, sources) pairs with one scorer, loaded once."""
-    chosen = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
-    cut = scorer_threshold(chosen) if threshold is None else threshold
+    """Score many (answer, sources) pairs with one scorer, loaded once (`refusal`: as in
+    `check`, for every answer)."""
+    chosen = get_scorer(scorer) if scorer is None or isinstance(scorer, str) else scorer
+    cut = chosen.threshold if threshold is None else threshold
     if not 0.0 <= cut <= 1.0:
         raise InputError(f"threshold {cut} is outside [0, 1]: pick e.g. 0.5")
-    return [_check_one(answer, sources, chosen, cut) for answer, sources in items]
+    return [_check_one(answer, sources, chosen, cut, refusal) for answer, sources in items]
 
 
 def _check_one(
-    answer: str, sources: Sequence[str], scorer: Scorer, threshold: float
+    answer: str, sources: Sequence[str], scorer: Scorer, threshold: float, refusal: bool | None
 ) -> SupportReport:
     if not answer.strip():
         raise InputError("the answer is empty: give the text to check")
     if not sources or not any(source.strip() for source in sources):
         raise InputError("no sources given: give at least one non-empty source to check against")
     spans, texts = claim_texts(answer)
-    if len(texts) <= 1 and is_refusal(answer):  # "The sources do not answer ..." claims nothing
+    refused = is_refusal(answer) if refusal is None else refusal
+    if len(texts) <= 1 and refused:  # "The sources do not answer ..." claims nothing
         return nothing_claimed(scorer, supported=True)
     kept = [evidence(source) for source in sources]
     scores = _disobeyed(spans, texts, sources, kept, scorer.score(texts, kept))
@@ -145,14 +132,12 @@ def nothing_claimed(scorer: Scorer, supported: bool) -> SupportReport:
 
 def checker_name(scorer: Scorer) -> str:
     """What a report records as its checker: the scorer's name, with its version if it has one."""
-    version = getattr(scorer, "version", None)
-    return f"{scorer.name}@{version}" if version else scorer.name
+    return f"{scorer.name}@{scorer.version}" if scorer.version else scorer.name
 
 
 def scorer_model(scorer: Scorer) -> str | None:
     """The version of the trained model a scorer runs (the pair model's), if it runs one."""
-    version = getattr(scorer, "model_version", None)
-    return str(version) if version else None
+    return scorer.model_version or None
 
 
 def _claim(answer: str, span: tuple[int, int], verdict: ClaimScore, threshold: float) -> Claim:

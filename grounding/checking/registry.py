@@ -31,7 +31,12 @@ def get_scorer(name: str | None = None, settings: Settings | None = None, **opti
         name, version = name.split("@", 1)
         if f"{name}-v{version}" in SCORERS.names():
             name, version = f"{name}-v{version}", None
-    scorer: Scorer = SCORERS.create(name, settings, **options)
-    if version is not None and str(getattr(scorer, "version", "")) != version:
+    scorer = SCORERS.create(name, settings, **options)
+    if not isinstance(scorer, Scorer):
+        raise ConfigError(
+            f"the scorer {name!r} ({type(scorer).__name__}) does not subclass "
+            "grounding.checking.base.Scorer"
+        )
+    if version is not None and scorer.version != version:
         raise ConfigError(f"scorer {name!r} has no version {version!r}")
     return scorer

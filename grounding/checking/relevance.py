@@ -76,10 +76,12 @@ _CUE_WORDS = frozenset(
 _TOKEN = re.compile(r"[A-Za-z0-9_$~][\w.$/~+-]*(?<![.\-/])|--?[A-Za-z][\w-]*")
 
 
-def relevance(question: str, answer: str) -> float:
+def relevance(question: str, answer: str, refusal: bool | None = None) -> float:
     """P(`answer` answers `question`) by the pair model's answer head, in [0, 1]; 0 for a
-    refusal. Citation markers are left out of what the model reads."""
-    if is_refusal(answer):
+    refusal. Citation markers are left out of what the model reads. `refusal` is the
+    caller's decision whether `answer` is a refusal, when it has made it (None: decided here).
+    """
+    if is_refusal(answer) if refusal is None else refusal:
         return 0.0
     from grounding.backends.pair import pair_model
 

@@ -2,8 +2,9 @@
 
     support             the checker's overall support score (1 = every claim supported)
     citation_precision  mean, over the answer's [n] markers, of the checker's support for the
-                        marked claim when the checker aligns that claim with source n, else 0
-                        (0 when the answer has no markers)
+                        marked claim when the checker aligns that claim with source n (source n
+                        is among the citations of a claim it supports), else 0 (0 when the
+                        answer has no markers)
     citation_recall     mean, over the claims, of that same score for the best source a claim
                         cites (0 for a claim without a marker)
     relevance           does the answer address the question (`checking/relevance.py`;
@@ -22,11 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from grounding.answer_types import is_refusal
 from grounding.checking.base import Scorer
-from grounding.checking.checker import check, scorer_threshold
+from grounding.checking.checker import check
 from grounding.checking.claims import claim_texts
-from grounding.checking.registry import get_scorer
-from grounding.checking.relevance import relevance
+from grounding.checking.relevance import relevance as answer_relevance
 from grounding.errors import InputError
 from grounding.schema import RewardReport, Source, SupportReport
 from grounding.text import CITATION_MARKER, blank_citation_markers, word_spans
@@ -95,23 +96,30 @@ def reward(
     scorer: str | Scorer | None = None,
     threshold: float | None = None,
     report: SupportReport | None = None,
+    relevance: float | None = None,
 ) -> RewardReport:
     """Score `answer` to `question` against numbered `sources` (source i is cited as [i]).
 
-    `report` is the checker's support report when the caller already has it (saves a pass).
+    `report` (the checker's support report) and `relevance` are what the caller already has
+    of the answer, such as a finished `GroundedAnswer`'s `support` and `relevance`: given,
+    they are not computed again, and the scorer is not run at all. Citation precision and
+    recall come from the report's claims, so the answer is scored once.
     """
     table = parse_weights(weights)
-    texts = [s.text if isinstance(s, Source) else s for s in sources]
-    chosen = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
-    cut = scorer_threshold(chosen) if threshold is None else threshold
+    refused: bool | None = None  # decided once, and only if something below needs it
     if report is None:
-        report = check(answer, texts, scorer=chosen, threshold=cut)
-    precision, recall = _citation_scores(answer, texts, chosen)
+        refused = is_refusal(answer)
+        texts = [s.text if isinstance(s, Source) else s for s in sources]
+        report = check(answer, texts, scorer=scorer, threshold=threshold, refusal=refused)
+    if relevance is None and question.strip():
+        refused = is_refusal(answer) if refused is None else refused
+        relevance = answer_relevance(question, answer, refusal=refused)
+    precision, recall = _citation_scores(answer, report)
     objectives = {
         "support": report.score,
         "citation_precision": precision,
         "citation_recall": recall,
-        "relevance": relevance(question, answer) if question.strip() else 1.0,
+        "relevance": 1.0 if relevance is None else relevance,
         "concision": concision(answer),
     }
     objectives = {name: round(min(max(value, 0.0), 1.0), 4) for name, value in objectives.items()}
@@ -122,20 +130,17 @@ def reward(
     )
 
 
-def _citation_scores(answer: str, sources: Sequence[str], scorer: Scorer) -> tuple[float, float]:
-    """(precision, recall) of the answer's markers, from the checker's per-source support."""
-    spans, texts = claim_texts(answer)
-    if not spans:
+def _citation_scores(answer: str, report: SupportReport) -> tuple[float, float]:
+    """(precision, recall) of the answer's markers, from the support report's claims: a
+    marker counts as far as the checker aligns its claim with that source (a supported
+    claim's `citations`)."""
+    if not claim_texts(answer)[0]:
         raise InputError("the answer has no claims to score: give a non-empty answer")
-    marked = _markers_by_claim(answer, spans)
+    claims = report.claims
+    marked = _markers_by_claim(answer, [(claim.start, claim.end) for claim in claims])
     if not any(marked):
         return 0.0, 0.0
-    verdicts = scorer.score(texts, list(sources))
-    support = {
-        (k, n): min(max(verdict.support, 0.0), 1.0)
-        for k, verdict in enumerate(verdicts)
-        for n in verdict.citations
-    }  # a marker counts as far as the checker aligns its claim with that source
+    support = {(k, n): claim.score for k, claim in enumerate(claims) for n in claim.citations}
     markers = [support.get((k, n), 0.0) for k, numbers in enumerate(marked) for n in numbers]
     precision = sum(markers) / len(markers) if markers else 0.0
     best = [max((support.get((k, n), 0.0) for n in numbers), default=0.0) for k, numbers in

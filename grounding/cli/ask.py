@@ -73,14 +73,15 @@ def ask(
     """Answer QUESTION from an index (and the web), with citations and a support score."""
     from grounding.cli.main import cli_settings
     from grounding.generation.prompt import require_length, require_question
-    from grounding.improve import Improve
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
+    from grounding.orchestration.refine import Refinement
 
     require_length(require_question(question), "the question")  # before models load
-    settings = Improve(best_of=best_of, repair=repair, weights=reward_weights)
+    refinement = Refinement(best_of=best_of, repair=repair, weights=reward_weights)
     grounder = Grounder(
         index=filtered_index(index, filters), web=web, decoder=decoder, scorer=scorer, k=k,
-        web_threshold=web_threshold, improve=settings, reranker=reranker, settings=cli_settings(),
+        web_threshold=web_threshold, refiner=refinement, reranker=reranker,
+        settings=cli_settings(),
     )  # fmt: skip
     result = grounder.ask(question)
     if as_json:

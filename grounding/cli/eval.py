@@ -13,7 +13,7 @@ from grounding.retrieval.rerank import DEFAULT_RERANKER
 from grounding.text import one_line
 
 if TYPE_CHECKING:
-    from grounding.improve import Improve
+    from grounding.orchestration.refine import Refinement
     from grounding.retrieval.base import Retriever
 
 __all__ = ["eval_command"]
@@ -133,11 +133,11 @@ def eval_command(
     elif data is None:
         raise click.UsageError("give DATA.jsonl (or --compare DIR_A DIR_B)")
     elif pipeline:
-        from grounding.improve import Improve
+        from grounding.orchestration.refine import Refinement
 
-        improve = Improve(best_of=best_of, repair=repair)
+        refinement = Refinement(best_of=best_of, repair=repair)
         chosen = filtered_index(index, filters)
-        _pipeline(data, out_dir, chosen, decoder, scorers, threshold, progress, improve,
+        _pipeline(data, out_dir, chosen, decoder, scorers, threshold, progress, refinement,
                   export_preferences, reranker)  # fmt: skip
     else:
         ray = ray_choice(ray_address)
@@ -192,7 +192,7 @@ def _pipeline(
     scorers: tuple[str, ...],
     threshold: float | None,
     progress: bool | None,
-    improve: Improve,
+    refinement: Refinement,
     export_preferences: Path | None,
     reranker: str = DEFAULT_RERANKER,
 ) -> None:
@@ -208,7 +208,7 @@ def _pipeline(
         scorer=scorers[0] if scorers else None,
         threshold=threshold,
         progress=progress,
-        improve=improve,
+        refinement=refinement,
         export_preferences=export_preferences,
         reranker=reranker,
     )

@@ -33,7 +33,7 @@ def filtered_index(index: str | None, filters: tuple[str, ...]) -> str | Retriev
     if chosen is None:
         return index
     from grounding.cli.main import cli_settings
-    from grounding.pipeline import open_index
+    from grounding.orchestration.grounder import open_index
 
     return FilteredRetriever(open_index(index, cli_settings()), chosen)
 

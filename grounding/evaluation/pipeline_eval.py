@@ -44,7 +44,7 @@ from grounding.evaluation.runner import progress_bar
 from grounding.evaluation.summary import write_json
 from grounding.generation.base import Decoder
 from grounding.generation.prompt import build_prompt
-from grounding.improve import Improve
+from grounding.orchestration.refine import Refinement
 from grounding.retrieval.base import Retriever
 from grounding.schema import GroundedAnswer
 from grounding.text import blank_citation_markers, content_words
@@ -312,25 +312,25 @@ def evaluate_pipeline(
     scorer: str | None = None,
     threshold: float | None = None,
     progress: bool | None = None,
-    improve: Improve | None = None,
+    refinement: Refinement | None = None,
     export_preferences: str | Path | None = None,
     max_tokens: int = 256,
     reranker: str | None = None,
 ) -> PipelineResult:
     """Ask every question of `data_path` and write metrics.json, reports and predictions.
 
-    `improve` turns on best-of-n and repair; `export_preferences` (best-of-n only) writes the
+    `refinement` turns on best-of-n and repair; `export_preferences` (best-of-n only) writes the
     chosen and rejected candidates of each question as DPO pairs (see `preference_pair`).
     """
-    from grounding.pipeline import Grounder
+    from grounding.orchestration.grounder import Grounder
 
-    if export_preferences and (improve is None or improve.best_of < 2):
+    if export_preferences and (refinement is None or refinement.best_of < 2):
         raise InputError("--export-preferences needs --best-of 2 or more: pairs come from them")
     data = read_questions(data_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     grounder = Grounder(
-        index=index, decoder=decoder, scorer=scorer, threshold=threshold, improve=improve,
+        index=index, decoder=decoder, scorer=scorer, threshold=threshold, refiner=refinement,
         max_tokens=max_tokens, reranker=reranker,
     )  # fmt: skip
     result = PipelineResult(out, [], list(data.errors))

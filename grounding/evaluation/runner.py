@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from grounding.checking import Scorer, get_scorer, scorer_threshold
+from grounding.checking import Scorer, get_scorer
 from grounding.checking.base import ClaimScore
 from grounding.errors import InputError
 from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
@@ -34,13 +34,15 @@ __all__ = [
 ]
 
 
-class TimedScorer:
+class TimedScorer(Scorer):
     """Wraps a scorer and adds up the time spent inside its `score` calls."""
 
     def __init__(self, scorer: Scorer) -> None:
         self.inner = scorer
         self.name = scorer.name
-        self.version = getattr(scorer, "version", None)  # reports name the scorer's version
+        self.threshold = scorer.threshold
+        self.version = scorer.version  # reports name the scorer's version
+        self.model_version = scorer.model_version
         self.seconds = 0.0
 
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
@@ -96,8 +98,8 @@ def run_scorer(
     """
     if ray is not False and isinstance(scorer, Scorer):
         raise InputError("to score on Ray, name the scorer (each worker makes its own)")
-    inner = scorer if isinstance(scorer, Scorer) else get_scorer(scorer)
-    threshold = scorer_threshold(inner) if threshold is None else threshold
+    inner = get_scorer(scorer) if scorer is None or isinstance(scorer, str) else scorer
+    threshold = inner.threshold if threshold is None else threshold
     chosen = TimedScorer(inner)
     fingerprints = [row_fingerprint(row) for row in rows]
     wanted = {row.id: fingerprints[i] for i, row in enumerate(rows)}

@@ -1,4 +1,5 @@
-"""Citation markers: parse `[n]`, `[n, m]` and `[n][m]` into supported segments.
+"""Citation markers: parse `[n]`, `[n, m]` and `[n][m]` into supported segments, and
+insert a marker where a sentence lacks one.
 
 Markers that point at no source are removed from the answer and reported,
 never silently kept. Offsets are Python `str` indices into the final answer
@@ -8,12 +9,21 @@ never silently kept. Offsets are Python `str` indices into the final answer
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grounding.text import CITATION_MARKER, sentence_spans
 
-__all__ = ["CitedSegment", "ParsedCitations", "parse_citations"]
+__all__ = [
+    "CitedSegment",
+    "ParsedCitations",
+    "insert_markers",
+    "inserted_segment",
+    "marker_at",
+    "parse_citations",
+]
 
+_FINAL_PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*$")
 _MARKER = re.compile(r"\s*" + CITATION_MARKER.pattern)
 # the run of markers (and closing punctuation) that ends a sentence: "... 1874 [1][2]."
 _TRAILING = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+\s*[.!?]*[\"'”’)]*\s*$")
@@ -87,3 +97,36 @@ def _sentences_with_markers(text: str) -> list[tuple[int, int, tuple[int, ...]]]
 
 def _numbers(match: re.Match[str]) -> list[int]:
     return [int(n) for n in match.group(1).split(",")]
+
+
+def marker_at(text: str, start: int, end: int) -> int:
+    """Where the marker of the sentence `text[start:end]` goes: before its closing
+    punctuation ("1874 [1]."), else at its end."""
+    punctuation = _FINAL_PUNCTUATION.search(text[start:end])
+    return start + punctuation.start() if punctuation else end
+
+
+def insert_markers(text: str, markers: Sequence[tuple[int, int]]) -> tuple[str, list[int]]:
+    """`text` with " [n]" inserted at each (offset, n) (offsets into `text`, ascending), and
+    where each inserted marker starts in the new text."""
+    pieces, starts, previous, shift = [], [], 0, 0
+    for at, number in markers:
+        marker = f" [{number}]"
+        pieces += [text[previous:at], marker]
+        starts.append(at + shift)
+        shift += len(marker)
+        previous = at
+    pieces.append(text[previous:])
+    return "".join(pieces), starts
+
+
+def inserted_segment(text: str, start: int, at: int, number: int) -> CitedSegment:
+    """The segment `parse_citations` finds for a sentence that starts at `start` in `text`
+    and had no marker until " [number]" was inserted at `at`: the sentence without the
+    markers that open it (they belong to the sentence before) or the spaces before `at`."""
+    position = start
+    while (leading := _MARKER.match(text, position)) and leading.end() <= at:
+        position = leading.end()
+    while position < at and text[position].isspace():
+        position += 1
+    return CitedSegment(position, len(text[:at].rstrip()), (number,))

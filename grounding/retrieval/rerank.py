@@ -18,9 +18,10 @@ by name from the `grounding.rerankers` entry points:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError, ModelError
@@ -40,12 +41,17 @@ __all__ = [
 DEFAULT_RERANKER = "none"
 
 
-@runtime_checkable
-class Reranker(Protocol):
-    """Orders candidate hits for `query`; returns the best `k`, best first."""
+class Reranker(ABC):
+    """Orders candidate hits for `query`; returns the best `k`, best first.
+
+    `reorders` says whether it changes the order at all; one that does is given a wider
+    pool of candidates to choose from than the `k` it returns.
+    """
 
     name: str
+    reorders: ClassVar[bool] = True
 
+    @abstractmethod
     def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]: ...
 
 
@@ -60,21 +66,27 @@ def get_reranker(
     """The reranker registered as `name` (the default when None).
 
     `settings` (the environment's when None) reach the rerankers that declare `uses_settings`."""
-    reranker: Reranker = RERANKERS.create(name or DEFAULT_RERANKER, settings, **options)
+    reranker = RERANKERS.create(name or DEFAULT_RERANKER, settings, **options)
+    if not isinstance(reranker, Reranker):
+        raise ConfigError(
+            f"the reranker {name!r} ({type(reranker).__name__}) does not subclass "
+            "grounding.retrieval.rerank.Reranker"
+        )
     return reranker
 
 
-class FusedOrder:
+class FusedOrder(Reranker):
     """The candidates in the order retrieval fused them (no reranking)."""
 
     name = "none"
+    reorders = False
     description = "keep the fused retrieval order (no reranking)"
 
     def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]:
         return list(hits[: max(k, 0)])
 
 
-class CrossEncoderReranker:
+class CrossEncoderReranker(Reranker):
     """Scores each (question, chunk) pair with a local cross-encoder; best scores first."""
 
     name = "cross-encoder"

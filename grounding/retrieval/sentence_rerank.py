@@ -35,6 +35,7 @@ import numpy as np
 
 from grounding import models
 from grounding.headings import clean
+from grounding.retrieval.rerank import Reranker
 from grounding.schema import SearchHit
 from grounding.text import content_words, question_weights, sentence_spans, weighted_share
 
@@ -47,7 +48,7 @@ SECOND_STAGE = 10  # chunks whose sentences are embedded
 _MAX_CHARS = 400  # of a sentence, embedded
 
 
-class SentenceReranker:
+class SentenceReranker(Reranker):
     """Orders candidates by their best sentence: question words first, then MiniLM cosine."""
 
     name = "sentence"

@@ -166,14 +166,14 @@ def _router_routes() -> chat.APIRouter:
         key = engine.key_for(
             _name(body.index, "index"), _name(body.web, "web"), _name(body.decoder, "decoder")
         )
-        from grounding.improve import Improve
+        from grounding.orchestration.refine import Refinement
 
-        improve = Improve(best_of=body.best_of, repair=body.repair)
+        refinement = Refinement(best_of=body.best_of, repair=body.repair)
 
         def ask() -> GroundedAnswer:
             grounder = engine.grounder(key)
-            if improve.active:
-                return grounder.ask(body.question, improve=improve)
+            if refinement.active:
+                return grounder.ask(body.question, refiner=refinement)
             return grounder.ask(body.question)
 
         answer = await engine.run(ask, request.is_disconnected)

@@ -192,11 +192,11 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
     best_of = body.n or 1
 
     def ask() -> GroundedAnswer:
-        from grounding.improve import Improve
+        from grounding.orchestration.refine import Refinement
 
         grounder = engine.grounder(grounder_key)
         if best_of > 1:  # OpenAI's n: best-of-n by the reward, the best as choice 0
-            return grounder.ask(question, history, max_tokens, Improve(best_of=best_of))
+            return grounder.ask(question, history, max_tokens, Refinement(best_of=best_of))
         return grounder.ask(question, history, max_tokens)
 
     answer = await engine.run(ask, request.is_disconnected)

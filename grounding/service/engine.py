@@ -28,7 +28,7 @@ from grounding.service.errors import ServiceError
 from grounding.service.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from grounding.improve import Improve
+    from grounding.orchestration.grounder import Refiner
 
 __all__ = ["Engine", "GrounderFactory", "GrounderKey", "GrounderLike"]
 
@@ -36,14 +36,14 @@ T = TypeVar("T")
 
 
 class GrounderLike(Protocol):
-    """What the service needs of `grounding.pipeline.Grounder`."""
+    """What the service needs of `grounding.orchestration.grounder.Grounder`."""
 
     def ask(
         self,
         question: str,
         history: Sequence[Message] = (),
         max_tokens: int | None = None,
-        improve: Improve | None = None,
+        refiner: Refiner | None = None,
     ) -> GroundedAnswer: ...
 
     def stream(
@@ -67,7 +67,7 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
     """Build real Grounders (imported lazily: the pipeline pulls in torch)."""
 
     def build(key: GrounderKey) -> GrounderLike:
-        from grounding.pipeline import Grounder, open_index
+        from grounding.orchestration.grounder import Grounder, open_index
         from grounding.retrieval.filters import FilteredRetriever
         from grounding.retrieval.web import open_web
 

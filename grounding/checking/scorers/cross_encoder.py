@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grounding.checking.base import ClaimScore
+from grounding.checking.base import ClaimScore, Scorer
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError, ModelError
 from grounding.models import pair_classifier, pair_logits
@@ -28,7 +28,7 @@ WINDOW_WORDS = 200
 STRIDE_WORDS = 150
 
 
-class CrossEncoderScorer:
+class CrossEncoderScorer(Scorer):
     """Support = P(label) of a local pair classifier, maximised over source windows."""
 
     name = "cross-encoder"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grounding.checking.base import ClaimScore
+from grounding.checking.base import ClaimScore, Scorer
 from grounding.checking.features import (
     Evidence,
     as_in_sources,
@@ -133,7 +133,7 @@ def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple((s, e) for s, e in merged)
 
 
-class LearnedV1Scorer:
+class LearnedV1Scorer(Scorer):
     """The previous default (v1): word evidence features + boosted trees, one calibration."""
 
     name = "learned-v1"
@@ -162,7 +162,7 @@ class LearnedV1Scorer:
         ]
 
 
-class LearnedV2Scorer:
+class LearnedV2Scorer(Scorer):
     """v1's trees calibrated per input kind, with record-value and number-swap checks (v2)."""
 
     name = "learned"  # reports say "learned@2"

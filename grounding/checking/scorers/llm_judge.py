@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grounding.checking.base import ClaimScore
+from grounding.checking.base import ClaimScore, Scorer
 from grounding.config import Settings
 from grounding.errors import ScorerError
 from grounding.http import RetryPolicy
@@ -61,7 +61,7 @@ class JudgeReply(BaseModel):
     verdicts: list[Verdict]
 
 
-class LLMJudgeScorer:
+class LLMJudgeScorer(Scorer):
     """Claims verified by an LLM against the numbered sources; strict JSON, retried."""
 
     name = "llm-judge"

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grounding.checking.base import ClaimScore
+from grounding.checking.base import ClaimScore, Scorer
 from grounding.text import STOPWORDS, word_spans
 
 __all__ = ["OverlapScorer"]
 
 
-class OverlapScorer:
+class OverlapScorer(Scorer):
     name = "overlap"
     description = "share of content words found in the sources (baseline)"
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from grounding.backends.evidence import select_evidence, sentences_of
 from grounding.backends.pair import PairModel, pair_model
-from grounding.checking.base import ClaimScore
+from grounding.checking.base import ClaimScore, Scorer
 from grounding.checking.learned import PARAMS_DIR
 from grounding.checking.records import flatten_record, is_record
 from grounding.checking.scorers.learned import LearnedV2Scorer, input_kind, stack_params
@@ -74,7 +74,7 @@ def claim_inputs(
     return v2.score(claims, sources), model.support(pairs)
 
 
-class LearnedV3Scorer:
+class LearnedV3Scorer(Scorer):
     """The pair model's per-claim entailment stacked on v2's features (v3, opt-in)."""
 
     name = "learned"

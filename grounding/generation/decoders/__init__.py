@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from grounding.config import Settings
+from grounding.errors import ConfigError
 from grounding.generation.base import Decoder
 from grounding.plugins import DECODERS
 
@@ -27,5 +28,10 @@ def get_decoder(
     """The decoder registered as `name` (the default when None).
 
     `settings` (the environment's when None) reach the decoders that declare `uses_settings`."""
-    decoder: Decoder = DECODERS.create(name or DEFAULT_DECODER, settings, **options)
+    decoder = DECODERS.create(name or DEFAULT_DECODER, settings, **options)
+    if not isinstance(decoder, Decoder):
+        raise ConfigError(
+            f"the decoder {name!r} ({type(decoder).__name__}) does not subclass "
+            "grounding.generation.base.Decoder"
+        )
     return decoder

@@ -39,13 +39,14 @@ and cited. Deterministic for a given model and input.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import replace
 
 import numpy as np
 
 from grounding import models
 from grounding.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
+from grounding.generation.base import Decoder, Finish
 from grounding.generation.passages import Passage, passages
 from grounding.generation.prompt import Prompt
 from grounding.text import (
@@ -72,8 +73,9 @@ HEAD_WEIGHT = 0.8  # the answer head's share of a passage's score (the rest: sim
 CHOOSE_BY = "similarity"
 
 
-class ExtractiveDecoder:
+class ExtractiveDecoder(Decoder):
     name = "extractive"
+    copies_sources = True  # every sentence is a source's, cited: nothing to repair
     context_tokens = 8192
 
     def __init__(
@@ -110,13 +112,15 @@ class ExtractiveDecoder:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]:
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, Finish | None]:
+        """The chosen passages, cited, or the refusal; the caller measures the length."""
         chosen = self._choose(prompt, max_tokens)
         if not chosen:
             yield NO_ANSWER
-            return
+            return None
         for position, passage in enumerate(chosen):
             yield ("" if position == 0 else " ") + _cite(passage.text, passage.source)
+        return None
 
     def _choose(self, prompt: Prompt, max_tokens: int) -> list[Passage]:
         texts = [f"{source.title}\n{source.section}\n{source.text}" for source in prompt.sources]

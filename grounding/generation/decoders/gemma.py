@@ -7,9 +7,10 @@ prompt, so it gets one worked example, stop sequences and a cap on new tokens.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from grounding import models
+from grounding.generation.base import Decoder, Finish
 from grounding.generation.prompt import Prompt
 
 __all__ = ["GemmaDecoder"]
@@ -28,8 +29,9 @@ _EXAMPLE = (
 )
 
 
-class GemmaDecoder:
+class GemmaDecoder(Decoder):
     name = "gemma"
+    samples = True
     context_tokens = 1536
 
     def __init__(self) -> None:
@@ -40,7 +42,7 @@ class GemmaDecoder:
             self._tokenizer.encode(_EXAMPLE, add_special_tokens=False)
         )
 
-    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]:
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, Finish | None]:
         import torch
         from transformers import TextIteratorStreamer
 
@@ -64,6 +66,7 @@ class GemmaDecoder:
         worker.start()
         yield from _until_stop(streamer)
         worker.join()
+        return None  # the caller measures the length
 
     def sample(
         self, prompt: Prompt, n: int, max_tokens: int = 256, temperature: float = 0.8,

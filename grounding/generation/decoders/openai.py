@@ -13,6 +13,7 @@ import requests
 
 from grounding.config import Settings
 from grounding.errors import DecoderError
+from grounding.generation.base import Decoder, Finish
 from grounding.generation.prompt import Prompt
 from grounding.http import RetryPolicy
 from grounding.openai_compat import ChatEndpoint
@@ -20,8 +21,9 @@ from grounding.openai_compat import ChatEndpoint
 __all__ = ["OpenAIDecoder"]
 
 
-class OpenAIDecoder:
+class OpenAIDecoder(Decoder):
     name = "openai"
+    samples = True
     uses_settings = True  # the endpoint: OPENAI_BASE_URL, GROUNDING_MODEL, OPENAI_API_KEY
 
     def __init__(
@@ -49,15 +51,16 @@ class OpenAIDecoder:
         """About four characters a token: the endpoint's tokenizer is not available here."""
         return len(text) // 4 + 1
 
-    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, str | None]:
-        """The endpoint's text pieces; returns its finish_reason ("length" when cut)."""
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, Finish | None]:
+        """The endpoint's text pieces; returns its finish_reason when that is "stop" or
+        "length" (None for any other, such as "content_filter")."""
         body = {
             "messages": [m.model_dump() for m in prompt.messages],
             "max_tokens": max_tokens,
             "temperature": 0,
             "stream": True,
         }
-        reason: str | None = None
+        reason: Finish | None = None
         with self.endpoint.post(body, DecoderError, stream=True) as response:
             for line in response.iter_lines(decode_unicode=True):
                 text = line.decode() if isinstance(line, bytes) else line
@@ -116,11 +119,12 @@ def _delta(line: str | None) -> str | None:
     return content if isinstance(content, str) else ""
 
 
-def _finish_reason(line: str) -> str | None:
-    """The finish_reason an event carries, if any (the last event before `[DONE]` has it)."""
+def _finish_reason(line: str) -> Finish | None:
+    """The finish_reason an event carries when it is "stop" or "length" (the last event
+    before `[DONE]` has it; any other reason, such as "content_filter", counts as none)."""
     try:
         choices = json.loads(line[5:])["choices"]
         reason = choices[0].get("finish_reason") if choices else None
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError, IndexError):
         return None
-    return reason if isinstance(reason, str) else None
+    return "length" if reason == "length" else "stop" if reason == "stop" else None

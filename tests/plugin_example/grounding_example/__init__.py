@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
-from grounding.checking import ClaimScore
+from grounding.checking import ClaimScore, Scorer
+from grounding.generation.base import Decoder
 from grounding.generation.prompt import Prompt
 from grounding.retrieval.web.provider import ProviderRequest, SearchProvider, WebResult
 
 
-class EchoDecoder:
+class EchoDecoder(Decoder):
     """Answers with the first sentence of source [1], cited."""
 
     name = "echo"
@@ -26,7 +27,7 @@ class EchoDecoder:
         yield first.text.split(". ")[0].rstrip(".") + f" [{first.index}]."
 
 
-class AlwaysScorer:
+class AlwaysScorer(Scorer):
     """Says every claim is supported by source 1."""
 
     name = "always"

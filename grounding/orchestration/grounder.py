@@ -1,8 +1,16 @@
 """The Grounder: one question through retrieval, generation and checking.
 
-The stages never import each other; this module wires them. It is also the
-place that asks the checker for post-hoc citations when the decoder forgot
-its markers, and flags markers the checker cannot support.
+The stages never import each other; this module wires them, in public steps with typed
+results that `ask` and `stream` compose, and that a `Refiner` (best-of-n and repair,
+`orchestration/refine.py`) composes from outside:
+
+    retrieve(question, history) -> Evidence      the numbered sources, with what retrieval said
+    prompt(question, evidence, history) -> Prompted   the prompt, and the evidence it kept
+    generate(prompt) -> pieces ... Generated     the decoder's text as it writes it
+    finish(question, text, evidence) -> GroundedAnswer   citations resolved, checked, judged
+
+`finish` is also where the checker's citations are added to claims the decoder left
+without markers, and markers the checker cannot support are flagged.
 """
 
 from __future__ import annotations
@@ -10,20 +18,30 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from grounding.answer_types import REFUSAL, is_refusal
-from grounding.attribution import StreamNumbers, attribute, in_citation_order
-from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
+from grounding.checking import Scorer, check, get_scorer
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
 from grounding.errors import InputError
-from grounding.generation.base import Decoder
+from grounding.generation.base import Decoder, Generated, written
 from grounding.generation.citations import parse_citations
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
-from grounding.improve import Improve
+from grounding.orchestration.attribution import StreamNumbers, attribute, in_citation_order
+from grounding.orchestration.steps import (
+    NO_SOURCES_ANSWER,
+    Evidence,
+    Prompted,
+    grounding_chunks,
+    instruction_warnings,
+    no_sources_answer,
+    numbered,
+    refusal_answer,
+)
 from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
@@ -32,23 +50,19 @@ from grounding.schema import (
     Delta,
     Final,
     GroundedAnswer,
-    GroundingChunk,
     GroundingMetadata,
     Message,
-    RetrievalMetadata,
-    SearchHit,
     Source,
 )
-from grounding.text import looks_like_instructions, sentence_spans
+from grounding.text import sentence_spans
 
-__all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
+__all__ = ["Grounder", "Refiner", "open_index"]
 
-NO_SOURCES_ANSWER = "No sources were found for this question."
 # Below this, no retrieved passage answers the question by the pair model's answer head
 # (its best passage's P(answers)): the Grounder refuses before generating. Chosen on the tune
 # parts of eval/realdocs, eval/docs300 and eval/squad2e2e (bench/answerable.py sweep).
 PASSAGES_ANSWER_AT = 0.15
-RERANK_POOL = 6  # candidates a reranker sees, as a multiple of k
+RERANK_POOL = 6  # candidates a reranker that reorders sees, as a multiple of k
 
 
 def open_index(index: str | Path | Retriever | None, settings: Settings | None = None) -> Retriever:
@@ -65,12 +79,17 @@ def open_index(index: str | Path | Retriever | None, settings: Settings | None =
     return demo_index(settings) if index is None else LocalIndex.load(index, settings=settings)
 
 
-@dataclass
-class _Retrieved:
-    sources: list[Source]
-    queries: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    retrieval: RetrievalMetadata = field(default_factory=RetrievalMetadata)
+class Refiner(Protocol):
+    """Makes the answer from the Grounder's public steps instead of one plain pass, as
+    best-of-n and repair do (`orchestration.refine.Refinement`); `active` says whether it
+    has anything to do."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def answer(
+        self, grounder: Grounder, question: str, history: Sequence[Message], max_tokens: int
+    ) -> GroundedAnswer: ...
 
 
 class Grounder:
@@ -92,7 +111,7 @@ class Grounder:
         max_tokens: int = 256,
         web_threshold: float | None = None,
         settings: Settings | None = None,
-        improve: Improve | None = None,
+        refiner: Refiner | None = None,
         reranker: str | Reranker | None = None,
     ) -> None:
         settings = settings or Settings.from_env()  # read once here, passed down
@@ -112,22 +131,22 @@ class Grounder:
         self.decoder = get_decoder(decoder, settings) if isinstance(decoder, str) else decoder
         self.scorer = scorer if isinstance(scorer, Scorer) else get_scorer(scorer, settings)
         self.k = k
-        self.threshold = scorer_threshold(self.scorer) if threshold is None else threshold
+        self.threshold = self.scorer.threshold if threshold is None else threshold
         self.max_tokens = max_tokens
-        self.improve = improve or Improve()
+        self.refiner = refiner
 
     def ask(
         self,
         question: str,
         history: Sequence[Message] = (),
         max_tokens: int | None = None,
-        improve: Improve | None = None,
+        refiner: Refiner | None = None,
     ) -> GroundedAnswer:
         """The grounded answer to `question`, with sources, supports and a support report.
 
-        `improve` (default: the Grounder's) turns on best-of-n and repair for this call.
+        `refiner` (default: the Grounder's) makes the answer by best-of-n and repair.
         """
-        *_, final = self.stream(question, history, max_tokens, improve)
+        *_, final = self.stream(question, history, max_tokens, refiner)
         assert isinstance(final, Final)  # stream() always ends with one Final
         return final.answer
 
@@ -136,7 +155,7 @@ class Grounder:
         question: str,
         history: Sequence[Message] = (),
         max_tokens: int | None = None,
-        improve: Improve | None = None,
+        refiner: Refiner | None = None,
     ) -> Iterator[Delta | Final]:
         """`Delta`s of text as the decoder writes them, then one `Final` with the answer.
 
@@ -150,45 +169,56 @@ class Grounder:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         require_question(question)  # before any retrieval work
-        settings = improve or self.improve
-        if settings.active:  # best-of-n and repair need whole answers: no token stream
-            from grounding.improve import improve as improved_answer
-
-            improved = in_citation_order(improved_answer(self, question, history, settings, limit))
+        refiner = self.refiner if refiner is None else refiner
+        if refiner is not None and refiner.active:  # whole answers: no token stream
+            refined = in_citation_order(refiner.answer(self, question, history, limit))
             timings["total"] = time.perf_counter() - started
-            yield Delta(improved.answer)
-            yield Final(improved.model_copy(update={"timings": timings, "model": _pair_version()}))
+            yield Delta(refined.answer)
+            yield Final(refined.model_copy(update={"timings": timings, "model": _pair_version()}))
             return
-        retrieved = self._retrieve(retrieval_query(question, history))  # follow-ups: + context
+        evidence = self.retrieve(question, history)
         timings["retrieval"] = time.perf_counter() - started
-        if not retrieved.sources:
+        if not evidence.sources:
             yield Delta(NO_SOURCES_ANSWER)
-            yield Final(self._no_sources(retrieved, timings))
+            yield Final(self.no_sources(evidence).model_copy(update={"timings": timings}))
             return
-        best = self.passage_answers(question, retrieved.sources)
+        best = self.passage_answers(question, evidence.sources)
         if best < PASSAGES_ANSWER_AT:
             timings["total"] = time.perf_counter() - started
             yield Delta(REFUSAL)
             reason = (f"no retrieved passage answers the question (the pair model's best "
                       f"passage {best:.2f} < {PASSAGES_ANSWER_AT})")  # fmt: skip
-            refusal = self._refusal(REFUSAL, retrieved.sources, retrieved, reason=reason)
+            refusal = refusal_answer(REFUSAL, evidence, self.decoder.name, self.scorer, reason)
             yield Final(refusal.model_copy(update={"timings": timings, "model": _pair_version()}))
             return
-        prompt = self._prompt(question, retrieved, history, limit)
+        prompted = self.prompt(question, evidence, history, limit)
         started = time.perf_counter()
-        pieces: list[str] = []
-        numbers = StreamNumbers(len(prompt.sources))
-        said = yield from _relay(self.decoder.stream(prompt, max_tokens=limit), pieces, numbers)
-        raw = "".join(pieces)
-        cut = said == "length" or (said is None and self.decoder.count_tokens(raw) >= limit)
+        numbers = StreamNumbers(len(prompted.evidence.sources))
+        generated = yield from _relay(self.generate(prompted.prompt, limit), numbers)
         timings["generation"] = time.perf_counter() - started
         started = time.perf_counter()
-        answer = self._finish(raw, list(prompt.sources), retrieved, question)
+        answer = self.finish(question, generated.text, prompted.evidence)
         answer = in_citation_order(answer, list(numbers.order))
         timings["checking"] = time.perf_counter() - started
-        finish = "length" if cut else "stop"
-        update = {"timings": timings, "finish_reason": finish, "model": _pair_version()}
+        update = {
+            "timings": timings,
+            "finish_reason": generated.finish_reason,
+            "model": _pair_version(),
+        }
         yield Final(answer.model_copy(update=update))
+
+    def retrieve(self, question: str, history: Sequence[Message] = ()) -> Evidence:
+        """The top k hits for `question` (a follow-up's query takes context from `history`):
+        every retriever's candidates fused, then reranked as one list, numbered from 1."""
+        query = retrieval_query(question, history)
+        pool = self.k * RERANK_POOL if self.reranker.reorders else self.k
+        found = self.retriever.retrieve(query, k=pool)  # web faults come back as warnings
+        return Evidence(
+            sources=tuple(numbered(self.reranker.rerank(query, found.hits, self.k))),
+            queries=tuple(found.queries),
+            warnings=tuple(found.warnings),
+            retrieval=found.retrieval.model_copy(update={"reranker": self.reranker.name}),
+        )
 
     @staticmethod
     def passage_answers(question: str, sources: Sequence[Source]) -> float:
@@ -199,64 +229,65 @@ class Grounder:
         scores = pair_model().answer_scores(question, [s.text for s in sources])
         return float(scores.max()) if len(scores) else 0.0
 
-    def _prompt(
-        self, question: str, retrieved: _Retrieved, history: Sequence[Message], limit: int
-    ) -> Prompt:
+    def prompt(
+        self,
+        question: str,
+        evidence: Evidence,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+    ) -> Prompted:
+        """The decoder's prompt within its token budget (its context less `max_tokens`), and
+        the evidence it holds, with the prompt's warnings added."""
+        limit = self.max_tokens if max_tokens is None else max_tokens
         budget = self.decoder.context_tokens - limit
         prompt = build_prompt(
-            question, retrieved.sources, self.decoder.count_tokens, budget, history
+            question, evidence.sources, self.decoder.count_tokens, budget, history
         )
-        if prompt.dropped:
-            retrieved.warnings.append(
-                f"{prompt.dropped} source(s) left out to fit the decoder's token budget"
-            )
-        retrieved.warnings.extend(_instruction_warnings(prompt.sources))
-        return prompt
+        warnings = [f"{prompt.dropped} source(s) left out to fit the decoder's token budget"
+                    ] if prompt.dropped else []  # fmt: skip
+        warnings += instruction_warnings(prompt.sources)
+        kept = replace(evidence, sources=prompt.sources, warnings=(*evidence.warnings, *warnings))
+        return Prompted(prompt, kept)
 
-    def _retrieve(self, question: str) -> _Retrieved:
-        """The top k hits: every retriever's candidates fused, then reranked as one list."""
-        pool = self.k if self.reranker.name == "none" else self.k * RERANK_POOL
-        found = self.retriever.retrieve(question, k=pool)  # web faults come back as warnings
-        return _Retrieved(
-            sources=_number(self.reranker.rerank(question, found.hits, self.k)),
-            queries=list(found.queries),
-            warnings=list(found.warnings),
-            retrieval=found.retrieval.model_copy(update={"reranker": self.reranker.name}),
-        )
+    def generate(
+        self, prompt: Prompt, max_tokens: int | None = None
+    ) -> Generator[str, None, Generated]:
+        """The decoder's text pieces as it writes them; returns the whole text and why it
+        stopped (`generation.base.whole` waits for it)."""
+        return written(self.decoder, prompt, self.max_tokens if max_tokens is None else max_tokens)
 
-    def _finish(
-        self, raw: str, sources: list[Source], retrieved: _Retrieved, question: str = ""
-    ) -> GroundedAnswer:
-        """The checked answer; a refusal is not checked, and relevance is scored when
-        `question` is given."""
-        if is_refusal(raw):
-            return self._refusal(raw.strip() or REFUSAL, sources, retrieved)
-        texts = [source.text for source in sources]
-        parsed = parse_citations(raw.strip(), len(sources))
-        warnings = list(retrieved.warnings)
+    def finish(self, question: str, text: str, evidence: Evidence) -> GroundedAnswer:
+        """The checked answer of the decoder's `text` over `evidence`: its markers parsed once,
+        the checker's citations added, supports built and relevance judged. Whether `text`
+        is a refusal is decided once, here; a refusal is not checked."""
+        if is_refusal(text):
+            return refusal_answer(text.strip() or REFUSAL, evidence, self.decoder.name, self.scorer)
+        sources = evidence.sources
+        parsed = parse_citations(text.strip(), len(sources))
+        warnings = list(evidence.warnings)
         if parsed.dropped:
             numbers = ", ".join(f"[{n}]" for n in parsed.dropped)
             warnings.append(f"dropped citation markers that point at no source: {numbers}")
-        report = check(parsed.answer, texts, scorer=self.scorer, threshold=self.threshold)
+        texts = [source.text for source in sources]
+        report = check(parsed.answer, texts, self.scorer, self.threshold, refusal=False)
         if not report.claims:  # only markers or punctuation: nothing to show or to check
-            return self._refusal(REFUSAL, sources, retrieved, reason=(
-                f"the decoder wrote no sentence that says anything: {raw.strip()!r}"))  # fmt: skip
-        attributed = attribute(parsed, len(sources), report, self.threshold)  # no second check
+            return refusal_answer(REFUSAL, evidence, self.decoder.name, self.scorer, reason=(
+                f"the decoder wrote no sentence that says anything: {text.strip()!r}"))  # fmt: skip
+        attributed = attribute(parsed, report, self.threshold)  # no second check
         warnings += attributed.warnings
         metadata = GroundingMetadata(
-            web_search_queries=retrieved.queries,
-            grounding_chunks=[
-                GroundingChunk(index=s.index, title=s.title, uri=s.uri) for s in sources
-            ],
+            web_search_queries=list(evidence.queries),
+            grounding_chunks=grounding_chunks(sources),
             grounding_supports=attributed.supports,
-            retrieval_metadata=retrieved.retrieval,
+            retrieval_metadata=evidence.retrieval,
         )
-        score = relevance(question, attributed.answer) if question else None
+        score = relevance(question, attributed.answer, refusal=False) if question else None
         if score is not None and score < ANSWERED_AT:  # off-topic: withheld, not shown as an answer
-            return self._refusal(
+            return refusal_answer(
                 REFUSAL,
-                sources,
-                retrieved,
+                evidence,
+                self.decoder.name,
+                self.scorer,
                 reason=f"the best answer the sources gave does not address the question "
                 f"(relevance {score:.2f} < {ANSWERED_AT})",
                 withheld=attributed.answer,
@@ -268,7 +299,7 @@ class Grounder:
             )
         return GroundedAnswer(
             answer=attributed.answer,
-            sources=sources,
+            sources=list(sources),
             grounding_metadata=metadata,
             support=attributed.report,
             warnings=warnings,
@@ -276,55 +307,9 @@ class Grounder:
             relevance=score,
         )
 
-    def _refusal(
-        self,
-        text: str,
-        sources: list[Source],
-        retrieved: _Retrieved,
-        reason: str = "the retrieved sources do not answer the question",
-        withheld: str = "",
-    ) -> GroundedAnswer:
-        """The sources do not answer: nothing is claimed, so nothing is checked.
-
-        `withheld` is an answer the decoder gave that does not address the question;
-        it is kept in a warning, never shown as the answer.
-        """
-        warnings = list(retrieved.warnings)
-        if withheld:
-            warnings.append(f"withheld as not addressing the question: {withheld}")
-        return GroundedAnswer(
-            answer=text,
-            sources=sources,
-            grounding_metadata=GroundingMetadata(
-                web_search_queries=retrieved.queries,
-                grounding_chunks=[
-                    GroundingChunk(index=s.index, title=s.title, uri=s.uri) for s in sources
-                ],
-                retrieval_metadata=retrieved.retrieval,
-            ),
-            support=nothing_claimed(self.scorer, supported=True),
-            warnings=warnings,
-            decoder=self.decoder.name,
-            relevance=0.0,
-            answered=False,
-            reason=reason,
-        )
-
-    def _no_sources(self, retrieved: _Retrieved, timings: dict[str, float]) -> GroundedAnswer:
-        return GroundedAnswer(
-            answer=NO_SOURCES_ANSWER,
-            sources=[],
-            grounding_metadata=GroundingMetadata(
-                web_search_queries=retrieved.queries, retrieval_metadata=retrieved.retrieval
-            ),
-            support=nothing_claimed(self.scorer, supported=False),
-            warnings=[*retrieved.warnings, "no sources found: nothing to ground the answer in"],
-            decoder=self.decoder.name,
-            timings=timings,
-            relevance=0.0,
-            answered=False,
-            reason="no sources were found for the question",
-        )
+    def no_sources(self, evidence: Evidence) -> GroundedAnswer:
+        """The answer when retrieval found nothing: unsupported, with a warning and a reason."""
+        return no_sources_answer(evidence, self.decoder.name, self.scorer)
 
 
 def _pair_version() -> str:
@@ -332,19 +317,6 @@ def _pair_version() -> str:
     from grounding.backends.pair import pair_model
 
     return pair_model().version
-
-
-def _instruction_warnings(sources: Sequence[Source]) -> list[str]:
-    """A warning for each local source that reads like orders to the model.
-
-    Web passages are flagged (and warned about) where they are fetched.
-    """
-    return [
-        f"source [{source.index}] ({source.uri}) contains text that reads like instructions "
-        "to the model; it is used only as quoted evidence"
-        for source in sources
-        if source.origin == "local" and looks_like_instructions(source.text)
-    ]
 
 
 def _sentences(text: str) -> list[str]:
@@ -355,10 +327,10 @@ def _sentences(text: str) -> list[str]:
 
 
 def _relay(
-    pieces: Iterator[str], kept: list[str], numbers: StreamNumbers
-) -> Generator[Delta, None, str | None]:
+    pieces: Generator[str, None, Generated], numbers: StreamNumbers
+) -> Generator[Delta, None, Generated]:
     """Each decoder piece as Deltas, one per sentence it holds, its markers in citation
-    order; returns the finish reason the decoder returned, if any."""
+    order; returns what `pieces` returns."""
     while True:
         try:
             piece = next(pieces)
@@ -366,11 +338,7 @@ def _relay(
             rest = numbers.flush()
             if rest:
                 yield Delta(rest)
-            return end.value if end.value in ("stop", "length") else None
-        kept.append(piece)
+            generated: Generated = end.value
+            return generated
         for sentence in _sentences(numbers.feed(piece)):
             yield Delta(sentence)
-
-
-def _number(hits: Sequence[SearchHit]) -> list[Source]:
-    return [Source.from_hit(hit, i) for i, hit in enumerate(hits, start=1)]

@@ -20,7 +20,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from grounding.generation.citations import CitedSegment, ParsedCitations, parse_citations
+from grounding.generation.citations import (
+    CitedSegment,
+    ParsedCitations,
+    insert_markers,
+    inserted_segment,
+    marker_at,
+)
 from grounding.schema import (
     Claim,
     GroundedAnswer,
@@ -34,8 +40,6 @@ from grounding.text import CITATION_MARKER
 
 __all__ = ["Attributed", "StreamNumbers", "attribute", "in_citation_order"]
 
-_FINAL_PUNCTUATION = re.compile(r"[.!?]+[\"'”’)]*$")
-
 
 @dataclass(frozen=True)
 class Attributed:
@@ -47,22 +51,29 @@ class Attributed:
     warnings: list[str]
 
 
-def attribute(
-    parsed: ParsedCitations, source_count: int, report: SupportReport, threshold: float
-) -> Attributed:
+def attribute(parsed: ParsedCitations, report: SupportReport, threshold: float) -> Attributed:
     """Add the checker's citations to `parsed.answer` and build its grounding supports.
 
-    `report` is the checker's report on `parsed.answer`; it is carried over to
-    the new answer by shifting offsets, not computed again.
+    `report` is the checker's report on `parsed.answer`; it is carried over to the new
+    answer by shifting offsets, not computed again, and so are the parsed segments (the
+    markers are parsed once).
     """
-    insertions = _checker_markers(parsed.answer, parsed.segments, report)
+    markers = _checker_markers(parsed.answer, parsed.segments, report)
     answer = parsed.answer
     segments: Sequence[CitedSegment] = parsed.segments
-    added: set[int] = set()  # where (in the new answer) each marker the checker added starts
-    if insertions:
-        answer, added = _insert(parsed.answer, insertions)
-        report = _shifted(report, answer, insertions)
-        segments = parse_citations(answer, source_count).segments
+    added: list[int] = []  # where (in the new answer) each marker the checker added starts
+    if markers:
+        answer, added = insert_markers(parsed.answer, [(at, n) for at, n, _ in markers])
+        moved = _mover([(at, n) for at, n, _ in markers])
+        report = _shifted(report, answer, moved)
+        segments = sorted(
+            [CitedSegment(moved(s.start), moved(s.end), s.indices) for s in parsed.segments]
+            + [
+                inserted_segment(answer, moved(start), new_at, n)
+                for (_, n, start), new_at in zip(markers, added, strict=True)
+            ],
+            key=lambda segment: segment.start,
+        )
     supports = [
         _support(answer, segment, report, _origin(answer, segment, added)) for segment in segments
     ]
@@ -71,46 +82,35 @@ def attribute(
 
 def _checker_markers(
     answer: str, segments: Sequence[CitedSegment], report: SupportReport
-) -> list[tuple[int, str]]:
-    """(offset, " [n]") for each supported claim that no decoder marker covers, in order."""
+) -> list[tuple[int, int, int]]:
+    """(offset, source, claim start) of the marker for each supported claim that no decoder
+    marker covers, in order."""
     cited = [(segment.start, segment.end) for segment in segments]
-    insertions: list[tuple[int, str]] = []
+    markers: list[tuple[int, int, int]] = []
     for claim in report.claims:
         if not claim.supported or not claim.citations:
             continue
         if any(s < claim.end and claim.start < e for s, e in cited):
             continue
-        text = answer[claim.start : claim.end]
-        punctuation = _FINAL_PUNCTUATION.search(text)
-        at = claim.start + (punctuation.start() if punctuation else len(text))
-        insertions.append((at, f" [{claim.citations[0]}]"))
-    return sorted(insertions)
+        markers.append((marker_at(answer, claim.start, claim.end), claim.citations[0], claim.start))
+    return sorted(markers)
 
 
-def _insert(answer: str, insertions: list[tuple[int, str]]) -> tuple[str, set[int]]:
-    """The answer with the markers in, and where each marker starts in it."""
-    pieces, starts, previous, shift = [], set(), 0, 0
-    for at, marker in insertions:
-        pieces += [answer[previous:at], marker]
-        starts.add(at + shift)
-        shift += len(marker)
-        previous = at
-    pieces.append(answer[previous:])
-    return "".join(pieces), starts
-
-
-def _shifted(
-    report: SupportReport, answer: str, insertions: list[tuple[int, str]]
-) -> SupportReport:
-    """`report` in the offsets of `answer`, the text with `insertions` made."""
-    positions = [at for at, _ in insertions]
+def _mover(markers: Sequence[tuple[int, int]]) -> Callable[[int], int]:
+    """Where an offset of the answer lands once the (offset, n) markers are inserted."""
+    positions = [at for at, _ in markers]
     totals = [0]
-    for _, marker in insertions:
-        totals.append(totals[-1] + len(marker))
+    for _, number in markers:
+        totals.append(totals[-1] + len(f" [{number}]"))
 
     def moved(offset: int) -> int:  # a marker inserted at or before `offset` pushes it on
         return offset + totals[bisect.bisect_right(positions, offset)]
 
+    return moved
+
+
+def _shifted(report: SupportReport, answer: str, moved: Callable[[int], int]) -> SupportReport:
+    """`report` in the offsets of `answer`, the text with the markers inserted."""
     claims = [
         Claim(
             text=answer[moved(c.start) : moved(c.end)],
@@ -129,7 +129,9 @@ def _shifted(
     return report.model_copy(update={"claims": claims, "unsupported_spans": spans})
 
 
-def _origin(answer: str, segment: CitedSegment, added: set[int]) -> Literal["decoder", "checker"]:
+def _origin(
+    answer: str, segment: CitedSegment, added: Sequence[int]
+) -> Literal["decoder", "checker"]:
     """ "checker" when the marker right after the segment is one `attribute` added."""
     return (
         "checker"
