@@ -60,9 +60,9 @@ def open_index(index: str | Path | Retriever | None, settings: Settings | None =
     if index is not None and not isinstance(index, str | Path):
         raise InputError(f"index must be a name, a path or a Retriever, not {type(index).__name__}")
     from grounding.retrieval.demo import demo_index
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.stores import open_store
 
-    return demo_index(settings) if index is None else LocalIndex.load(index, settings=settings)
+    return demo_index(settings) if index is None else open_store(index, settings)
 
 
 @dataclass

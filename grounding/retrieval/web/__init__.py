@@ -3,7 +3,7 @@
     search = get_web_search("brave")          # a Retriever; BRAVE_API_KEY from the environment
     found = search.retrieve("When was the Varnholt lighthouse first lit?", k=5)
     found.hits, found.queries, found.warnings   # search(...) gives the hits alone
-    both = LocalAndWeb(LocalIndex.load("notes"), search, auto=True)   # also a Retriever
+    both = LocalAndWeb(open_store("notes"), search, auto=True)   # also a Retriever
 
 Providers are chosen by name from the `grounding.web_providers` entry points
 (`registry.py`) and imported only when chosen; adding one is one module with a
