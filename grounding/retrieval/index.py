@@ -20,9 +20,9 @@ average), so it is searched as it is and a build over it embeds only changed fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +50,7 @@ from grounding.retrieval.storage import (
     write_manifest,
 )
 from grounding.retrieval.stores import IndexSettings, SearchMode, saved_settings
-from grounding.retrieval.updating import BuildOptions, Updatable, build_index
+from grounding.retrieval.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["LocalIndex"]
@@ -117,23 +117,6 @@ class LocalIndex(Updatable):
                 "rebuild it with `grounding index build PATH... --force`"
             )
         return index
-
-    @classmethod
-    def build(
-        cls,
-        paths: Sequence[str | Path],
-        name_or_dir: str | Path,
-        **options: Unpack[BuildOptions],
-    ) -> LocalIndex:
-        """Index the files under `paths` and save; unchanged files keep their vectors.
-
-        Options as for `updating.build_index`, which also returns what the build did
-        (and refuses to drop documents from sources not named; this replaces them).
-        `ray` loads, chunks and embeds on Ray workers, `workers` of them.
-        """
-        built = build_index(paths, name_or_dir, cls, replace=True, **options)
-        assert isinstance(built.index, LocalIndex)
-        return built.index
 
     @classmethod
     def open_for_update(

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +54,7 @@ from grounding.retrieval.milvus_schema import (
 )
 from grounding.retrieval.storage import FileRecord, MilvusLocation, read_manifest
 from grounding.retrieval.stores import IndexSettings, SearchMode, saved_settings
-from grounding.retrieval.updating import BuildOptions, Updatable, build_index
+from grounding.retrieval.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]
@@ -128,22 +128,6 @@ class MilvusIndex(Updatable):
         index._live = True
         index._count = index._stored_count()
         return index
-
-    @classmethod
-    def build(
-        cls,
-        paths: Sequence[str | Path],
-        name_or_dir: str | Path,
-        **options: Unpack[BuildOptions],
-    ) -> MilvusIndex:
-        """Index the files under `paths` into Milvus; unchanged files keep their rows.
-
-        Options as for `updating.build_index`, which also returns what the build did
-        (and refuses to drop documents from sources not named; this replaces them).
-        """
-        built = build_index(paths, name_or_dir, cls, replace=True, **options)
-        assert isinstance(built.index, MilvusIndex)
-        return built.index
 
     @classmethod
     def open_for_update(

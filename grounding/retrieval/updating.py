@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, TypedDict, Unpack
+from typing import ClassVar, Self, TypedDict, Unpack
 
 import numpy as np
 
@@ -165,6 +165,20 @@ class Updatable(Index):
     built_backend: str
     _dimension: int
     can_filter: ClassVar[bool] = True
+
+    @classmethod
+    def build(
+        cls, paths: Sequence[str | Path], name_or_dir: str | Path, **options: Unpack[BuildOptions]
+    ) -> Self:
+        """Index the files under `paths` and save; unchanged files keep their vectors.
+
+        Options as for `build_index`, which also returns what the build did (and refuses
+        to drop documents from sources not named; this replaces them). `ray` loads, chunks
+        and embeds on Ray workers, `workers` of them.
+        """
+        built = build_index(paths, name_or_dir, cls, replace=True, **options)
+        assert isinstance(built.index, cls)
+        return built.index
 
     def search_filtered(self, query: str, k: int, filters: Filter) -> list[SearchHit]:
         """The `k` best hits among the chunks `filters` allows."""
