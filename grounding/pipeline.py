@@ -21,10 +21,9 @@ from grounding.config import Settings
 from grounding.errors import InputError
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
-from grounding.generation.decoders import get_decoder
+from grounding.generation.decoders import DECODERS, get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
 from grounding.improve import Improve
-from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
 from grounding.retrieval.rerank import Reranker, get_reranker
