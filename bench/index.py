@@ -41,8 +41,9 @@ warnings.filterwarnings("ignore")
 
 from grounding.models import embedder  # noqa: E402
 from grounding.retrieval.chunking import chunk_text  # noqa: E402
-from grounding.retrieval.index import IndexSettings, LocalIndex  # noqa: E402
+from grounding.retrieval.index import LocalIndex  # noqa: E402
 from grounding.retrieval.loaders import discover, load_document  # noqa: E402
+from grounding.retrieval.stores import IndexSettings, open_store  # noqa: E402
 from grounding.schema import Chunk  # noqa: E402
 
 DEMO = ROOT / "indexes" / "demo"
@@ -122,7 +123,7 @@ def bench_embed(corpus_kind: str, copies: int, files: int, rounds: int) -> None:
                         [corpus], Path(tmp) / "index", progress=False, embedding_backend=backend
                     ),
                 )
-                assert len(LocalIndex.load(Path(tmp) / "index")) == len(texts)
+                assert len(open_store(Path(tmp) / "index")) == len(texts)
     # Best of the rounds: on shared cores the least disturbed run is the truest.
     rate = {name: len(texts) / min(values) for name, values in timings.items()}
     cpu_rate = {name: len(texts) / min(values) for name, values in cpu.items()}

@@ -33,13 +33,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from grounding.models import onnx_embedder  # noqa: E402
 from grounding.retrieval.base import Retriever  # noqa: E402
 from grounding.retrieval.chunking import chunk_text  # noqa: E402
-from grounding.retrieval.web import (  # noqa: E402
-    Fetcher,
-    LocalAndWeb,
-    WebSearch,
-    get_provider,
-    passages,
-)
+from grounding.retrieval.web import passages  # noqa: E402
+from grounding.retrieval.web.augment import LocalAndWeb  # noqa: E402
+from grounding.retrieval.web.fetch import Fetcher  # noqa: E402
 from grounding.retrieval.web.passages import (  # noqa: E402
     DEFAULT_CANDIDATES_PER_PAGE,
     WINDOW_CHARS,
@@ -47,6 +43,8 @@ from grounding.retrieval.web.passages import (  # noqa: E402
     embed_texts,
     select_passages,
 )
+from grounding.retrieval.web.registry import get_provider  # noqa: E402
+from grounding.retrieval.web.search import WebSearch  # noqa: E402
 from grounding.schema import Chunk, SearchHit  # noqa: E402
 from tests.web_server import serving  # noqa: E402
 

@@ -3,12 +3,12 @@
 Every swappable part has one entry-point group, and grounding's own parts
 register in it exactly as a third-party package does (see pyproject.toml):
 
-    grounding.decoders       Decoder classes           --decoder NAME
-    grounding.scorers        Scorer classes            --scorer NAME
-    grounding.web_providers  SearchProvider classes    --web NAME
-    grounding.rerankers      Reranker classes          Grounder(reranker=NAME)
-    grounding.stores         vector stores             named in an index's manifest
-    grounding.commands       click commands            grounding NAME
+    grounding.decoders       Decoder classes         --decoder NAME    generation.decoders.DECODERS
+    grounding.scorers        Scorer classes          --scorer NAME     checking.registry.SCORERS
+    grounding.web_providers  SearchProvider classes  --web NAME        retrieval.web.WEB_PROVIDERS
+    grounding.rerankers      Reranker classes        --reranker NAME   retrieval.rerank.RERANKERS
+    grounding.stores         Index classes           in a manifest     retrieval.stores.STORES
+    grounding.commands       click commands          grounding NAME    cli.main.COMMANDS
 
 A plugin is a package of its own that declares, in its pyproject.toml,
 
@@ -29,22 +29,15 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from grounding.config import Settings
 from grounding.errors import ConfigError, NotRegisteredError
 
-__all__ = [
-    "COMMANDS",
-    "DECODERS",
-    "RERANKERS",
-    "SCORERS",
-    "STORES",
-    "WEB_PROVIDERS",
-    "Registry",
-]
+__all__ = ["Registry"]
 
-T = TypeVar("T")
+T = TypeVar("T")  # what an entry point names: a stage's interface class, a click command
+R = TypeVar("R")  # what calling a registered class makes
 
 _DISTRIBUTION = "grounding"
 
@@ -58,7 +51,10 @@ class _Entry:
 
 @dataclass
 class Registry(Generic[T]):
-    """The names registered in one entry-point group, and what each one names.
+    """The names registered in one entry-point group, and what each one names (a `T`).
+
+    Each stage holds its own registry, typed by its interface (the decoders'
+    is `Registry[type[Decoder]]`), so this ground-floor module imports no stage.
 
     `kind` is the word used in messages ("decoder"); `aliases` maps extra names
     onto registered ones ("default" -> "learned"). With `builtin` set the group
@@ -89,15 +85,20 @@ class Registry(Generic[T]):
         entry = self._entry(name)
         module_name, _, attribute = entry.value.partition(":")
         module = importlib.import_module(module_name.strip())
-        loaded: Any = module
+        loaded: object = module
         for part in filter(None, attribute.strip().split(".")):
             loaded = getattr(loaded, part)
-        return loaded  # type: ignore[no-any-return]
+        return cast(T, loaded)  # what the group's plugins promise to register
 
-    def create(self, name: str, settings: Settings | None = None, **options: Any) -> Any:
+    def create(
+        self: Registry[type[R]],
+        name: str,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> R:
         """An instance: the registered class (or factory) called with `options`, and with
         `settings` when it declares `uses_settings` (the environment's when None)."""
-        made: Any = self.load(name)
+        made = self.load(name)
         if getattr(made, "uses_settings", False) is True and "settings" not in options:
             options["settings"] = Settings.from_env() if settings is None else settings
         return made(**options)
@@ -154,11 +155,3 @@ class Registry(Generic[T]):
                 'e.g. pip install -e ".[dev]" in a checkout'
             )
         return table
-
-
-DECODERS: Registry[Any] = Registry("grounding.decoders", "decoder")
-SCORERS: Registry[Any] = Registry("grounding.scorers", "scorer", aliases={"default": "learned"})
-WEB_PROVIDERS: Registry[Any] = Registry("grounding.web_providers", "web search provider")
-STORES: Registry[Any] = Registry("grounding.stores", "store", builtin=False)
-COMMANDS: Registry[Any] = Registry("grounding.commands", "command")
-RERANKERS: Registry[Any] = Registry("grounding.rerankers", "reranker")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.stores import open_store
 from grounding.schema import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def make_version(folder: Path, chunks: int, seed: int) -> list[str]:
 def read_once(target: Path, versions: list[list[str]]) -> str | None:
     """None if `target` loads as one whole version and answers a search, else what went wrong."""
     try:
-        index = LocalIndex.load(target)
+        index = open_store(target)
         texts = [chunk.text for chunk in index.chunks]
         if texts not in versions:
             return f"a mixed index of {len(texts)} chunks"
@@ -120,7 +121,7 @@ def leftovers(target: Path) -> list[str]:
 
 
 def _write_forever(a: Path, b: Path, target: Path, saves: int) -> None:
-    versions = [LocalIndex.load(a), LocalIndex.load(b)]
+    versions = [open_store(a), open_store(b)]
     print("ready", flush=True)
     done = 0
     while saves == 0 or done < saves:

@@ -12,12 +12,13 @@ import pytest
 import grounding.retrieval.staging as staging_module
 import grounding.retrieval.updating as updating_module
 from grounding.errors import EmbeddingMismatchError, IndexNotFoundError, InputError
-from grounding.retrieval.base import Retriever
+from grounding.retrieval.base import Filter, Retriever
 from grounding.retrieval.embedding import embed_texts
 from grounding.retrieval.faiss_store import VectorStore
-from grounding.retrieval.index import Filter, LocalIndex
+from grounding.retrieval.index import LocalIndex
 from grounding.retrieval.loaders import Document
-from grounding.retrieval.stores import build_index
+from grounding.retrieval.stores import open_store
+from grounding.retrieval.updating import build_index
 from tests.index_docs import write_notes
 
 pytestmark = pytest.mark.slow  # loads the MiniLM model once per session
@@ -93,7 +94,7 @@ def test_hybrid_search_finds_a_keyword_only_match(tmp_path: Path) -> None:
 
 
 def test_round_trip_keeps_chunks_vectors_and_results(built: LocalIndex) -> None:
-    loaded = LocalIndex.load(built.directory)
+    loaded = open_store(built.directory)
     assert loaded.chunks == built.chunks
     np.testing.assert_allclose(loaded.vectors(), built.vectors(), atol=1e-6)
     query = "who kept the lamp during the storm?"
@@ -145,12 +146,12 @@ def test_incremental_build_embeds_only_new_and_changed_files(
     for chunk, vector in zip(second.chunks, second.vectors(), strict=True):
         if chunk.id in old_vectors:  # kept vectors are the very same
             np.testing.assert_array_equal(vector, old_vectors[chunk.id])
-    assert LocalIndex.load("notes").search("hives", k=1)[0].chunk.doc_id == "notes/bees.md"
+    assert open_store("notes").search("hives", k=1)[0].chunk.doc_id == "notes/bees.md"
 
     calls.clear()
     third = build_index([notes], "notes", tags=("garden",), progress=False)
     assert sum(calls) == 0 and third.report.embedded_chunks == 0
-    assert all(chunk.tags == ("garden",) for chunk in LocalIndex.load("notes").chunks)
+    assert all(chunk.tags == ("garden",) for chunk in open_store("notes").chunks)
 
     forced = build_index([notes], "notes", force=True, progress=False)
     assert sum(calls) == forced.report.embedded_chunks == len(forced.index)
@@ -171,7 +172,7 @@ def test_interrupted_save_leaves_the_previous_index_loadable(
         patch.setattr(VectorStore, "write", crash)
         with pytest.raises(OSError, match="disk full"):
             LocalIndex.build([notes], "notes", progress=False)
-    assert LocalIndex.load("notes").chunks == before
+    assert open_store("notes").chunks == before
     home = tmp_path / "grounding-home" / "indexes"
     leftovers = [p.name for p in home.iterdir() if not p.name.endswith(".lock")]
     assert sorted(leftovers) == [".notes.staging", "notes"]  # the new vectors, for a re-run
@@ -190,7 +191,7 @@ def test_interrupted_save_leaves_the_previous_index_loadable(
         patch.setattr("grounding.retrieval.storage.os.replace", second_rename_fails)
         with pytest.raises(OSError, match="power cut"):
             LocalIndex.build([notes], "notes", progress=False)
-    assert LocalIndex.load("notes").chunks == before
+    assert open_store("notes").chunks == before
 
     calls = _count_embedded(monkeypatch)  # a re-run takes the staged vectors: embeds nothing
     again = build_index([notes], "notes", progress=False).report
@@ -202,15 +203,15 @@ def test_mismatched_embedding_model_is_refused(
     built: LocalIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(EmbeddingMismatchError, match="all-MiniLM-L6-v2"):
-        LocalIndex.load(built.directory, embedding_model="other-model")
+        open_store(built.directory, embedding_model="other-model")
     monkeypatch.setenv("GROUNDING_EMBEDDING_MODEL", "/models/e5-small")
     with pytest.raises(EmbeddingMismatchError, match="GROUNDING_EMBEDDING_MODEL"):
-        LocalIndex.load(built.directory)
+        open_store(built.directory)
 
 
 def test_missing_index_names_the_build_command() -> None:
     with pytest.raises(IndexNotFoundError, match="grounding index build"):
-        LocalIndex.load("never-built")
+        open_store("never-built")
 
 
 def test_add_documents_to_a_new_index_and_replace_by_id(tmp_path: Path) -> None:
@@ -221,7 +222,7 @@ def test_add_documents_to_a_new_index_and_replace_by_id(tmp_path: Path) -> None:
     texts = sorted(chunk.text for chunk in index.chunks)
     assert texts == ["Otters moved to the lake.", "Owls hunt at night."]
     index.save()
-    hits = LocalIndex.load(tmp_path / "manual").search("where do otters live now?", k=1)
+    hits = open_store(tmp_path / "manual").search("where do otters live now?", k=1)
     assert hits[0].chunk.text == "Otters moved to the lake."
 
 
@@ -230,7 +231,7 @@ def test_hnsw_index_type_round_trips(tmp_path: Path) -> None:
     index = LocalIndex.build([notes], tmp_path / "hnsw", index_type="hnsw", progress=False)
     manifest = json.loads((tmp_path / "hnsw" / "manifest.json").read_text())
     assert manifest["index_type"] == "hnsw" and manifest["ef_search"] >= 16
-    loaded = LocalIndex.load(tmp_path / "hnsw")
+    loaded = open_store(tmp_path / "hnsw")
     query = "When does the ferry leave?"
     assert loaded.search(query, k=1, mode="dense")[0].chunk.doc_id == "notes/sub/ferry.txt"
     assert len(loaded.search(query, k=10)) == len(index)

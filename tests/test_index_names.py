@@ -10,7 +10,7 @@ import pytest
 
 from grounding.config import indexes_dir
 from grounding.errors import IndexNotFoundError
-from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.stores import open_store
 
 
 def _fake_indexes(*names: str) -> None:
@@ -23,16 +23,16 @@ def _fake_indexes(*names: str) -> None:
 def test_misspelt_name_suggests_the_close_one() -> None:
     _fake_indexes("notes", "sqlite-docs")
     with pytest.raises(IndexNotFoundError, match=r"did you mean 'notes'\?") as raised:
-        LocalIndex.load("nots")
+        open_store("nots")
     assert "\n" not in str(raised.value)
     with pytest.raises(IndexNotFoundError, match=r"did you mean 'sqlite-docs'\?"):
-        LocalIndex.load("sqlite-doc")
+        open_store("sqlite-doc")
 
 
 def test_no_suggestion_when_nothing_is_close() -> None:
     _fake_indexes("notes")
     with pytest.raises(IndexNotFoundError) as raised:
-        LocalIndex.load("zzzzzz")
+        open_store("zzzzzz")
     assert "did you mean" not in str(raised.value)
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grounding.errors import InputError
+from grounding.errors import ConfigError, InputError
+from grounding.retrieval.base import Filter, Retriever
 from grounding.retrieval.faiss_store import HNSW_THRESHOLD, VectorStore, choose_index_type
-from grounding.retrieval.filters import Filter, as_filter
+from grounding.retrieval.filters import FilteredRetriever, as_filter
 from grounding.retrieval.loaders import SourceFile, discover, load_document
 from grounding.retrieval.locations import index_dir_for_write
 from grounding.retrieval.storage import resolve_index_dir
-from grounding.schema import Chunk
+from grounding.schema import Chunk, SearchHit
 from tests.index_docs import minimal_pdf, write_notes
 
 # ---- loaders -----------------------------------------------------------------------------
@@ -109,6 +110,31 @@ def test_filter_globs_any_pattern_and_requires_every_tag() -> None:
     assert Filter(doc_ids="web/*").doc_ids == ("web/*",)
     assert as_filter({"tags": ["a"]}) == Filter(tags=("a",))
     assert as_filter({}) is None and as_filter(None) is None
+
+
+class _Plain(Retriever):
+    """A retriever that declares no filtering: it returns every chunk it has."""
+
+    name = "plain"
+
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        return [SearchHit(chunk=_chunk("notes/a.md"), score=1.0)][:k]
+
+
+class _Tagged(_Plain):
+    can_filter = True
+
+    def search_filtered(self, query: str, k: int, filters: Filter) -> list[SearchHit]:
+        return [hit for hit in self.search(query, k) if filters.matches(hit.chunk)]
+
+
+def test_only_a_retriever_that_declares_filtering_is_filtered() -> None:
+    with pytest.raises(ConfigError, match="retriever 'plain' cannot filter by tag or document"):
+        FilteredRetriever(_Plain(), Filter(tags=("a",)))
+    with pytest.raises(ConfigError, match="cannot filter"):
+        _Plain().search_filtered("q", 1, Filter(tags=("a",)))
+    assert FilteredRetriever(_Tagged(), Filter(doc_ids=("notes/*",))).search("q", 3)
+    assert FilteredRetriever(_Tagged(), Filter(tags=("a",))).search("q", 3) == []
 
 
 # ---- the FAISS store ---------------------------------------------------------------------

@@ -17,8 +17,8 @@ import pytest
 
 from grounding.errors import IndexStoreError
 from grounding.retrieval import storage
-from grounding.retrieval.index import LocalIndex
-from grounding.retrieval.stores import Built, build_index
+from grounding.retrieval.stores import open_store
+from grounding.retrieval.updating import Built, build_index
 from tests.index_races import (
     ROOT,
     kill_during_saves,
@@ -60,7 +60,7 @@ def test_kill_9_during_saves_never_loses_the_index_and_leftovers_are_cleaned(
     # a copy a killed save left, found by the next save
     (target.parent / f".{target.name}.tmp-deadbeef").mkdir()
     (target.parent / f".{target.name}.old-deadbeef").mkdir()
-    index = LocalIndex.load(a)
+    index = open_store(a)
     index.directory = target
     index.save()
     assert leftovers(target) == []
@@ -77,7 +77,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     with busy, storage.writing(target, wait=False):
         pass
     started = time.monotonic()
-    index = LocalIndex.load(target)  # reading is not held up by a writer at work
+    index = open_store(target)  # reading is not held up by a writer at work
     assert time.monotonic() - started < 1.0
     index.save()  # waits for the other writer, then writes over a whole index
     assert time.monotonic() - started >= 0.8
@@ -102,7 +102,7 @@ def test_a_missing_keyword_index_is_an_error_not_dense_only_search(tmp_path: Pat
         path.unlink()
     (target / "bm25").rmdir()
     with pytest.raises(IndexStoreError, match="bm25"):
-        LocalIndex.load(target)
+        open_store(target)
 
 
 def test_a_file_from_another_version_is_refused(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_a_file_from_another_version_is_refused(tmp_path: Path) -> None:
     make_version(two, 20, seed=6)
     (one / "vectors.faiss").write_bytes((two / "vectors.faiss").read_bytes())
     with pytest.raises(IndexStoreError, match="damaged"):
-        LocalIndex.load(one)
+        open_store(one)
 
 
 def test_two_builds_of_one_index_take_turns_and_neither_is_lost_silently(tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_two_builds_of_one_index_take_turns_and_neither_is_lost_silently(tmp_pat
     for thread in threads:
         thread.join(timeout=300)
     assert set(built) == {"notes", "bees"}
-    final = {chunk.doc_id for chunk in LocalIndex.load(target).chunks}
+    final = {chunk.doc_id for chunk in open_store(target).chunks}
     last = "bees" if final == {"bees/hives.md"} else "notes"
     first = "notes" if last == "bees" else "bees"
     first_docs = {chunk.doc_id for chunk in built[first].index.chunks}

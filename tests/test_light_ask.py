@@ -15,7 +15,8 @@ import pytest
 from grounding.errors import EmbeddingMismatchError
 from grounding.retrieval.index import LocalIndex
 from grounding.retrieval.loaders import Document
-from grounding.retrieval.stores import build_index
+from grounding.retrieval.stores import open_store
+from grounding.retrieval.updating import build_index
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ def test_manifest_records_the_backend_and_mixing_is_handled(tmp_path: Path) -> N
     assert manifest["embedding_backend"] == "torch"
 
     # searching it with the default (onnx) backend is allowed and finds the same best chunk
-    loaded = LocalIndex.load(tmp_path / "idx")
+    loaded = open_store(tmp_path / "idx")
     assert loaded.settings.embedding_backend == "onnx" and loaded.built_backend == "torch"
     assert loaded.search("When was the lighthouse lit?", k=1, mode="dense")[0].chunk.doc_id == (
         built.search("When was the lighthouse lit?", k=1, mode="dense")[0].chunk.doc_id
@@ -89,4 +90,4 @@ def test_an_index_from_before_backends_were_recorded_reads_as_torch(tmp_path: Pa
     manifest = json.loads(path.read_text())
     del manifest["embedding_backend"]
     path.write_text(json.dumps(manifest))
-    assert LocalIndex.load(tmp_path / "idx").built_backend == "torch"
+    assert open_store(tmp_path / "idx").built_backend == "torch"

@@ -19,9 +19,10 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from grounding.orchestration.grounder import Grounder
-from grounding.retrieval.index import IndexSettings, LocalIndex
+from grounding.retrieval.index import LocalIndex
 from grounding.retrieval.milvus import MilvusIndex
-from grounding.retrieval.stores import build_index, load_index
+from grounding.retrieval.stores import IndexSettings, open_store
+from grounding.retrieval.updating import build_index
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +56,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
 
 
 def test_dense_top10_equals_exact_faiss(built: dict[str, Path]) -> None:
-    faiss_index = LocalIndex.load(built["faiss"])
-    milvus_index = load_index(built["milvus"])
+    faiss_index = open_store(built["faiss"])
+    milvus_index = open_store(built["milvus"])
     assert isinstance(milvus_index, MilvusIndex)
     assert len(milvus_index) == len(faiss_index) >= 20
     for question in QUESTIONS:
@@ -71,7 +72,7 @@ def test_dense_top10_equals_exact_faiss(built: dict[str, Path]) -> None:
 
 def test_same_answer_from_ask_in_a_new_process(built: dict[str, Path], grounding_exe: str) -> None:
     question = QUESTIONS[0]
-    expected = Grounder(index=LocalIndex.load(built["faiss"])).ask(question)
+    expected = Grounder(index=open_store(built["faiss"])).ask(question)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("MILVUS_URI", None)
     done = subprocess.run(
@@ -88,7 +89,7 @@ def test_same_answer_from_ask_in_a_new_process(built: dict[str, Path], grounding
 
 
 def test_hybrid_uses_milvus_bm25_and_filters_push_down(built: dict[str, Path]) -> None:
-    index = MilvusIndex.load(built["hybrid"])
+    index = open_store(built["hybrid"])
     try:
         keyword = index.search("Aske road bridge", k=5, mode="keyword")
         assert keyword and all("bm25" in hit.retriever for hit in keyword)
@@ -187,4 +188,4 @@ def test_unreachable_milvus_is_one_line_and_leaves_the_index(
     finally:
         (built["docs"] / "extra.md").unlink()
     assert (target / "manifest.json").read_bytes() == before
-    assert len(MilvusIndex.load(target).search("bridge", k=3)) == 3
+    assert len(open_store(target).search("bridge", k=3)) == 3

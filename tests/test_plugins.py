@@ -12,10 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from grounding.cli.main import missing_extra_hint
+from grounding.checking.registry import SCORERS
+from grounding.cli.main import COMMANDS, missing_extra_hint
 from grounding.errors import ConfigError
-from grounding.plugins import COMMANDS, DECODERS, SCORERS, WEB_PROVIDERS, Registry
-from grounding.retrieval.web import auto_provider, list_providers
+from grounding.generation.decoders import DECODERS
+from grounding.plugins import Registry
+from grounding.retrieval.rerank import RERANKERS
+from grounding.retrieval.stores import STORES
+from grounding.retrieval.web import WEB_PROVIDERS
+from grounding.retrieval.web.registry import auto_provider, list_providers
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = Path(__file__).resolve().parent / "plugin_example"
@@ -24,6 +29,8 @@ REGISTRIES = {
     "grounding.scorers": SCORERS,
     "grounding.web_providers": WEB_PROVIDERS,
     "grounding.commands": COMMANDS,
+    "grounding.rerankers": RERANKERS,
+    "grounding.stores": STORES,
 }
 
 
@@ -43,6 +50,8 @@ def test_builtins_are_found_loaded_and_described() -> None:
     assert "RAGTruth" in SCORERS.describe("learned")
     assert DECODERS.choices() == "extractive, gemma or openai"
     assert "Answer" in COMMANDS.describe("ask")
+    assert STORES.load("faiss").__name__ == "LocalIndex"
+    assert RERANKERS.create("none").name == "none"  # an instance of the registered class
 
 
 def test_unknown_name_lists_the_choices() -> None:
@@ -143,7 +152,7 @@ def test_a_plugin_class_that_is_not_a_decoder_is_refused_by_name(monkeypatch) ->
 
 
 def test_a_plugin_provider_takes_part_in_auto_detection(plugin_path) -> None:
-    code = "from grounding.retrieval.web import auto_provider; print(auto_provider())"
+    code = "from grounding.retrieval.web.registry import auto_provider; print(auto_provider())"
     env = {**os.environ, "PYTHONPATH": str(plugin_path), "BRAVE_API_KEY": "k"}
     chosen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert chosen.stdout.strip() == "brave", chosen.stderr
@@ -183,9 +192,9 @@ def test_serve_without_the_serve_extra_prints_the_install_line() -> None:
 
 def test_a_missing_module_of_our_own_is_a_bug_and_raises() -> None:
     prelude = (
-        "import grounding.plugins as plugins\n"
+        "import grounding.cli.main as cli_main\n"
         "def load(name):\n    import grounding.no_such_module\n"
-        "plugins.COMMANDS.load = load"
+        "cli_main.COMMANDS.load = load"
     )
     done = _main_with(prelude, "ask", "x")
     assert done.returncode == 1 and "Traceback" in done.stderr

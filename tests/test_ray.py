@@ -22,7 +22,8 @@ ray = pytest.importorskip("ray")
 
 from grounding.evaluation.evaluate import evaluate  # noqa: E402
 from grounding.retrieval.index import LocalIndex  # noqa: E402
-from grounding.retrieval.stores import Built, build_index  # noqa: E402
+from grounding.retrieval.stores import open_store  # noqa: E402
+from grounding.retrieval.updating import Built, build_index  # noqa: E402
 from tests.eval_rows import make_rows, write_rows  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -127,4 +128,4 @@ def test_unreachable_ray_is_one_line_and_leaves_the_index(
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "Ray" in lines[0], done.stderr
     assert {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()} == before
-    assert len(LocalIndex.load(target)) == len(single)
+    assert len(open_store(target)) == len(single)

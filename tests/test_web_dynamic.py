@@ -11,15 +11,10 @@ from grounding.errors import ConfigError
 from grounding.orchestration.grounder import Grounder
 from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.web import (
-    DEFAULT_WEB_THRESHOLD,
-    LocalAndWeb,
-    WebSearch,
-    get_web_search,
-    needs_web,
-    open_web,
-)
-from grounding.retrieval.web.dynamic import freshness
+from grounding.retrieval.web.augment import LocalAndWeb, open_web
+from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, freshness, needs_web
+from grounding.retrieval.web.registry import get_web_search
+from grounding.retrieval.web.search import WebSearch
 from grounding.schema import SearchHit
 from tests.web_server import FixtureServer, closed_port, serving
 

@@ -9,8 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from grounding.errors import ConfigError
-from grounding.retrieval.web import RetryPolicy, WebSearch, get_web_search, list_providers
+from grounding.http import RetryPolicy
 from grounding.retrieval.web.passages import SUSPECT_TAG
+from grounding.retrieval.web.registry import get_web_search, list_providers
+from grounding.retrieval.web.search import WebSearch
 from tests.web_server import GOOGLE_CSE_ID, KEYS, FixtureServer, Recorded, closed_port, serving
 
 QUESTION = "When did the Quillmere tidal observatory open?"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from grounding.retrieval.base import Retrieved, Retriever
-from grounding.retrieval.web import get_web_search
 from grounding.retrieval.web.passages import SUSPECT_TAG
+from grounding.retrieval.web.registry import get_web_search
 from grounding.schema import SearchHit
 from tests.web_server import FixtureServer, serving
 

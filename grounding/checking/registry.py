@@ -7,16 +7,19 @@ from typing import Any
 from grounding.checking.base import Scorer
 from grounding.config import Settings
 from grounding.errors import ConfigError
-from grounding.plugins import SCORERS
+from grounding.plugins import Registry
 
 __all__ = ["DEFAULT_SCORER", "SCORERS", "get_scorer", "list_scorers"]
 
 DEFAULT_SCORER = "learned"
+SCORERS: Registry[type[Scorer]] = Registry(
+    "grounding.scorers", "scorer", aliases={"default": "learned"}
+)
 
 
-def list_scorers() -> dict[str, str]:
-    """Name -> one-line description of every installed scorer."""
-    return {name: SCORERS.describe(name) for name in SCORERS.names()}
+def list_scorers() -> list[str]:
+    """The names of every installed scorer (`SCORERS.describe(name)`: its one-line description)."""
+    return SCORERS.names()
 
 
 def get_scorer(name: str | None = None, settings: Settings | None = None, **options: Any) -> Scorer:

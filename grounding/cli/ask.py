@@ -10,8 +10,9 @@ import click
 
 from grounding.checking.relevance import RELEVANT_AT
 from grounding.cli.options import filter_option, filtered_index
-from grounding.plugins import DECODERS, RERANKERS, WEB_PROVIDERS
-from grounding.retrieval.rerank import DEFAULT_RERANKER
+from grounding.generation.decoders import DECODERS
+from grounding.retrieval.rerank import DEFAULT_RERANKER, RERANKERS
+from grounding.retrieval.web import WEB_PROVIDERS
 from grounding.schema import GroundedAnswer, Source
 from grounding.text import one_line, printable
 

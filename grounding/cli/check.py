@@ -92,13 +92,13 @@ def check(
     from grounding.checking import check as run_check
     from grounding.checking import get_scorer
     from grounding.checking import list_scorers as scorers
-    from grounding.checking.registry import DEFAULT_SCORER
+    from grounding.checking.registry import DEFAULT_SCORER, SCORERS
     from grounding.errors import InputError
 
     if list_scorers:
-        for name, description in scorers().items():
+        for name in scorers():
             mark = " (default)" if name == DEFAULT_SCORER else ""
-            click.echo(f"{name}{mark}: {description}")
+            click.echo(f"{name}{mark}: {SCORERS.describe(name)}")
         return
     if not answer or not answer.strip():
         raise InputError('the answer is empty: pass --answer "TEXT"')

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
-from grounding.plugins import DECODERS, RERANKERS
-from grounding.retrieval.rerank import DEFAULT_RERANKER
+from grounding.generation.decoders import DECODERS
+from grounding.retrieval.rerank import DEFAULT_RERANKER, RERANKERS
 from grounding.text import one_line
 
 if TYPE_CHECKING:

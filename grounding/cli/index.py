@@ -85,7 +85,8 @@ def build(
     --replace is given.
     """
     from grounding.cli.main import cli_settings
-    from grounding.retrieval.stores import build_index, current_store
+    from grounding.retrieval.stores import current_store
+    from grounding.retrieval.updating import build_index
 
     settings = cli_settings()
     built = build_index(

@@ -19,8 +19,10 @@ import click
 
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError, GroundingError
-from grounding.plugins import COMMANDS
+from grounding.plugins import Registry
 from grounding.text import one_line
+
+COMMANDS: Registry[click.Command] = Registry("grounding.commands", "command")
 
 
 class _LazyGroup(click.Group):

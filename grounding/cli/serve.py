@@ -14,7 +14,8 @@ import logging
 import click
 
 from grounding.cli.options import filter_option
-from grounding.plugins import DECODERS, WEB_PROVIDERS
+from grounding.generation.decoders import DECODERS
+from grounding.retrieval.web import WEB_PROVIDERS
 
 __all__ = ["serve"]
 

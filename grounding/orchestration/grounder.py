@@ -29,7 +29,7 @@ from grounding.config import Settings
 from grounding.errors import InputError
 from grounding.generation.base import Decoder, Generated, written
 from grounding.generation.citations import parse_citations
-from grounding.generation.decoders import get_decoder
+from grounding.generation.decoders import DECODERS, get_decoder
 from grounding.generation.prompt import Prompt, build_prompt, require_question
 from grounding.orchestration.attribution import StreamNumbers, attribute, in_citation_order
 from grounding.orchestration.steps import (
@@ -42,7 +42,6 @@ from grounding.orchestration.steps import (
     numbered,
     refusal_answer,
 )
-from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
 from grounding.retrieval.rerank import Reranker, get_reranker
@@ -74,9 +73,9 @@ def open_index(index: str | Path | Retriever | None, settings: Settings | None =
     if index is not None and not isinstance(index, str | Path):
         raise InputError(f"index must be a name, a path or a Retriever, not {type(index).__name__}")
     from grounding.retrieval.demo import demo_index
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.stores import open_store
 
-    return demo_index(settings) if index is None else LocalIndex.load(index, settings=settings)
+    return demo_index(settings) if index is None else open_store(index, settings)
 
 
 class Refiner(Protocol):
@@ -118,7 +117,7 @@ class Grounder:
         self.web = web
         add_web: Callable[[Retriever], Retriever] | None = None
         if web:  # a provider name, "auto" or "auto:<provider>"; a missing key fails here, first
-            from grounding.retrieval.web import open_web
+            from grounding.retrieval.web.augment import open_web
 
             add_web = open_web(web, threshold=web_threshold, settings=settings)
         if isinstance(decoder, str) and decoder:

@@ -10,16 +10,52 @@ Web search (`retrieval/web/search.py`) and local + web fused
 `Retriever` is an abstract class, not a protocol: `isinstance(x, Retriever)`
 holds only for classes that say they are retrievers, not for anything that
 happens to have a `search` method.
+
+A retriever that can keep only some chunks (by document id and tag: a `Filter`) says
+so with `can_filter = True` and writes `search_filtered`; the local stores do.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import ClassVar
 
-from grounding.schema import RetrievalMetadata, SearchHit
+from grounding.errors import ConfigError
+from grounding.schema import Chunk, RetrievalMetadata, SearchHit
 
-__all__ = ["Retrieved", "Retriever"]
+__all__ = ["Filter", "Retrieved", "Retriever"]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Keep chunks whose doc id matches any of `doc_ids` (globs) and that carry every tag.
+
+    `Filter(doc_ids=("notes/travel/*",), tags=("2024",))`; empty means no restriction.
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # accept a single string where a tuple is expected: Filter(doc_ids="a/*")
+        for name in ("doc_ids", "tags"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, (value,))
+            else:
+                object.__setattr__(self, name, tuple(value))
+
+    @property
+    def empty(self) -> bool:
+        return not self.doc_ids and not self.tags
+
+    def matches_doc(self, doc_id: str) -> bool:
+        return not self.doc_ids or any(fnmatchcase(doc_id, pattern) for pattern in self.doc_ids)
+
+    def matches(self, chunk: Chunk) -> bool:
+        return self.matches_doc(chunk.doc_id) and set(self.tags) <= set(chunk.tags)
 
 
 @dataclass(frozen=True)
@@ -36,6 +72,7 @@ class Retriever(ABC):
     """Finds the `k` chunks most relevant to a query, best first."""
 
     name: str
+    can_filter: ClassVar[bool] = False  # True where `search_filtered` is written
 
     @abstractmethod
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
@@ -44,3 +81,7 @@ class Retriever(ABC):
     def retrieve(self, query: str, k: int = 5) -> Retrieved:
         """`search`'s hits with the queries, warnings and web use that produced them."""
         return Retrieved(hits=self.search(query, k))
+
+    def search_filtered(self, query: str, k: int, filters: Filter) -> list[SearchHit]:
+        """The `k` best hits among the chunks `filters` allows (where `can_filter` says so)."""
+        raise ConfigError(f"retriever {self.name!r} cannot filter by tag or document")

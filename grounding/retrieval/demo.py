@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grounding.config import Settings, indexes_dir
 from grounding.errors import ConfigError, IndexNotFoundError
 from grounding.progress import note
+
+if TYPE_CHECKING:
+    from grounding.retrieval.stores import Index
 
 __all__ = ["demo_corpus_dir", "demo_index"]
 
@@ -28,14 +32,15 @@ def demo_corpus_dir() -> Path:
     return folder
 
 
-def demo_index(settings: Settings | None = None):  # noqa: ANN201 - a LocalIndex, imported late
-    """The demo LocalIndex, built on first use from the corpus's `recipe.json`, under the
+def demo_index(settings: Settings | None = None) -> Index:
+    """The demo index, built on first use from the corpus's `recipe.json`, under the
     `$GROUNDING_HOME` of `settings` (without them, that variable read alone)."""
     from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.stores import open_store
 
     target = indexes_dir(settings) / "demo"
     try:
-        return LocalIndex.load(target, settings=settings)
+        return open_store(target, settings)
     except IndexNotFoundError:
         pass
     folder = demo_corpus_dir()

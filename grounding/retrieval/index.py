@@ -1,6 +1,6 @@
 """The local index: chunks, their vectors (FAISS) and a BM25 index, searched together.
 
-    index = LocalIndex.build(["./notes"], "notes")       # or LocalIndex.load("notes")
+    index = LocalIndex.build(["./notes"], "notes")       # or stores.open_store("notes")
     hits = index.search("when was the lighthouse lit?", k=5, filters={"tags": ["history"]})
 
 `LocalIndex` is a `Retriever`, so the pipeline does not know it from a web
@@ -20,20 +20,19 @@ average), so it is searched as it is and a build over it embeds only changed fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, Unpack
+from typing import Any
 
 import numpy as np
 
 from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
-from grounding.retrieval.base import Retriever
+from grounding.retrieval.base import Filter
 from grounding.retrieval.bm25 import KeywordIndex
-from grounding.retrieval.embedding import configured_embedding_model, embed_query
+from grounding.retrieval.embedding import embed_query
 from grounding.retrieval.faiss_store import VectorStore
-from grounding.retrieval.filters import Filter, as_filter
+from grounding.retrieval.filters import as_filter
 from grounding.retrieval.fusion import reciprocal_rank_fusion
 from grounding.retrieval.loaders import Document
 from grounding.retrieval.locations import index_dir_for_write
@@ -42,28 +41,23 @@ from grounding.retrieval.storage import (
     CHUNKS,
     VECTORS,
     FileRecord,
-    IndexManifest,
-    now,
     read_chunks,
     read_manifest,
     reading,
     replace_atomically,
-    resolve_index_dir,
     verify_files,
     write_chunks,
     write_manifest,
 )
-from grounding.retrieval.stores import BuildOptions, IndexSettings, build_index
+from grounding.retrieval.stores import IndexSettings, SearchMode, saved_settings
 from grounding.retrieval.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
-__all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]
-
-SearchMode = Literal["hybrid", "dense", "keyword"]
+__all__ = ["LocalIndex"]
 _DEPTH = 4  # candidates per ranking, as a multiple of k, before fusion
 
 
-class LocalIndex(Updatable, Retriever):
+class LocalIndex(Updatable):
     """A searchable, saveable set of chunks. Build, load, add, search, save."""
 
     def __init__(self, directory: str | Path, settings: IndexSettings | None = None) -> None:
@@ -82,59 +76,38 @@ class LocalIndex(Updatable, Retriever):
     # ---- opening -----------------------------------------------------------------------
 
     @classmethod
-    def load(
+    def open_saved(
         cls,
-        name_or_path: str | Path,
+        folder: Path,
+        shown_as: str,
         embedding_model: str | None = None,
         settings: Settings | None = None,
     ) -> LocalIndex:
-        """The saved index `name_or_path`; refuses one built with another embedding model.
-
-        An index kept in another store (its manifest says, e.g. `milvus`) opens as
-        that store's index class, which has the same members. `settings` say where
-        plain names live and the embedding model and backend queries use.
-        """
-        folder = resolve_index_dir(name_or_path, settings)
+        """The FAISS index saved in `folder` (`stores.open_store` finds it by name); refuses
+        one built with another embedding model. `settings` say which model and backend
+        queries use."""
         with reading(folder):  # no save swaps the folder while it is read, manifest included
-            store = read_manifest(folder, str(name_or_path)).store
-            if store == "faiss":
-                return cls._read(folder, str(name_or_path), embedding_model, settings)
-        from grounding.retrieval.stores import store_class  # another store, the same members
-
-        other: LocalIndex = store_class(store).load(name_or_path, embedding_model, settings)
-        return other
-
-    @classmethod
-    def _read(
-        cls, folder: Path, shown_as: str, embedding_model: str | None, settings: Settings | None
-    ) -> LocalIndex:
-        manifest = read_manifest(folder, shown_as)
-        verify_files(folder, manifest, shown_as)
-        wanted = embedding_model or configured_embedding_model(settings)
-        if manifest.embedding_model != wanted:
-            raise EmbeddingMismatchError(
-                f"index {shown_as!r} was built with embedding model "
-                f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
-                f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it with "
-                "`grounding index build PATH... --force`"
-            )
-        index = cls(folder, _settings_of(manifest, settings))
-        index.built_backend = manifest.embedding_backend
-        index.name = folder.name if folder.name else shown_as
-        index.files = dict(manifest.files)
-        index._chunks = read_chunks(folder / CHUNKS)
-        index._dimension = manifest.dimension
-        if index._chunks:
-            index._store = VectorStore.read(
-                folder / VECTORS, manifest.index_type, manifest.ef_search
-            )
-            if index._store.dimension != manifest.dimension:
-                raise EmbeddingMismatchError(
-                    f"index {folder} stores {index._store.dimension}-d vectors but its manifest "
-                    f"says {manifest.dimension}; rebuild it with --force"
+            manifest = read_manifest(folder, shown_as)
+            if manifest.store != "faiss":
+                raise IndexStoreError(f"index {shown_as!r} is not kept in FAISS")
+            verify_files(folder, manifest, shown_as)
+            index = cls(folder, saved_settings(manifest, shown_as, embedding_model, settings))
+            index.built_backend = manifest.embedding_backend
+            index.name = folder.name if folder.name else shown_as
+            index.files = dict(manifest.files)
+            index._chunks = read_chunks(folder / CHUNKS)
+            index._dimension = manifest.dimension
+            if index._chunks:
+                index._store = VectorStore.read(
+                    folder / VECTORS, manifest.index_type, manifest.ef_search
                 )
-            if manifest.hybrid:
-                index._keywords = KeywordIndex.load(folder / BM25_DIR, len(index._chunks))
+                if index._store.dimension != manifest.dimension:
+                    raise EmbeddingMismatchError(
+                        f"index {folder} stores {index._store.dimension}-d vectors but its "
+                        f"manifest says {manifest.dimension}; rebuild it with --force"
+                    )
+                if manifest.hybrid:
+                    index._keywords = KeywordIndex.load(folder / BM25_DIR, len(index._chunks))
         if len(index._chunks) != manifest.chunks or (
             index._store is not None and index._store.count != len(index._chunks)
         ):
@@ -144,23 +117,6 @@ class LocalIndex(Updatable, Retriever):
                 "rebuild it with `grounding index build PATH... --force`"
             )
         return index
-
-    @classmethod
-    def build(
-        cls,
-        paths: Sequence[str | Path],
-        name_or_dir: str | Path,
-        **options: Unpack[BuildOptions],
-    ) -> LocalIndex:
-        """Index the files under `paths` and save; unchanged files keep their vectors.
-
-        Options as for `stores.build_index`, which also returns what the build did
-        (and refuses to drop documents from sources not named; this replaces them).
-        `ray` loads, chunks and embeds on Ray workers, `workers` of them.
-        """
-        built = build_index(paths, name_or_dir, cls, replace=True, **options)
-        assert isinstance(built.index, LocalIndex)
-        return built.index
 
     @classmethod
     def open_for_update(
@@ -173,11 +129,10 @@ class LocalIndex(Updatable, Retriever):
     @classmethod
     def _reusable(cls, name_or_dir: str | Path, settings: IndexSettings) -> LocalIndex | None:
         """The saved index at the target, if it was built the same way (so vectors carry over)."""
-        try:
-            old = cls.load(index_dir_for_write(name_or_dir), settings.embedding_model)
+        folder = index_dir_for_write(name_or_dir)
+        try:  # kept in another store (IndexStoreError too): start afresh in FAISS
+            old = cls.open_saved(folder, str(folder), settings.embedding_model)
         except IndexStoreError:
-            return None
-        if not isinstance(old, LocalIndex):  # kept in another store: start afresh in FAISS
             return None
         same = (old.settings.chunk_size, old.settings.chunk_overlap) == (
             settings.chunk_size,
@@ -236,20 +191,12 @@ class LocalIndex(Updatable, Retriever):
         """Write the index to its folder atomically (the old copy stays whole until the swap)."""
         store = self._dense()
         keywords = self._keyword_index() if self.settings.hybrid else None
-        manifest = IndexManifest(
-            embedding_model=self.settings.embedding_model,
-            embedding_backend=self.built_backend,
+        manifest = self._manifest(
             dimension=self._dimension or store.dimension,
             index_type=store.kind,
-            requested_index_type=self.settings.index_type,
-            ef_search=store.ef_search,
-            chunk_size=self.settings.chunk_size,
-            chunk_overlap=self.settings.chunk_overlap,
-            hybrid=self.settings.hybrid,
-            documents=len({chunk.doc_id for chunk in self._chunks}),
             chunks=len(self._chunks),
-            files=self.files,
-            updated_at=now(),
+            documents=len({chunk.doc_id for chunk in self._chunks}),
+            ef_search=store.ef_search,
         )
 
         def write(folder: Path) -> None:
@@ -291,9 +238,7 @@ class LocalIndex(Updatable, Retriever):
         `mode` defaults to hybrid (dense and BM25 fused by reciprocal rank) when
         the index was built with it, else dense (cosine similarity).
         """
-        mode = mode or ("hybrid" if self.settings.hybrid else "dense")
-        if not query.strip():
-            raise InputError("empty query: ask something")
+        mode = self._mode(query, mode)
         if not self._chunks or k <= 0:
             return []
         depth = k if mode == "dense" else max(k * _DEPTH, 20)
@@ -374,14 +319,3 @@ class LocalIndex(Updatable, Retriever):
 
     def __repr__(self) -> str:
         return f"LocalIndex({str(self.directory)!r}, chunks={len(self)})"
-
-
-def _settings_of(manifest: IndexManifest, settings: Settings | None) -> IndexSettings:
-    return IndexSettings(  # queries use the configured backend, whatever built the vectors
-        embedding_model=manifest.embedding_model,
-        embedding_backend=configured_embedding_backend(settings),
-        index_type=manifest.requested_index_type,
-        chunk_size=manifest.chunk_size,
-        chunk_overlap=manifest.chunk_overlap,
-        hybrid=manifest.hybrid,
-    )

@@ -1,7 +1,7 @@
 """A LangChain `BaseRetriever` over any grounding retriever (the local index included).
 
     from grounding.retrieval.langchain import GroundingRetriever
-    retriever = GroundingRetriever(index=LocalIndex.load("notes"), k=4)
+    retriever = GroundingRetriever(index=open_store("notes"), k=4)
     docs = retriever.invoke("when was the lighthouse lit?")
 
 Only this module imports langchain-core, so the rest of grounding does not need it.
@@ -22,6 +22,7 @@ except ImportError as exc:  # an optional extra
         "the LangChain adapter needs langchain-core: pip install 'grounding[langchain]'"
     ) from exc
 
+from grounding.retrieval.filters import as_filter
 from grounding.schema import SearchHit
 
 __all__ = ["GroundingRetriever", "to_document"]
@@ -50,7 +51,8 @@ def to_document(hit: SearchHit) -> Document:
 class GroundingRetriever(BaseRetriever):
     """Plugs a grounding `Retriever` (e.g. `LocalIndex`) into LangChain chains.
 
-    `filters` is passed to retrievers whose `search` takes it (the local index does).
+    `filters` (`{"doc_ids": [...], "tags": [...]}`) need a retriever that can filter
+    (`can_filter`: the local stores).
     """
 
     index: Any  # a grounding.retrieval.base.Retriever; Any keeps pydantic out of its type
@@ -60,8 +62,9 @@ class GroundingRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        if self.filters:
-            hits = self.index.search(query, k=self.k, filters=self.filters)
-        else:
+        chosen = as_filter(self.filters)
+        if chosen is None:
             hits = self.index.search(query, k=self.k)
+        else:
+            hits = self.index.search_filtered(query, self.k, chosen)
         return [to_document(hit) for hit in hits]

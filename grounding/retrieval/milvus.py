@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 import numpy as np
 
 from grounding.config import Settings, setting
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
-from grounding.retrieval.base import Retriever
-from grounding.retrieval.embedding import configured_embedding_model, embed_query
-from grounding.retrieval.filters import Filter, as_filter
-from grounding.retrieval.index import IndexSettings, SearchMode
+from grounding.retrieval.base import Filter
+from grounding.retrieval.embedding import embed_query
+from grounding.retrieval.filters import as_filter
 from grounding.retrieval.loaders import Document
 from grounding.retrieval.locations import MANIFEST, index_dir_for_write
 from grounding.retrieval.milvus_client import (
@@ -54,15 +52,8 @@ from grounding.retrieval.milvus_schema import (
     keyword_hits,
     row_of,
 )
-from grounding.retrieval.storage import (
-    FileRecord,
-    IndexManifest,
-    MilvusLocation,
-    now,
-    read_manifest,
-    resolve_index_dir,
-)
-from grounding.retrieval.stores import BuildOptions, build_index
+from grounding.retrieval.storage import FileRecord, MilvusLocation, read_manifest
+from grounding.retrieval.stores import IndexSettings, SearchMode, saved_settings
 from grounding.retrieval.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
@@ -72,7 +63,7 @@ _WRITE_BATCH = 512
 _STALE_FILES = ("chunks.jsonl", "vectors.faiss")  # a FAISS index this one replaced
 
 
-class MilvusIndex(Updatable, Retriever):
+class MilvusIndex(Updatable):
     """A searchable, saveable set of chunks in a Milvus collection (same members as LocalIndex)."""
 
     store = "milvus"
@@ -102,70 +93,41 @@ class MilvusIndex(Updatable, Retriever):
     # ---- opening -----------------------------------------------------------------------
 
     @classmethod
-    def load(
+    def open_saved(
         cls,
-        name_or_path: str | Path,
+        folder: Path,
+        shown_as: str,
         embedding_model: str | None = None,
         settings: Settings | None = None,
     ) -> MilvusIndex:
-        """The saved Milvus index `name_or_path`; refuses one built with another model."""
-        folder = resolve_index_dir(name_or_path, settings)
-        manifest = read_manifest(folder, str(name_or_path))
+        """The Milvus index whose manifest is in `folder` (`stores.open_store` finds it by
+        name); refuses one built with another embedding model."""
+        manifest = read_manifest(folder, shown_as)
         if manifest.store != "milvus" or manifest.milvus is None:
-            raise IndexStoreError(f"index {str(name_or_path)!r} is not kept in Milvus")
-        wanted = embedding_model or configured_embedding_model(settings)
-        if manifest.embedding_model != wanted:
-            raise EmbeddingMismatchError(
-                f"index {str(name_or_path)!r} was built with embedding model "
-                f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
-                f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it"
-            )
-        built_as = IndexSettings(  # queries use the configured backend, as for FAISS
-            embedding_model=manifest.embedding_model,
-            embedding_backend=configured_embedding_backend(settings),
-            index_type=manifest.requested_index_type,
-            chunk_size=manifest.chunk_size,
-            chunk_overlap=manifest.chunk_overlap,
-            hybrid=manifest.hybrid,
-        )
+            raise IndexStoreError(f"index {shown_as!r} is not kept in Milvus")
+        built_as = saved_settings(manifest, shown_as, embedding_model, settings)
         index = cls(folder, built_as, manifest.milvus)
         index.built_backend = manifest.embedding_backend
-        index.name = folder.name or str(name_or_path)
+        index.name = folder.name or shown_as
         index.files = dict(manifest.files)
         index._dimension = manifest.dimension
         client = index._connect()
         if not client.has_collection(index.location.collection):
             raise IndexStoreError(
-                f"index {str(name_or_path)!r}: Milvus has no collection "
+                f"index {shown_as!r}: Milvus has no collection "
                 f"{index.location.collection!r}; rebuild it with --force"
             )
         described = client.describe_collection(index.location.collection)
         stored = {field["name"] for field in described["fields"]}
         if missing := [name for name in FIELDS if name not in stored]:
             raise IndexStoreError(
-                f"index {str(name_or_path)!r} was built by an older grounding (its Milvus rows "
+                f"index {shown_as!r} was built by an older grounding (its Milvus rows "
                 f"have no {', '.join(missing)}); rebuild it with --force"
             )
         client.load_collection(index.location.collection)
         index._live = True
         index._count = index._stored_count()
         return index
-
-    @classmethod
-    def build(
-        cls,
-        paths: Sequence[str | Path],
-        name_or_dir: str | Path,
-        **options: Unpack[BuildOptions],
-    ) -> MilvusIndex:
-        """Index the files under `paths` into Milvus; unchanged files keep their rows.
-
-        Options as for `stores.build_index`, which also returns what the build did
-        (and refuses to drop documents from sources not named; this replaces them).
-        """
-        built = build_index(paths, name_or_dir, cls, replace=True, **options)
-        assert isinstance(built.index, MilvusIndex)
-        return built.index
 
     @classmethod
     def open_for_update(
@@ -175,7 +137,7 @@ class MilvusIndex(Updatable, Retriever):
         folder = index_dir_for_write(name_or_dir)
         if not force and (folder / MANIFEST).exists():
             try:
-                old = cls.load(folder, settings.embedding_model)
+                old = cls.open_saved(folder, str(folder), settings.embedding_model)
             except EmbeddingMismatchError:
                 old = None
             except IndexStoreError as exc:
@@ -263,21 +225,12 @@ class MilvusIndex(Updatable, Retriever):
                 client.drop_collection(old)
         else:
             client.flush(self.location.collection)
-        manifest = IndexManifest(
-            store="milvus",
-            milvus=self.location,
-            embedding_model=self.settings.embedding_model,
-            embedding_backend=self.built_backend,
+        manifest = self._manifest(
             dimension=self._dimension,
             index_type=self.settings.index_type,
-            requested_index_type=self.settings.index_type,
-            chunk_size=self.settings.chunk_size,
-            chunk_overlap=self.settings.chunk_overlap,
-            hybrid=self.settings.hybrid,
-            documents=len(self.files),
             chunks=self._count,
-            files=self.files,
-            updated_at=now(),
+            documents=len(self.files),
+            milvus=self.location,
         )
         staging = self.directory / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
         staging.write_text(manifest.model_dump_json(indent=2), "utf-8")
@@ -318,9 +271,7 @@ class MilvusIndex(Updatable, Retriever):
         mode: SearchMode | None = None,
     ) -> list[SearchHit]:
         """The `k` chunks best matching `query`, best first (hybrid: Milvus BM25 + RRF)."""
-        mode = mode or ("hybrid" if self.settings.hybrid else "dense")
-        if not query.strip():
-            raise InputError("empty query: ask something")
+        mode = self._mode(query, mode)
         if mode != "dense" and not self.settings.hybrid:
             raise InputError(
                 f"index {self.name!r} was built without BM25 (--no-hybrid): search it dense"

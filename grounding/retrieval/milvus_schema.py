@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from grounding.errors import IndexStoreError
+from grounding.retrieval.base import Filter
 from grounding.retrieval.faiss_store import HNSW_EF_CONSTRUCTION, HNSW_M
-from grounding.retrieval.filters import Filter
 from grounding.schema import Chunk, SearchHit
 
 __all__ = [

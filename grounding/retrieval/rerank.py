@@ -26,11 +26,12 @@ from typing import Any, ClassVar
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError, ModelError
 from grounding.models import pair_classifier, pair_logits
-from grounding.plugins import RERANKERS
+from grounding.plugins import Registry
 from grounding.schema import SearchHit
 
 __all__ = [
     "DEFAULT_RERANKER",
+    "RERANKERS",
     "CrossEncoderReranker",
     "FusedOrder",
     "Reranker",
@@ -53,6 +54,9 @@ class Reranker(ABC):
 
     @abstractmethod
     def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]: ...
+
+
+RERANKERS: Registry[type[Reranker]] = Registry("grounding.rerankers", "reranker")
 
 
 def list_rerankers() -> list[str]:

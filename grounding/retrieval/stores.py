@@ -1,53 +1,58 @@
 """The store seam: which engine holds an index's chunks and vectors, chosen by name.
 
-    index = load_index("notes")                         # FAISS or Milvus, as the manifest says
-    built = build_index(["./docs"], "big", store="milvus")   # built.index, built.report
+    index = open_store("notes")                         # FAISS or Milvus, as the manifest says
+    built = build_index(["./docs"], "big", store="milvus")   # updating.py: index, report
     report = index.update(["./docs"]); index.save()     # what changed, returned, never stored
 
 An index's manifest names its store (`faiss`: a folder on one disk, or `milvus`: a
 Milvus server, cluster or Milvus Lite file), so loading needs nothing beyond the
-name. Stores register as `grounding.stores` entry points (grounding/plugins.py);
-every store's index class has the same members (`Index` below), so the pipeline,
-the CLI and the service never ask which one they hold.
+name: `open_store` is the one way to open a saved index. Stores register as
+`grounding.stores` entry points (`STORES`); every store's index class has the same
+members (`Index` below), so the pipeline, the CLI and the service never ask which
+one they hold.
 """
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, runtime_checkable
+from typing import Any, Literal
 
 import numpy as np
 
 from grounding.config import Settings
-from grounding.errors import ConfigError, IndexStoreError, InputError
+from grounding.errors import ConfigError, EmbeddingMismatchError, IndexStoreError
 from grounding.models import configured_embedding_backend
+from grounding.plugins import Registry
+from grounding.retrieval.base import Filter, Retriever
 from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model
-from grounding.retrieval.loaders import SkippedFile
+from grounding.retrieval.loaders import Document, SkippedFile
 from grounding.retrieval.locations import index_dir_for_write
-from grounding.retrieval.staging import clear_staging
-from grounding.retrieval.storage import FileRecord, read_manifest, resolve_index_dir, writing
+from grounding.retrieval.storage import (
+    FileRecord,
+    IndexManifest,
+    read_manifest,
+    resolve_index_dir,
+)
 from grounding.schema import Chunk, SearchHit
 from grounding.text import one_line
 
-if TYPE_CHECKING:
-    from grounding.retrieval.filters import Filter
-    from grounding.retrieval.loaders import Document
-
 __all__ = [
-    "BuildOptions",
+    "STORES",
     "BuildReport",
-    "Built",
     "Index",
     "IndexSettings",
-    "build_index",
+    "SearchMode",
     "current_store",
-    "load_index",
-    "refuse_replacing",
+    "open_store",
+    "saved_settings",
     "store_class",
 ]
+
+SearchMode = Literal["hybrid", "dense", "keyword"]
 
 
 @dataclass(frozen=True)
@@ -99,39 +104,59 @@ class BuildReport:
         return "\n".join(lines)
 
 
-@runtime_checkable
-class Index(Protocol):
-    """What every store's index offers: a `Retriever` that can be changed and saved."""
+class Index(Retriever):
+    """What every store's index offers: a `Retriever` that can be changed and saved.
 
-    name: str
+    A store's class subclasses it (as `LocalIndex` and `MilvusIndex` do, through
+    `updating.Updatable`, which writes `update` and filtered search for them)."""
+
     directory: Path
     settings: IndexSettings
     files: dict[str, FileRecord]
 
     @classmethod
+    @abstractmethod
+    def open_saved(
+        cls,
+        folder: Path,
+        shown_as: str,
+        embedding_model: str | None = None,
+        settings: Settings | None = None,
+    ) -> Index:
+        """The index saved in `folder` (`open_store` finds it by name and store)."""
+
+    @classmethod
+    @abstractmethod
     def open_for_update(
         cls, name_or_dir: str | Path, settings: IndexSettings, force: bool = False
-    ) -> Index: ...
+    ) -> Index:
+        """The saved index if its vectors can be reused for `settings`, else an empty one."""
 
+    @abstractmethod
     def __len__(self) -> int: ...
 
     @property
+    @abstractmethod
     def chunks(self) -> list[Chunk]: ...
 
+    @abstractmethod
     def vectors(self) -> np.ndarray: ...
 
+    @abstractmethod
     def search(
         self,
         query: str,
         k: int = 5,
         filters: Filter | Mapping[str, Any] | None = None,
-        mode: Any = None,
+        mode: SearchMode | None = None,
     ) -> list[SearchHit]: ...
 
+    @abstractmethod
     def search_by_vector(
         self, vector: np.ndarray, k: int = 5, filters: Filter | Mapping[str, Any] | None = None
     ) -> list[SearchHit]: ...
 
+    @abstractmethod
     def add(
         self,
         items: Iterable[Document | Chunk],
@@ -139,6 +164,7 @@ class Index(Protocol):
         vectors: np.ndarray | None = None,
     ) -> list[Chunk]: ...
 
+    @abstractmethod
     def update(
         self,
         paths: Sequence[str | Path],
@@ -148,17 +174,21 @@ class Index(Protocol):
         workers: int | None = None,
     ) -> BuildReport: ...
 
+    @abstractmethod
     def remove(self, doc_ids: Iterable[str]) -> int: ...
 
+    @abstractmethod
     def retag(self, doc_id: str, tags: tuple[str, ...]) -> None: ...
 
+    @abstractmethod
     def save(self) -> None: ...
 
 
-def store_class(name: str) -> Any:
-    """The index class registered (entry point `grounding.stores`) as store `name`."""
-    from grounding.plugins import STORES
+STORES: Registry[type[Index]] = Registry("grounding.stores", "store", builtin=False)
 
+
+def store_class(name: str) -> type[Index]:
+    """The index class registered (entry point `grounding.stores`) as store `name`."""
     try:
         return STORES.load(name)
     except ModuleNotFoundError as exc:
@@ -169,125 +199,45 @@ def store_class(name: str) -> Any:
         ) from exc
 
 
-def load_index(
-    name_or_path: str | Path, embedding_model: str | None = None, settings: Settings | None = None
+def open_store(
+    name_or_path: str | Path, settings: Settings | None = None, embedding_model: str | None = None
 ) -> Index:
-    """The saved index `name_or_path`, opened by the store its manifest names."""
+    """The saved index `name_or_path` (a name or a folder), opened by the store its manifest
+    names; the one way to open an index.
+
+    `settings` say where plain names live and the embedding model and backend queries use;
+    an index built with another embedding model than `embedding_model` (by default the
+    configured one) is refused with EmbeddingMismatchError."""
     folder = resolve_index_dir(name_or_path, settings)
-    manifest = read_manifest(folder, str(name_or_path))
-    index: Index = store_class(manifest.store).load(name_or_path, embedding_model, settings)
-    return index
+    store = read_manifest(folder, str(name_or_path)).store
+    return store_class(store).open_saved(folder, str(name_or_path), embedding_model, settings)
 
 
-class BuildOptions(TypedDict, total=False):
-    """How `build_index` builds: the IndexSettings (None: the configured default) and the run."""
-
-    tags: Iterable[str]
-    embedding_model: str | None
-    embedding_backend: str | None
-    index_type: str  # "auto" | "flat" | "hnsw"
-    chunk_size: int | None
-    chunk_overlap: int | None
-    hybrid: bool
-    force: bool  # start from nothing instead of keeping unchanged files' vectors
-    progress: bool | None
-    ray: bool | str  # True: a local Ray for the run; or an address ("auto", "ray://host:10001")
-    workers: int | None
-    settings: Settings | None  # where names live, the default model and backend (None: read)
-
-
-@dataclass(frozen=True)
-class Built:
-    """A built and saved index, and what building it did."""
-
-    index: Index
-    report: BuildReport
-
-
-def build_index(
-    paths: Sequence[str | Path],
-    name_or_dir: str | Path,
-    store: str | type[Index] = "faiss",
-    replace: bool = False,
-    **options: Unpack[BuildOptions],
-) -> Built:
-    """Index the files under `paths` into `store` (a name or a store's index class) and save.
-
-    Re-running over a changed folder embeds only new and changed files (by content
-    hash) and drops files that are gone; `force` starts from nothing. Every store's
-    class opens what it can reuse (`open_for_update`) and brings it up to date
-    (`update`, which returns the report); one build of an index runs at a time.
-
-    An index keeps the documents of the folders and files it was built from;
-    a build that names none of some of them would delete those documents, and
-    is refused with InputError unless `replace` is true.
-    """
-    unknown = sorted(set(options) - BuildOptions.__optional_keys__)
-    if unknown:
-        raise TypeError(f"build_index() got unknown options: {', '.join(unknown)}")
-    cls: type[Index] = store_class(store) if isinstance(store, str) else store
-    chunk_overlap = options.get("chunk_overlap")
-    given = options.get("settings")
-    settings = IndexSettings(
-        embedding_model=options.get("embedding_model") or configured_embedding_model(given),
-        embedding_backend=options.get("embedding_backend") or configured_embedding_backend(given),
-        index_type=options.get("index_type", "auto"),
-        chunk_size=options.get("chunk_size") or DEFAULT_CHUNK_SIZE,
-        chunk_overlap=DEFAULT_CHUNK_OVERLAP if chunk_overlap is None else chunk_overlap,
-        hybrid=options.get("hybrid", True),
+def saved_settings(
+    manifest: IndexManifest,
+    shown_as: str,
+    embedding_model: str | None = None,
+    settings: Settings | None = None,
+) -> IndexSettings:
+    """How a saved index was built, for searching it with the configured embedding backend
+    (whatever backend made its vectors); EmbeddingMismatchError when its embedding model is
+    not `embedding_model` (by default the configured one)."""
+    wanted = embedding_model or configured_embedding_model(settings)
+    if manifest.embedding_model != wanted:
+        raise EmbeddingMismatchError(
+            f"index {shown_as!r} was built with embedding model "
+            f"{manifest.embedding_model!r} but {wanted!r} is configured; set "
+            f"GROUNDING_EMBEDDING_MODEL={manifest.embedding_model} or rebuild it with "
+            "`grounding index build PATH... --force`"
+        )
+    return IndexSettings(
+        embedding_model=manifest.embedding_model,
+        embedding_backend=configured_embedding_backend(settings),
+        index_type=manifest.requested_index_type,
+        chunk_size=manifest.chunk_size,
+        chunk_overlap=manifest.chunk_overlap,
+        hybrid=manifest.hybrid,
     )
-    folder = index_dir_for_write(name_or_dir, given)
-    with writing(folder):  # one build of an index at a time
-        if not replace:  # decided under the lock: what another build just saved counts too
-            refuse_replacing(paths, name_or_dir, given)
-        index = cls.open_for_update(folder, settings, options.get("force", False))
-        report = index.update(
-            paths,
-            tuple(options.get("tags", ())),
-            options.get("progress"),
-            options.get("ray", False),
-            options.get("workers"),
-        )
-        index.save()
-        clear_staging(index.directory)  # its vectors are saved: nothing to resume
-    return Built(index, report)
-
-
-def refuse_replacing(
-    paths: Sequence[str | Path], name_or_dir: str | Path, settings: Settings | None = None
-) -> None:
-    """InputError when the saved index holds documents from folders or files not in `paths`.
-
-    A document's id starts with the folder or file it came from (`notes/a.md`,
-    `a.md`): files deleted inside a named folder may go, whole sources may not.
-    """
-    if not all(Path(path).exists() for path in paths):
-        return  # the build itself says which path is missing
-    folder = index_dir_for_write(name_or_dir, settings)
-    try:
-        files = read_manifest(folder, str(name_or_dir)).files
-    except IndexStoreError:
-        return  # no saved index (or an unreadable one, which a build replaces anyway)
-    named = {_root(Path(path)) for path in paths}
-    gone: dict[str, int] = {}
-    for doc_id in files:
-        root = doc_id.split("/", 1)[0]
-        if root not in named:
-            gone[root] = gone.get(root, 0) + 1
-    if gone:
-        held = ", ".join(f"{root} ({count} files)" for root, count in sorted(gone.items()))
-        raise InputError(
-            f"index {str(name_or_dir)!r} holds documents from {held} that this build would "
-            "delete; name those paths too, pass --replace (replace=True) to replace them, "
-            "or choose another --name"
-        )
-
-
-def _root(path: Path) -> str:
-    """The first part of the doc ids that `path` gives its files (see loaders.discover)."""
-    if path.is_file():
-        return path.name
-    return path.resolve().name or "root"
 
 
 def current_store(name_or_dir: str | Path, settings: Settings | None = None) -> str:

@@ -14,13 +14,21 @@ import json
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from grounding.errors import GroundingError
-from grounding.schema import Delta, Final, GroundedAnswer, Message
+from grounding.schema import (
+    Delta,
+    Final,
+    GroundedAnswer,
+    GroundingMetadata,
+    Message,
+    Source,
+    SupportReport,
+)
 from grounding.service.engine import Engine
 from grounding.service.errors import ERROR_RESPONSES, ServiceError, from_grounding_error
 from grounding.service.settings import ServiceSettings
@@ -206,11 +214,29 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Any
         created=created,
         model=engine.settings.model_name,
         choices=_choices(answer),
+        reward=answer.reward,
+        **_grounding_fields(answer),
+    )
+
+
+class _GroundingFields(TypedDict):
+    """The answer's fields that ride along on a completion and on a stream's last chunk."""
+
+    grounding_metadata: GroundingMetadata
+    support: SupportReport
+    sources: list[Source]
+    warnings: list[str]
+    relevance: float | None
+    answered: bool
+    reason: str
+
+
+def _grounding_fields(answer: GroundedAnswer) -> _GroundingFields:
+    return _GroundingFields(
         grounding_metadata=answer.grounding_metadata,
         support=answer.support,
         sources=answer.sources,
         warnings=answer.warnings,
-        reward=answer.reward,
         relevance=answer.relevance,
         answered=answer.answered,
         reason=answer.reason,
@@ -278,12 +304,6 @@ async def _events(
         WireDelta(),
         finish_reason=answer.finish_reason,
         answer=answer.answer,
-        grounding_metadata=answer.grounding_metadata,
-        support=answer.support,
-        sources=answer.sources,
-        warnings=answer.warnings,
-        relevance=answer.relevance,
-        answered=answer.answered,
-        reason=answer.reason,
+        **_grounding_fields(answer),
     )
     yield _sse("[DONE]")

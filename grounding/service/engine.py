@@ -69,7 +69,7 @@ def pipeline_factory(settings: ServiceSettings) -> GrounderFactory:
     def build(key: GrounderKey) -> GrounderLike:
         from grounding.orchestration.grounder import Grounder, open_index
         from grounding.retrieval.filters import FilteredRetriever
-        from grounding.retrieval.web import open_web
+        from grounding.retrieval.web.augment import open_web
 
         environment = settings.environment
         if key.web:  # a missing web key fails first, before the index is opened (or built)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from grounding.config import Settings
 from grounding.errors import ConfigError
 from grounding.generation.prompt import MAX_MESSAGE_CHARS
-from grounding.retrieval.filters import Filter
+from grounding.retrieval.base import Filter
 
 __all__ = ["ServiceSettings", "parse_api_keys"]
 

@@ -10,11 +10,12 @@ from typing import Any
 from grounding.config import Settings
 from grounding.errors import ConfigError
 from grounding.generation.base import Decoder
-from grounding.plugins import DECODERS
+from grounding.plugins import Registry
 
 __all__ = ["DECODERS", "DEFAULT_DECODER", "get_decoder", "list_decoders"]
 
 DEFAULT_DECODER = "extractive"
+DECODERS: Registry[type[Decoder]] = Registry("grounding.decoders", "decoder")
 
 
 def list_decoders() -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError
 from grounding.models import DEFAULT_EMBEDDING_MODEL
-from grounding.plugins import WEB_PROVIDERS
+from grounding.retrieval.web import WEB_PROVIDERS
 from grounding.retrieval.web.fetch import Fetcher
 from grounding.retrieval.web.passages import DEFAULT_CANDIDATES_PER_PAGE
 from grounding.retrieval.web.provider import SearchProvider, env_or_option
