@@ -40,9 +40,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 warnings.filterwarnings("ignore")
 
 from grounding.models import embedder  # noqa: E402
-from grounding.retrieval.chunking import chunk_text  # noqa: E402
-from grounding.retrieval.index import IndexSettings, LocalIndex  # noqa: E402
-from grounding.retrieval.loaders import discover, load_document  # noqa: E402
+from grounding.retrieval.index.chunking import chunk_text  # noqa: E402
+from grounding.retrieval.index.local import IndexSettings, LocalIndex  # noqa: E402
+from grounding.retrieval.index.loaders import discover, load_document  # noqa: E402
 from grounding.schema import Chunk  # noqa: E402
 
 DEMO = ROOT / "indexes" / "demo"

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from grounding.backends.pair import MODEL_DIR, PairModel  # noqa: E402
 from grounding.evaluation.metrics import auroc  # noqa: E402
-from grounding.text import content_words  # noqa: E402
+from grounding.core.text import content_words  # noqa: E402
 
 
 def overlap(a: str, b: str) -> float:

@@ -40,8 +40,8 @@ from grounding.generation.base import generate
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt
 from grounding.improve import Improve
-from grounding.recording import recording
-from grounding.retrieval.index import LocalIndex
+from grounding.cli.recording import recording
+from grounding.retrieval.index.local import LocalIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "eval" / "data"

@@ -36,8 +36,8 @@ warnings.filterwarnings("ignore")
 
 from grounding.evaluation.evaluate import evaluate  # noqa: E402
 from grounding.retrieval.embedding import embed_texts  # noqa: E402
-from grounding.retrieval.index import IndexSettings, LocalIndex  # noqa: E402
-from grounding.retrieval.milvus import MilvusIndex  # noqa: E402
+from grounding.retrieval.index.local import IndexSettings, LocalIndex  # noqa: E402
+from grounding.retrieval.stores.milvus.index import MilvusIndex  # noqa: E402
 from grounding.schema import Chunk  # noqa: E402
 
 DATA = (

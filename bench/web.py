@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from grounding.models import onnx_embedder  # noqa: E402
 from grounding.retrieval.base import Retriever  # noqa: E402
-from grounding.retrieval.chunking import chunk_text  # noqa: E402
+from grounding.retrieval.index.chunking import chunk_text  # noqa: E402
 from grounding.retrieval.web import (  # noqa: E402
     Fetcher,
     LocalAndWeb,

@@ -30,7 +30,7 @@ from grounding.schema import (
     Span,
     SupportReport,
 )
-from grounding.text import CITATION_MARKER
+from grounding.core.text import CITATION_MARKER
 
 __all__ = ["Attributed", "StreamNumbers", "attribute", "in_citation_order"]
 

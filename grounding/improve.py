@@ -34,7 +34,7 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.text import CITATION_MARKER, blank_citation_markers, sentence_spans
+from grounding.core.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 
 if TYPE_CHECKING:
     from grounding.pipeline import Grounder, _Retrieved

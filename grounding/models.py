@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-    from grounding.encoder import OnnxEncoder
+    from grounding.backends.encoder import OnnxEncoder
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -128,7 +128,7 @@ def onnx_embedder(name: str = DEFAULT_EMBEDDING_MODEL) -> OnnxEncoder:
 
 @functools.cache
 def _onnx_embedder(name: str) -> OnnxEncoder:
-    from grounding.encoder import OnnxEncoder
+    from grounding.backends.encoder import OnnxEncoder
 
     path = embedding_model_path(name)
     with _LOCK:

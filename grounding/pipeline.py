@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grounding.answer_types import REFUSAL, is_refusal
+from grounding.core.answer_types import REFUSAL, is_refusal
 from grounding.attribution import StreamNumbers, attribute, in_citation_order
 from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
@@ -27,7 +27,7 @@ from grounding.improve import Improve
 from grounding.plugins import DECODERS
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
-from grounding.retrieval.rerank import Reranker, get_reranker
+from grounding.retrieval.rerank.base import Reranker, get_reranker
 from grounding.schema import (
     Delta,
     Final,
@@ -39,7 +39,7 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.text import looks_like_instructions, sentence_spans
+from grounding.core.text import looks_like_instructions, sentence_spans
 
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 
@@ -60,7 +60,7 @@ def open_index(index: str | Path | Retriever | None, settings: Settings | None =
     if index is not None and not isinstance(index, str | Path):
         raise InputError(f"index must be a name, a path or a Retriever, not {type(index).__name__}")
     from grounding.retrieval.demo import demo_index
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.index.local import LocalIndex
 
     return demo_index(settings) if index is None else LocalIndex.load(index, settings=settings)
 

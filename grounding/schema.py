@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grounding.text import strip_citation_markers
+from grounding.core.text import strip_citation_markers
 
 __all__ = [
     "Candidate",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.index.local import LocalIndex
 from grounding.schema import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]

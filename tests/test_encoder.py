@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from grounding import models
-from grounding.encoder import OnnxEncoder
+from grounding.backends.encoder import OnnxEncoder
 from grounding.errors import ConfigError, ModelError
 from grounding.retrieval import embedding
-from grounding.retrieval.chunking import chunk_text
+from grounding.retrieval.index.chunking import chunk_text
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_export_works_without_a_network(tmp_path: Path) -> None:
         pytest.skip("no permission to make a network namespace")
     code = (
         "from grounding.models import embedding_model_path\n"
-        "from grounding.encoder import OnnxEncoder\n"
+        "from grounding.backends.encoder import OnnxEncoder\n"
         "encoder = OnnxEncoder.from_folder(embedding_model_path())\n"
         "print(encoder.onnx_path)\n"
         "print(encoder.embed(['offline']).shape)\n"

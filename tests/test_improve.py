@@ -21,7 +21,7 @@ from grounding.improve import EXTRACTIVE_NOTE, Improve
 from grounding.pipeline import Grounder
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
-from grounding.text import content_words
+from grounding.core.text import content_words
 
 DOCS = {
     "lighthouse": "The Varnholt lighthouse stands on the northern cape of Halsoy. It was first "

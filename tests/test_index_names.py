@@ -10,7 +10,7 @@ import pytest
 
 from grounding.config import indexes_dir
 from grounding.errors import IndexNotFoundError
-from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.index.local import LocalIndex
 
 
 def _fake_indexes(*names: str) -> None:

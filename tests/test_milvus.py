@@ -19,9 +19,9 @@ pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
 from grounding.pipeline import Grounder
-from grounding.retrieval.index import IndexSettings, LocalIndex
-from grounding.retrieval.milvus import MilvusIndex
-from grounding.retrieval.stores import build_index, load_index
+from grounding.retrieval.index.local import IndexSettings, LocalIndex
+from grounding.retrieval.stores.milvus.index import MilvusIndex
+from grounding.retrieval.stores.base import build_index, load_index
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from grounding.answer_types import REFUSAL
+from grounding.core.answer_types import REFUSAL
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT
 from grounding.errors import InputError
 from grounding.generation.prompt import Prompt

@@ -17,8 +17,8 @@ from grounding.config import VARIABLES, Settings, indexes_dir, model_cache_dir, 
 from grounding.errors import ConfigError, IndexNotFoundError, ModelError
 from grounding.generation.decoders import get_decoder
 from grounding.pipeline import open_index
-from grounding.retrieval.rerank import get_reranker
-from grounding.retrieval.storage import resolve_index_dir
+from grounding.retrieval.rerank.base import get_reranker
+from grounding.retrieval.index.storage import resolve_index_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "grounding"

@@ -10,7 +10,7 @@ import pytest
 from grounding.errors import ConfigError
 from grounding.pipeline import Grounder
 from grounding.retrieval.base import Retrieved, Retriever
-from grounding.retrieval.chunking import chunk_text
+from grounding.retrieval.index.chunking import chunk_text
 from grounding.retrieval.web import (
     DEFAULT_WEB_THRESHOLD,
     LocalAndWeb,

@@ -6,7 +6,7 @@ import pytest
 
 from grounding.retrieval.web import passages
 from grounding.retrieval.web.passages import WINDOW_CHARS, WebDocument, select_passages
-from grounding.text import sentence_spans
+from grounding.core.text import sentence_spans
 
 QUESTION = "When did the Quillmere tidal observatory open?"
 FILLER = [

@@ -39,7 +39,7 @@ from synthetic import synthetic_rows  # noqa: E402
 
 from grounding.checking.scorers.pair import evidence_units  # noqa: E402
 from grounding.models import embedding_model_path  # noqa: E402
-from grounding.text import content_words, sentence_spans  # noqa: E402
+from grounding.core.text import content_words, sentence_spans  # noqa: E402
 
 FOLDS = 5
 SIZES = {512: 256, 384: 192}  # max_length: answer tokens per window

@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT / "train"))
 from checker_data import Example, char_f1, load_rows, prepare  # noqa: E402
 from synthetic import perturb_rows  # noqa: E402
 
-from grounding.checking.features import TOKEN_FEATURES  # noqa: E402
-from grounding.checking.forest import Forest, Isotonic, Linear  # noqa: E402
-from grounding.checking.learned import (  # noqa: E402
+from grounding.checking.scorers.learned.features import TOKEN_FEATURES  # noqa: E402
+from grounding.checking.scorers.learned.forest import Forest, Isotonic, Linear  # noqa: E402
+from grounding.checking.scorers.learned.model import (  # noqa: E402
     PARAMS_DIR,
     LearnedModel,
     answer_features,
@@ -49,7 +49,7 @@ from grounding.checking.learned import (  # noqa: E402
     context_features,
     token_spans,
 )
-from grounding.text import STOPWORDS  # noqa: E402
+from grounding.core.text import STOPWORDS  # noqa: E402
 
 DATA = ROOT / "eval" / "data"
 SYNTHETIC = "-synthetic"
@@ -113,7 +113,7 @@ def claim_rows(ex: Example, token_p: np.ndarray) -> np.ndarray:
 
 
 def _table(ex: Example):  # noqa: ANN202
-    from grounding.checking.features import TokenTable
+    from grounding.checking.scorers.learned.features import TokenTable
 
     return TokenTable(ex.claim_index, [(0, 0)] * len(ex.words), ex.words, ex.x)
 
@@ -203,7 +203,7 @@ def tune_spans(
 
 
 def _table_with_spans(ex: Example):  # noqa: ANN202
-    from grounding.checking.features import TokenTable
+    from grounding.checking.scorers.learned.features import TokenTable
 
     spans = [
         (s - ex.claim_spans[k][0], e - ex.claim_spans[k][0])

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grounding.evaluation.answers import normalize_answer
-from grounding.text import content_words, sentence_spans
+from grounding.core.text import content_words, sentence_spans
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -33,7 +33,7 @@ class PairModel:
     """Support and answer probabilities for (a, b) text pairs."""
 
     def __init__(self, folder: Path = MODEL_DIR, threads: int | None = None) -> None:
-        from grounding.encoder import OnnxEncoder
+        from grounding.backends.encoder import OnnxEncoder
 
         try:
             meta = json.loads((folder / "pair.json").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@
 `total` is the weighted mean of the objectives. Weights are given as a mapping or as text,
 "support=1,citation_precision=0.5": named objectives replace their default weight, the others
 keep it; a weight of 0 leaves an objective out of the total (it is still reported).
-Citation markers are read with the shared pattern of `grounding.text`.
+Citation markers are read with the shared pattern of `grounding.core.text`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from grounding.checking.registry import get_scorer
 from grounding.checking.relevance import relevance
 from grounding.errors import InputError
 from grounding.schema import RewardReport, Source, SupportReport
-from grounding.text import CITATION_MARKER, blank_citation_markers, word_spans
+from grounding.core.text import CITATION_MARKER, blank_citation_markers, word_spans
 
 __all__ = ["CONCISE_WORDS", "DEFAULT_WEIGHTS", "OBJECTIVES", "parse_weights", "reward"]
 

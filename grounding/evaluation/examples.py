@@ -14,7 +14,7 @@ from typing import Literal
 
 from grounding.evaluation.data import EvalRow
 from grounding.evaluation.runner import Prediction
-from grounding.text import content_words, sentence_spans
+from grounding.core.text import content_words, sentence_spans
 
 __all__ = ["Evidence", "WorkedExample", "evidence_snippet", "segments", "worst_examples"]
 

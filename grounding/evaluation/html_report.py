@@ -23,7 +23,7 @@ from grounding.evaluation.tables import (
     threshold_table,
     thresholds_text,
 )
-from grounding.text import printable
+from grounding.core.text import printable
 
 __all__ = ["CSS", "page", "render_html", "table_html"]
 

@@ -47,7 +47,7 @@ from grounding.generation.prompt import build_prompt
 from grounding.improve import Improve
 from grounding.retrieval.base import Retriever
 from grounding.schema import GroundedAnswer
-from grounding.text import blank_citation_markers, content_words
+from grounding.core.text import blank_citation_markers, content_words
 
 __all__ = ["PipelineResult", "QuestionResult", "evaluate_pipeline", "judge_citations"]
 

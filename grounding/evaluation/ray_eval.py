@@ -11,7 +11,7 @@ from typing import Any
 
 from grounding.evaluation.data import EvalRow
 from grounding.evaluation.predictions import Prediction, score_row
-from grounding.ray_support import batches, ray_workers
+from grounding.backends.ray_cluster import batches, ray_workers
 
 __all__ = ["score_on_ray"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grounding.text import CITATION_MARKER, sentence_spans
+from grounding.core.text import CITATION_MARKER, sentence_spans
 
 __all__ = ["CitedSegment", "ParsedCitations", "parse_citations"]
 

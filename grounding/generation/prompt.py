@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from grounding.errors import InputError
 from grounding.schema import Message, Source
-from grounding.text import escape_for_prompt as escape
+from grounding.core.text import escape_for_prompt as escape
 
 __all__ = [
     "MAX_MESSAGE_CHARS",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grounding.config import Settings, indexes_dir
 from grounding.errors import ConfigError, IndexNotFoundError
-from grounding.progress import note
+from grounding.core.progress import note
 
 __all__ = ["demo_corpus_dir", "demo_index"]
 
@@ -31,7 +31,7 @@ def demo_corpus_dir() -> Path:
 def demo_index(settings: Settings | None = None):  # noqa: ANN201 - a LocalIndex, imported late
     """The demo LocalIndex, built on first use from the corpus's `recipe.json`, under the
     `$GROUNDING_HOME` of `settings` (without them, that variable read alone)."""
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.index.local import LocalIndex
 
     target = indexes_dir(settings) / "demo"
     try:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 
 from grounding.schema import Message
-from grounding.text import content_words
+from grounding.core.text import content_words
 
 __all__ = [
     "CONTEXT_CHARS",

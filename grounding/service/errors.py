@@ -29,7 +29,7 @@ from grounding.errors import (
     ScorerError,
 )
 from grounding.service.wire import ErrorBody, ErrorResponse
-from grounding.text import one_line
+from grounding.core.text import one_line
 
 __all__ = [
     "ERROR_RESPONSES",

@@ -14,8 +14,8 @@ import requests
 from grounding.config import Settings
 from grounding.errors import DecoderError
 from grounding.generation.prompt import Prompt
-from grounding.http import RetryPolicy
-from grounding.openai_compat import ChatEndpoint
+from grounding.core.http import RetryPolicy
+from grounding.core.openai_compat import ChatEndpoint
 
 __all__ = ["OpenAIDecoder"]
 

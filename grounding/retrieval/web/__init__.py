@@ -16,7 +16,7 @@ reads a `--web` value ("brave", "auto", "auto:brave") into one.
 
 from __future__ import annotations
 
-from grounding.http import RetryPolicy
+from grounding.core.http import RetryPolicy
 from grounding.retrieval.web.augment import LocalAndWeb, open_web
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, needs_web
 from grounding.retrieval.web.fetch import Fetcher

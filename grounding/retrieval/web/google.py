@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from grounding.errors import ConfigError
-from grounding.http import RetryPolicy
+from grounding.core.http import RetryPolicy
 from grounding.retrieval.web.provider import (
     ProviderRequest,
     SearchProvider,

@@ -54,7 +54,7 @@ class EncoderBatch:
 
 def ensure_onnx(folder: str | Path, quantize: bool = True) -> Path:
     """The cached ONNX file for the model in `folder`, exported (offline) on first use."""
-    from grounding.onnx_export import cached_export
+    from grounding.backends.onnx_export import cached_export
 
     return cached_export(Path(folder), quantize=quantize)
 

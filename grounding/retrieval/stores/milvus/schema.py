@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grounding.errors import IndexStoreError
-from grounding.retrieval.faiss_store import HNSW_EF_CONSTRUCTION, HNSW_M
+from grounding.retrieval.index.faiss_store import HNSW_EF_CONSTRUCTION, HNSW_M
 from grounding.retrieval.filters import Filter
 from grounding.schema import Chunk, SearchHit
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from grounding.errors import EmbeddingMismatchError, InputError
-from grounding.retrieval.building import document_chunks, update_from_files
+from grounding.retrieval.index.building import document_chunks, update_from_files
 from grounding.retrieval.embedding import embed_texts
-from grounding.retrieval.loaders import Document
-from grounding.retrieval.storage import FileRecord
-from grounding.retrieval.stores import BuildReport, Index, IndexSettings
+from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.storage import FileRecord
+from grounding.retrieval.stores.base import BuildReport, Index, IndexSettings
 from grounding.schema import Chunk
 
 __all__ = ["Updatable", "update"]
@@ -29,7 +29,7 @@ def update(
     """`update_from_files` in this process, or on Ray (`ray`: True = a local Ray, or an address)."""
     if ray is False:
         return update_from_files(index, paths, tags, progress)
-    from grounding.retrieval.ray_build import update_with_ray
+    from grounding.retrieval.index.ray_build import update_with_ray
 
     address = None if ray is True else ray
     return update_with_ray(index, paths, tags, progress, address or None, workers)

@@ -30,14 +30,14 @@ from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
 from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
-from grounding.retrieval.bm25 import KeywordIndex
+from grounding.retrieval.index.bm25 import KeywordIndex
 from grounding.retrieval.embedding import configured_embedding_model, embed_query
-from grounding.retrieval.faiss_store import VectorStore
+from grounding.retrieval.index.faiss_store import VectorStore
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.fusion import reciprocal_rank_fusion
-from grounding.retrieval.loaders import Document
-from grounding.retrieval.locations import index_dir_for_write
-from grounding.retrieval.storage import (
+from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.locations import index_dir_for_write
+from grounding.retrieval.index.storage import (
     BM25_DIR,
     CHUNKS,
     VECTORS,
@@ -53,8 +53,8 @@ from grounding.retrieval.storage import (
     write_chunks,
     write_manifest,
 )
-from grounding.retrieval.stores import BuildOptions, IndexSettings, build_index
-from grounding.retrieval.updating import Updatable
+from grounding.retrieval.stores.base import BuildOptions, IndexSettings, build_index
+from grounding.retrieval.index.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]
@@ -99,7 +99,7 @@ class LocalIndex(Updatable, Retriever):
             store = read_manifest(folder, str(name_or_path)).store
             if store == "faiss":
                 return cls._read(folder, str(name_or_path), embedding_model, settings)
-        from grounding.retrieval.stores import store_class  # another store, the same members
+        from grounding.retrieval.stores.base import store_class  # another store, the same members
 
         other: LocalIndex = store_class(store).load(name_or_path, embedding_model, settings)
         return other

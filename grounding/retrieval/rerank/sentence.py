@@ -6,7 +6,7 @@ then ranks low on both the chunk vector and BM25 ("Support for VMS and Amiga has
 been removed." in a release's bug-fix list ranked 22nd for "Support for which
 systems was removed from gzip in 1.9?"). This reranker looks at sentences:
 
-1. every candidate is split into clean sentences (`grounding.text.sentence_spans`);
+1. every candidate is split into clean sentences (`grounding.core.text.sentence_spans`);
    each sentence's *lexical* score is the rarity-weighted share of the question's
    content words it holds (rarity among the candidates, as the extractive decoder
    weighs them);
@@ -34,9 +34,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from grounding import models
-from grounding.headings import clean
+from grounding.core.headings import clean
 from grounding.schema import SearchHit
-from grounding.text import content_words, question_weights, sentence_spans, weighted_share
+from grounding.core.text import content_words, question_weights, sentence_spans, weighted_share
 
 __all__ = ["SentenceReranker"]
 

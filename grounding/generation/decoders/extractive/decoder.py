@@ -45,10 +45,10 @@ from dataclasses import replace
 import numpy as np
 
 from grounding import models
-from grounding.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
-from grounding.generation.passages import Passage, passages
+from grounding.core.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
+from grounding.generation.decoders.extractive.passages import Passage, passages
 from grounding.generation.prompt import Prompt
-from grounding.text import (
+from grounding.core.text import (
     STOPWORDS,
     content_words,
     looks_like_instructions,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grounding.progress import progress_bar
+from grounding.core.progress import progress_bar
 from grounding.retrieval.embedding import embed_texts, embedding_calls
 
 __all__ = ["StagedEmbeddings", "clear_staging", "staging_dir"]
@@ -63,7 +63,7 @@ class StagedEmbeddings:
     ) -> np.ndarray:
         """Unit vectors for `texts`, shape (len(texts), dim): staged ones reused, the rest made.
 
-        `progress`: a bar on a terminal, else lines every few seconds (`grounding.progress`);
+        `progress`: a bar on a terminal, else lines every few seconds (`grounding.core.progress`);
         `files` is how many files the texts come from, for those lines.
         """
         keys = [self._key(text) for text in texts]

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from grounding.models import embed
-from grounding.ray_support import RayPool, batches, ray_workers
-from grounding.retrieval.building import (
+from grounding.backends.ray_cluster import RayPool, batches, ray_workers
+from grounding.retrieval.index.building import (
     BuildReport,
     finish_update,
     load_files,
@@ -34,11 +34,11 @@ from grounding.retrieval.building import (
     start_update,
 )
 from grounding.retrieval.embedding import embedding_batches
-from grounding.retrieval.loaders import SourceFile
+from grounding.retrieval.index.loaders import SourceFile
 from grounding.schema import Chunk
 
 if TYPE_CHECKING:
-    from grounding.retrieval.stores import Index
+    from grounding.retrieval.stores.base import Index
 
 __all__ = ["update_with_ray"]
 

@@ -1,7 +1,7 @@
 """One OpenAI-compatible `/chat/completions` endpoint, shared by the decoder and the judge.
 
 Configured by arguments or by OPENAI_BASE_URL, GROUNDING_MODEL and OPENAI_API_KEY;
-429 and 5xx replies are retried as `grounding.http` does for every client.
+429 and 5xx replies are retried as `grounding.core.http` does for every client.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import requests
 
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError, GroundingError
-from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
+from grounding.core.http import USER_AGENT, RetryPolicy, send_with_retries
 
 __all__ = ["ChatEndpoint"]
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from grounding.config import model_cache_dir
 from grounding.errors import ModelError
-from grounding.progress import note
+from grounding.core.progress import note
 
 __all__ = ["cached_export", "export_onnx"]
 

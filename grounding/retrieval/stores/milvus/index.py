@@ -33,10 +33,10 @@ from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.embedding import configured_embedding_model, embed_query
 from grounding.retrieval.filters import Filter, as_filter
-from grounding.retrieval.index import IndexSettings, SearchMode
-from grounding.retrieval.loaders import Document
-from grounding.retrieval.locations import MANIFEST, index_dir_for_write
-from grounding.retrieval.milvus_client import (
+from grounding.retrieval.index.local import IndexSettings, SearchMode
+from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.locations import MANIFEST, index_dir_for_write
+from grounding.retrieval.stores.milvus.client import (
     LITE_FILE,
     MILVUS_TOKEN_ENV,
     MILVUS_URI_ENV,
@@ -45,7 +45,7 @@ from grounding.retrieval.milvus_client import (
     connect,
     release_lite,
 )
-from grounding.retrieval.milvus_schema import (
+from grounding.retrieval.stores.milvus.schema import (
     FIELDS,
     create_collection,
     dense_hits,
@@ -54,7 +54,7 @@ from grounding.retrieval.milvus_schema import (
     keyword_hits,
     row_of,
 )
-from grounding.retrieval.storage import (
+from grounding.retrieval.index.storage import (
     FileRecord,
     IndexManifest,
     MilvusLocation,
@@ -62,8 +62,8 @@ from grounding.retrieval.storage import (
     read_manifest,
     resolve_index_dir,
 )
-from grounding.retrieval.stores import BuildOptions, build_index
-from grounding.retrieval.updating import Updatable
+from grounding.retrieval.stores.base import BuildOptions, build_index
+from grounding.retrieval.index.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]

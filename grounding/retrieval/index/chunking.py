@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from grounding.headings import sections_at
-from grounding.retrieval.pdf import page_of, page_sections
+from grounding.core.headings import sections_at
+from grounding.retrieval.index.pdf import page_of, page_sections
 from grounding.schema import Chunk
 
 __all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "chunk_id", "chunk_text"]
@@ -37,7 +37,7 @@ def chunk_text(
     Each chunk keeps its character offsets: `text[chunk.start:chunk.end] == chunk.text`, and
     the headings of the document it starts under (`section`). With `pages` (where each page
     of a PDF starts in `text`) no chunk crosses a page, each knows its 1-based `page`, and
-    its section is a heading line of the pages (`grounding.retrieval.pdf`).
+    its section is a heading line of the pages (`grounding.retrieval.index.pdf`).
     """
     if pages:
         ends = [*pages[1:], len(text)]

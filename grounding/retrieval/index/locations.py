@@ -21,7 +21,7 @@ from pathlib import Path
 
 from grounding.config import Settings, indexes_dir
 from grounding.errors import InputError
-from grounding.text import has_control_characters
+from grounding.core.text import has_control_characters
 
 __all__ = [
     "INDEX_NAME",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grounding.text import STOPWORDS, sentence_spans, word_spans
+from grounding.core.text import STOPWORDS, sentence_spans, word_spans
 
 __all__ = [
     "TOKEN_FEATURES",

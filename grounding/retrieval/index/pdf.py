@@ -5,7 +5,7 @@ page starts in it, so a chunk knows its page (`Chunk.page`, 1-based as a viewer 
 Lines that repeat at the top or bottom of most pages ("SQLite Manual  12", "Page 3 of
 40") are running headers and footers, not content: they are dropped before chunking, so no
 answer quotes them. A page's headings are short title lines that stand alone between
-sentences (`grounding.headings.title_line`); `page_sections` gives a chunk the last one
+sentences (`grounding.core.headings.title_line`); `page_sections` gives a chunk the last one
 above it (a heading of its page when the page has one above the chunk, else the section it
 continues from an earlier page).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
-from grounding.headings import NUMBER_PREFIX, title_line
+from grounding.core.headings import NUMBER_PREFIX, title_line
 
 __all__ = ["PdfText", "drop_running_lines", "page_headings", "page_of", "page_sections", "read_pdf"]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grounding.errors import InputError
-from grounding.retrieval.pdf import read_pdf
-from grounding.text import one_line
-from grounding.textfiles import read_text_file
+from grounding.retrieval.index.pdf import read_pdf
+from grounding.core.text import one_line
+from grounding.retrieval.index.textfiles import read_text_file
 
 __all__ = [
     "SUFFIXES",

@@ -23,18 +23,18 @@ import numpy as np
 from grounding.config import Settings
 from grounding.errors import ConfigError, IndexStoreError, InputError
 from grounding.models import configured_embedding_backend
-from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from grounding.retrieval.index.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model
-from grounding.retrieval.loaders import SkippedFile
-from grounding.retrieval.locations import index_dir_for_write
-from grounding.retrieval.staging import clear_staging
-from grounding.retrieval.storage import FileRecord, read_manifest, resolve_index_dir, writing
+from grounding.retrieval.index.loaders import SkippedFile
+from grounding.retrieval.index.locations import index_dir_for_write
+from grounding.retrieval.index.staging import clear_staging
+from grounding.retrieval.index.storage import FileRecord, read_manifest, resolve_index_dir, writing
 from grounding.schema import Chunk, SearchHit
-from grounding.text import one_line
+from grounding.core.text import one_line
 
 if TYPE_CHECKING:
     from grounding.retrieval.filters import Filter
-    from grounding.retrieval.loaders import Document
+    from grounding.retrieval.index.loaders import Document
 
 __all__ = [
     "BuildOptions",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from grounding.text import sentence_spans
+from grounding.core.text import sentence_spans
 
 __all__ = ["flatten_record", "is_record", "record_values", "unmatched_values"]
 

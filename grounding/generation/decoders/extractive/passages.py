@@ -27,12 +27,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grounding.headings import LINK as _LINK
-from grounding.headings import TAG as _TAG
-from grounding.headings import UNDERLINE as _UNDERLINE
-from grounding.headings import clean, sections_at, title_line
+from grounding.core.headings import LINK as _LINK
+from grounding.core.headings import TAG as _TAG
+from grounding.core.headings import UNDERLINE as _UNDERLINE
+from grounding.core.headings import clean, sections_at, title_line
 from grounding.schema import Source
-from grounding.text import content_words, sentence_spans
+from grounding.core.text import content_words, sentence_spans
 
 __all__ = ["Passage", "clean", "passages"]
 

@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grounding.errors import InputError
-from grounding.progress import progress_bar
-from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.loaders import Document, SkippedFile, SourceFile, load_document, scan
-from grounding.retrieval.staging import StagedEmbeddings
-from grounding.retrieval.storage import FileRecord
-from grounding.retrieval.stores import BuildReport
+from grounding.core.progress import progress_bar
+from grounding.retrieval.index.chunking import chunk_text
+from grounding.retrieval.index.loaders import Document, SkippedFile, SourceFile, load_document, scan
+from grounding.retrieval.index.staging import StagedEmbeddings
+from grounding.retrieval.index.storage import FileRecord
+from grounding.retrieval.stores.base import BuildReport
 from grounding.schema import Chunk
-from grounding.textfiles import BinaryFileError, decode_text, read_file_bytes
+from grounding.retrieval.index.textfiles import BinaryFileError, decode_text, read_file_bytes
 
 if TYPE_CHECKING:
-    from grounding.retrieval.stores import Index
+    from grounding.retrieval.stores.base import Index
 
 __all__ = [
     "BuildReport",
@@ -122,7 +122,7 @@ def load_files(
 
     `chunking` is (chunk_size, chunk_overlap). These are the stages `add` runs on
     documents in-process; a Ray worker runs this on its share of the files.
-    `progress` as for embedding (`grounding.progress.progress_bar`); none by default.
+    `progress` as for embedding (`grounding.core.progress.progress_bar`); none by default.
     """
     loaded: list[tuple[str, FileRecord, list[Chunk]]] = []
     chunks = 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from grounding.config import setting
 from grounding.errors import ConfigError, IndexStoreError
-from grounding.retrieval.milvus_schema import FIELDS, hit_chunk
+from grounding.retrieval.stores.milvus.schema import FIELDS, hit_chunk
 from grounding.schema import Chunk
 
 __all__ = [

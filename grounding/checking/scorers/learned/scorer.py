@@ -4,12 +4,12 @@
 Both run offline on CPU with numpy only: no model download, no embedding pass, no torch.
 
 `learned-v1`: word-level evidence features -> boosted trees -> calibrated answer model
-(`grounding.checking.learned`, parameters in `params/learned.*`).
+(`grounding.checking.scorers.learned.model`, parameters in `params/learned.*`).
 
 `learned-v2` stands on v1 and adds, per input kind (`input_kind`: passages, one document,
 a record):
 - a calibration of v1's answer score per kind, with a record's unmatched values
-  (`grounding.checking.records`) as a second input, fitted on the tune split out of fold
+  (`grounding.checking.scorers.learned.records`) as a second input, fitted on the tune split out of fold
   (`train/train_stack.py`, parameters in `params/stack.json`);
 - number swaps: a claimed number absent from the sources whose neighbouring words surround
   another number there ("as much as 900 cycles" against "as much as 200 cycles") makes its
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from grounding.checking.base import ClaimScore
-from grounding.checking.features import (
+from grounding.checking.scorers.learned.features import (
     Evidence,
     as_in_sources,
     build_evidence,
@@ -36,10 +36,10 @@ from grounding.checking.features import (
     normalize_number,
     token_features,
 )
-from grounding.checking.learned import PARAMS_DIR, LearnedModel, claim_supports, token_spans
-from grounding.checking.records import flatten_record, is_record, unmatched_values
+from grounding.checking.scorers.learned.model import PARAMS_DIR, LearnedModel, claim_supports, token_spans
+from grounding.checking.scorers.learned.records import flatten_record, is_record, unmatched_values
 from grounding.errors import ModelError
-from grounding.text import word_spans
+from grounding.core.text import word_spans
 
 __all__ = [
     "KINDS",
