@@ -35,12 +35,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from grounding.cli.recording import recording
 from grounding.evaluation.pipeline_eval import evaluate_pipeline
 from grounding.generation.base import generate
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt
 from grounding.improve import Improve
-from grounding.cli.recording import recording
 from grounding.retrieval.index.local import LocalIndex
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from grounding.models import onnx_embedder  # noqa: E402
+from grounding.backends.embedding_model import onnx_embedder  # noqa: E402
 from grounding.retrieval.base import Retriever  # noqa: E402
 from grounding.retrieval.index.chunking import chunk_text  # noqa: E402
 from grounding.retrieval.web import (  # noqa: E402

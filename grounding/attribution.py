@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from grounding.core.text import CITATION_MARKER
 from grounding.generation.citations import CitedSegment, ParsedCitations, parse_citations
 from grounding.schema import (
     Claim,
@@ -30,7 +31,6 @@ from grounding.schema import (
     Span,
     SupportReport,
 )
-from grounding.core.text import CITATION_MARKER
 
 __all__ = ["Attributed", "StreamNumbers", "attribute", "in_citation_order"]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from grounding.checking.reward import parse_weights, reward
+from grounding.core.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 from grounding.errors import InputError
 from grounding.generation.base import Sampler, generate
 from grounding.generation.prompt import Prompt, build_prompt
@@ -34,7 +35,6 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.core.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 
 if TYPE_CHECKING:
     from grounding.pipeline import Grounder, _Retrieved

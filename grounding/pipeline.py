@@ -13,11 +13,12 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grounding.core.answer_types import REFUSAL, is_refusal
 from grounding.attribution import StreamNumbers, attribute, in_citation_order
 from grounding.checking import Scorer, check, get_scorer, nothing_claimed, scorer_threshold
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
+from grounding.core.answer_types import REFUSAL, is_refusal
+from grounding.core.text import looks_like_instructions, sentence_spans
 from grounding.errors import InputError
 from grounding.generation.base import Decoder
 from grounding.generation.citations import parse_citations
@@ -39,7 +40,6 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.core.text import looks_like_instructions, sentence_spans
 
 __all__ = ["Delta", "Final", "Grounder", "open_index"]  # the stream events live in schema
 

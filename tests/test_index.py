@@ -15,8 +15,8 @@ from grounding.errors import EmbeddingMismatchError, IndexNotFoundError, InputEr
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.embedding import embed_texts
 from grounding.retrieval.index.faiss_store import VectorStore
-from grounding.retrieval.index.local import Filter, LocalIndex
 from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.local import Filter, LocalIndex
 from grounding.retrieval.stores.base import build_index
 from tests.index_docs import write_notes
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from grounding.errors import InputError
-from grounding.retrieval.index.faiss_store import HNSW_THRESHOLD, VectorStore, choose_index_type
 from grounding.retrieval.filters import Filter, as_filter
+from grounding.retrieval.index.faiss_store import HNSW_THRESHOLD, VectorStore, choose_index_type
 from grounding.retrieval.index.loaders import SourceFile, discover, load_document
 from grounding.retrieval.index.locations import index_dir_for_write
 from grounding.retrieval.index.storage import resolve_index_dir

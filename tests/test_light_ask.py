@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from grounding.errors import EmbeddingMismatchError
-from grounding.retrieval.index.local import LocalIndex
 from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.local import LocalIndex
 from grounding.retrieval.stores.base import build_index
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,8 @@ pytest.importorskip("milvus_lite")
 
 from grounding.pipeline import Grounder
 from grounding.retrieval.index.local import IndexSettings, LocalIndex
-from grounding.retrieval.stores.milvus.index import MilvusIndex
 from grounding.retrieval.stores.base import build_index, load_index
+from grounding.retrieval.stores.milvus.index import MilvusIndex
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from grounding.core.answer_types import REFUSAL
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT
+from grounding.core.answer_types import REFUSAL
 from grounding.errors import InputError
 from grounding.generation.prompt import Prompt
 from grounding.pipeline import NO_SOURCES_ANSWER, Grounder

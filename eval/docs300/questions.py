@@ -32,9 +32,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from grounding.core.text import content_words
 from grounding.evaluation.answers import normalize_answer
 from grounding.retrieval.index.loaders import SourceFile, load_document
-from grounding.core.text import content_words
 
 HERE = Path(__file__).resolve().parent
 SIDES = ("tune", "aside")

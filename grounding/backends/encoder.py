@@ -2,7 +2,7 @@
 
 Inference needs only onnxruntime, tokenizers and numpy; neither torch nor
 transformers is imported here. The ONNX file comes from `ensure_onnx`, which
-exports a model folder once (int8 by default, see `grounding/onnx_export.py`)
+exports a model folder once (int8 by default, see `grounding/backends/onnx_export.py`)
 and caches it under `$GROUNDING_HOME/models/onnx/` (or `$GROUNDING_MODEL_CACHE`).
 
 Any BERT-style (MiniLM-style) model folder works: a Hugging Face folder with

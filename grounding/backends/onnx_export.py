@@ -1,7 +1,7 @@
 """Exporting a model folder to ONNX once, offline, and caching the file.
 
 The export needs torch and transformers (the packaged weights are PyTorch
-safetensors); running the file afterwards needs neither (`grounding/encoder.py`).
+safetensors); running the file afterwards needs neither (`grounding/backends/encoder.py`).
 The graph is traced with torch's TorchScript exporter (with the model's plain
 "eager" attention: the SDPA form traces a NaN guard over every attention matrix
 that cost a sixth of the run time on 256-token inputs), its attention, GELU and
@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from grounding.config import model_cache_dir
-from grounding.errors import ModelError
 from grounding.core.progress import note
+from grounding.errors import ModelError
 
 __all__ = ["cached_export", "export_onnx"]
 

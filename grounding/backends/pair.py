@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from grounding.backends.evidence import select_evidence, sentences_of
+from grounding.backends.runtime import thread_limit
 from grounding.errors import ModelError
 
 __all__ = ["MODEL_DIR", "PairModel", "pair_model"]
@@ -78,7 +79,5 @@ def pair_model() -> PairModel:
 
 @functools.cache
 def _pair_model() -> PairModel:
-    from grounding import models
-
     with _LOCK:
-        return PairModel(MODEL_DIR, threads=models.thread_limit())
+        return PairModel(MODEL_DIR, threads=thread_limit())

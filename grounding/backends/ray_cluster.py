@@ -37,7 +37,7 @@ class _Worker:
     def __init__(self, factory: Callable[..., Callable[[Any], Any]], args: tuple[Any, ...]) -> None:
         import ray
 
-        from grounding.models import limit_threads
+        from grounding.backends.runtime import limit_threads
 
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
         limit_threads(max(1, int(cpus)))  # models sized to this actor's CPUs, not the machine's

@@ -10,10 +10,10 @@ import click
 
 from grounding.checking.relevance import RELEVANT_AT
 from grounding.cli.options import filter_option, filtered_index
+from grounding.core.text import one_line, printable
 from grounding.plugins import DECODERS, RERANKERS, WEB_PROVIDERS
 from grounding.retrieval.rerank.base import DEFAULT_RERANKER
 from grounding.schema import GroundedAnswer, Source
-from grounding.core.text import one_line, printable
 
 __all__ = ["ask", "render_answer"]
 

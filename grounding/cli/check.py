@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from grounding.schema import RewardReport, SupportReport
 from grounding.core.text import one_line, printable
+from grounding.schema import RewardReport, SupportReport
 
 __all__ = ["check", "render_report", "render_reward"]
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
+from grounding.core.text import one_line
 from grounding.plugins import DECODERS, RERANKERS
 from grounding.retrieval.rerank.base import DEFAULT_RERANKER
-from grounding.core.text import one_line
 
 if TYPE_CHECKING:
     from grounding.improve import Improve

@@ -7,8 +7,8 @@ import json
 import click
 
 from grounding.cli.options import ray_choice, ray_options
-from grounding.retrieval.index.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.core.text import one_line
+from grounding.retrieval.index.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 
 __all__ = ["index"]
 

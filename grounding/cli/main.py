@@ -18,9 +18,9 @@ import sys
 import click
 
 from grounding.config import Settings, setting
+from grounding.core.text import one_line
 from grounding.errors import ConfigError, GroundingError
 from grounding.plugins import COMMANDS
-from grounding.core.text import one_line
 
 
 class _LazyGroup(click.Group):

@@ -12,8 +12,8 @@ from typing import Any
 import requests
 
 from grounding.config import Settings, setting
-from grounding.errors import ConfigError, GroundingError
 from grounding.core.http import USER_AGENT, RetryPolicy, send_with_retries
+from grounding.errors import ConfigError, GroundingError
 
 __all__ = ["ChatEndpoint"]
 

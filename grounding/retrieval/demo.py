@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from grounding.config import Settings, indexes_dir
-from grounding.errors import ConfigError, IndexNotFoundError
 from grounding.core.progress import note
+from grounding.errors import ConfigError, IndexNotFoundError
 
 __all__ = ["demo_corpus_dir", "demo_index"]
 

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grounding.checking.base import ClaimScore
 from grounding.config import Settings
-from grounding.errors import ScorerError
 from grounding.core.http import RetryPolicy
 from grounding.core.openai_compat import ChatEndpoint
 from grounding.core.text import escape_for_prompt
+from grounding.errors import ScorerError
 
 __all__ = ["JudgeReply", "LLMJudgeScorer", "Verdict"]
 

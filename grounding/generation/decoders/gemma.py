@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from grounding import models
+from grounding.generation.decoders.gemma_model import gemma
 from grounding.generation.prompt import Prompt
 
 __all__ = ["GemmaDecoder"]
@@ -33,7 +33,7 @@ class GemmaDecoder:
     context_tokens = 1536
 
     def __init__(self) -> None:
-        self._tokenizer, self._model = models.gemma()
+        self._tokenizer, self._model = gemma()
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False)) + len(

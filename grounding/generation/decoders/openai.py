@@ -12,10 +12,10 @@ from collections.abc import Generator
 import requests
 
 from grounding.config import Settings
-from grounding.errors import DecoderError
-from grounding.generation.prompt import Prompt
 from grounding.core.http import RetryPolicy
 from grounding.core.openai_compat import ChatEndpoint
+from grounding.errors import DecoderError
+from grounding.generation.prompt import Prompt
 
 __all__ = ["OpenAIDecoder"]
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grounding.errors import InputError
 from grounding.core.progress import progress_bar
+from grounding.errors import InputError
 from grounding.retrieval.index.chunking import chunk_text
 from grounding.retrieval.index.loaders import Document, SkippedFile, SourceFile, load_document, scan
 from grounding.retrieval.index.staging import StagedEmbeddings
 from grounding.retrieval.index.storage import FileRecord
+from grounding.retrieval.index.textfiles import BinaryFileError, decode_text, read_file_bytes
 from grounding.retrieval.stores.base import BuildReport
 from grounding.schema import Chunk
-from grounding.retrieval.index.textfiles import BinaryFileError, decode_text, read_file_bytes
 
 if TYPE_CHECKING:
     from grounding.retrieval.stores.base import Index

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grounding.core.text import one_line
 from grounding.errors import InputError
 from grounding.retrieval.index.pdf import read_pdf
-from grounding.core.text import one_line
 from grounding.retrieval.index.textfiles import read_text_file
 
 __all__ = [

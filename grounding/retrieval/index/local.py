@@ -26,15 +26,15 @@ from typing import Any, Literal, Unpack
 
 import numpy as np
 
+from grounding.backends.embedding_model import configured_embedding_backend
 from grounding.config import Settings
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
-from grounding.retrieval.index.bm25 import KeywordIndex
 from grounding.retrieval.embedding import configured_embedding_model, embed_query
-from grounding.retrieval.index.faiss_store import VectorStore
 from grounding.retrieval.filters import Filter, as_filter
 from grounding.retrieval.fusion import reciprocal_rank_fusion
+from grounding.retrieval.index.bm25 import KeywordIndex
+from grounding.retrieval.index.faiss_store import VectorStore
 from grounding.retrieval.index.loaders import Document
 from grounding.retrieval.index.locations import index_dir_for_write
 from grounding.retrieval.index.storage import (
@@ -53,8 +53,8 @@ from grounding.retrieval.index.storage import (
     write_chunks,
     write_manifest,
 )
-from grounding.retrieval.stores.base import BuildOptions, IndexSettings, build_index
 from grounding.retrieval.index.updating import Updatable
+from grounding.retrieval.stores.base import BuildOptions, IndexSettings, build_index
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["Filter", "IndexSettings", "LocalIndex", "SearchMode", "resolve_index_dir"]

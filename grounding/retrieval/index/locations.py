@@ -20,8 +20,8 @@ import re
 from pathlib import Path
 
 from grounding.config import Settings, indexes_dir
-from grounding.errors import InputError
 from grounding.core.text import has_control_characters
+from grounding.errors import InputError
 
 __all__ = [
     "INDEX_NAME",

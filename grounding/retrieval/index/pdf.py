@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grounding.errors import InputError
 from grounding.core.headings import NUMBER_PREFIX, title_line
+from grounding.errors import InputError
 
 __all__ = ["PdfText", "drop_running_lines", "page_headings", "page_of", "page_sections", "read_pdf"]
 

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grounding.models import embed
+from grounding.backends.embedding_model import embed
 from grounding.backends.ray_cluster import RayPool, batches, ray_workers
+from grounding.retrieval.embedding import embedding_batches
 from grounding.retrieval.index.building import (
     BuildReport,
     finish_update,
@@ -33,7 +34,6 @@ from grounding.retrieval.index.building import (
     plan_update,
     start_update,
 )
-from grounding.retrieval.embedding import embedding_batches
 from grounding.retrieval.index.loaders import SourceFile
 from grounding.schema import Chunk
 

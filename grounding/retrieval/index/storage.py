@@ -38,7 +38,13 @@ from pydantic import BaseModel, ConfigDict
 
 from grounding.config import Settings, indexes_dir
 from grounding.errors import IndexNotFoundError, IndexStoreError, InputError
-from grounding.retrieval.index.locations import INDEX_NAME, MANIFEST, checked_name, did_you_mean, is_path
+from grounding.retrieval.index.locations import (
+    INDEX_NAME,
+    MANIFEST,
+    checked_name,
+    did_you_mean,
+    is_path,
+)
 from grounding.schema import Chunk
 
 __all__ = [

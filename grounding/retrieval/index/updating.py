@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from grounding.errors import EmbeddingMismatchError, InputError
-from grounding.retrieval.index.building import document_chunks, update_from_files
 from grounding.retrieval.embedding import embed_texts
+from grounding.retrieval.index.building import document_chunks, update_from_files
 from grounding.retrieval.index.loaders import Document
 from grounding.retrieval.index.storage import FileRecord
 from grounding.retrieval.stores.base import BuildReport, Index, IndexSettings

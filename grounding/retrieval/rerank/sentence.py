@@ -33,10 +33,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from grounding import models
+from grounding.backends.embedding_model import embed
 from grounding.core.headings import clean
-from grounding.schema import SearchHit
 from grounding.core.text import content_words, question_weights, sentence_spans, weighted_share
+from grounding.schema import SearchHit
 
 __all__ = ["SentenceReranker"]
 
@@ -86,7 +86,7 @@ class SentenceReranker:
         ranked = [int(i) for i in np.argsort(-first, kind="stable")]
         shortlist = ranked[: self.second_stage]
         texts = [f"{hits[i].chunk.title}: {s}" for i in shortlist for s in sentences[i]]
-        vectors = models.embed([query, *texts])
+        vectors = embed([query, *texts])
         cosine = vectors[1:] @ vectors[0]
         score: dict[int, float] = {}
         start = 0

@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, runtime_chec
 
 import numpy as np
 
+from grounding.backends.embedding_model import configured_embedding_backend
 from grounding.config import Settings
+from grounding.core.text import one_line
 from grounding.errors import ConfigError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
-from grounding.retrieval.index.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.embedding import configured_embedding_model
+from grounding.retrieval.index.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from grounding.retrieval.index.loaders import SkippedFile
 from grounding.retrieval.index.locations import index_dir_for_write
 from grounding.retrieval.index.staging import clear_staging
 from grounding.retrieval.index.storage import FileRecord, read_manifest, resolve_index_dir, writing
 from grounding.schema import Chunk, SearchHit
-from grounding.core.text import one_line
 
 if TYPE_CHECKING:
     from grounding.retrieval.filters import Filter

@@ -1,7 +1,7 @@
 """The learned checker model: word-level trees -> claim-level trees -> answer-level regression.
 
 Stage 1 scores every word of a claim for being part of an unsupported span (features from
-`grounding.checking.scorers.learned.features`). A second word-level stage rescores each word from its
+`features.py`, beside it). A second word-level stage rescores each word from its
 neighbours' scores (`context_features`). Stage 2 scores each claim from its words' scores and claim
 features. Stage 3, a logistic regression over answer features, scores the whole answer, and
 isotonic calibration (fitted out of fold) turns that into a probability of unsupported

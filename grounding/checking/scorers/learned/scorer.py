@@ -9,7 +9,7 @@ Both run offline on CPU with numpy only: no model download, no embedding pass, n
 `learned-v2` stands on v1 and adds, per input kind (`input_kind`: passages, one document,
 a record):
 - a calibration of v1's answer score per kind, with a record's unmatched values
-  (`grounding.checking.scorers.learned.records`) as a second input, fitted on the tune split out of fold
+  (`records.py`, beside it) as a second input, fitted on the tune split out of fold
   (`train/train_stack.py`, parameters in `params/stack.json`);
 - number swaps: a claimed number absent from the sources whose neighbouring words surround
   another number there ("as much as 900 cycles" against "as much as 200 cycles") makes its
@@ -36,10 +36,15 @@ from grounding.checking.scorers.learned.features import (
     normalize_number,
     token_features,
 )
-from grounding.checking.scorers.learned.model import PARAMS_DIR, LearnedModel, claim_supports, token_spans
+from grounding.checking.scorers.learned.model import (
+    PARAMS_DIR,
+    LearnedModel,
+    claim_supports,
+    token_spans,
+)
 from grounding.checking.scorers.learned.records import flatten_record, is_record, unmatched_values
-from grounding.errors import ModelError
 from grounding.core.text import word_spans
+from grounding.errors import ModelError
 
 __all__ = [
     "KINDS",

@@ -44,10 +44,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from grounding import models
+from grounding.backends.embedding_model import embed
 from grounding.core.answer_types import REFUSAL, answer_type, has_answer_type, unmentioned
-from grounding.generation.decoders.extractive.passages import Passage, passages
-from grounding.generation.prompt import Prompt
 from grounding.core.text import (
     STOPWORDS,
     content_words,
@@ -55,6 +53,8 @@ from grounding.core.text import (
     question_weights,
     weighted_share,
 )
+from grounding.generation.decoders.extractive.passages import Passage, passages
+from grounding.generation.prompt import Prompt
 
 _ASKS = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
 
@@ -184,7 +184,7 @@ class ExtractiveDecoder:
     ) -> np.ndarray:
         """HEAD_WEIGHT * the answer head's P(answers) + the rest * similarity (0.6 * cosine +
         0.4 * idf-weighted share of the question's words present)."""
-        vectors = models.embed([question, *texts])
+        vectors = embed([question, *texts])
         cosine = vectors[1:] @ vectors[0]
         lexical = np.array([weighted_share(ws, weight) for ws in words])
         similarity = np.asarray(0.6 * cosine + 0.4 * lexical, dtype=np.float64)

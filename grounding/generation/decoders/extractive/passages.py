@@ -31,8 +31,8 @@ from grounding.core.headings import LINK as _LINK
 from grounding.core.headings import TAG as _TAG
 from grounding.core.headings import UNDERLINE as _UNDERLINE
 from grounding.core.headings import clean, sections_at, title_line
-from grounding.schema import Source
 from grounding.core.text import content_words, sentence_spans
+from grounding.schema import Source
 
 __all__ = ["Passage", "clean", "passages"]
 

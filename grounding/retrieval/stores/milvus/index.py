@@ -27,15 +27,25 @@ from typing import Any, Unpack
 
 import numpy as np
 
+from grounding.backends.embedding_model import configured_embedding_backend
 from grounding.config import Settings, setting
 from grounding.errors import EmbeddingMismatchError, IndexStoreError, InputError
-from grounding.models import configured_embedding_backend
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.embedding import configured_embedding_model, embed_query
 from grounding.retrieval.filters import Filter, as_filter
-from grounding.retrieval.index.local import IndexSettings, SearchMode
 from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.local import IndexSettings, SearchMode
 from grounding.retrieval.index.locations import MANIFEST, index_dir_for_write
+from grounding.retrieval.index.storage import (
+    FileRecord,
+    IndexManifest,
+    MilvusLocation,
+    now,
+    read_manifest,
+    resolve_index_dir,
+)
+from grounding.retrieval.index.updating import Updatable
+from grounding.retrieval.stores.base import BuildOptions, build_index
 from grounding.retrieval.stores.milvus.client import (
     LITE_FILE,
     MILVUS_TOKEN_ENV,
@@ -54,16 +64,6 @@ from grounding.retrieval.stores.milvus.schema import (
     keyword_hits,
     row_of,
 )
-from grounding.retrieval.index.storage import (
-    FileRecord,
-    IndexManifest,
-    MilvusLocation,
-    now,
-    read_manifest,
-    resolve_index_dir,
-)
-from grounding.retrieval.stores.base import BuildOptions, build_index
-from grounding.retrieval.index.updating import Updatable
 from grounding.schema import Chunk, SearchHit
 
 __all__ = ["LITE_FILE", "MILVUS_TOKEN_ENV", "MILVUS_URI_ENV", "MilvusIndex"]

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from grounding.errors import IndexStoreError
-from grounding.retrieval.index.faiss_store import HNSW_EF_CONSTRUCTION, HNSW_M
 from grounding.retrieval.filters import Filter
+from grounding.retrieval.index.faiss_store import HNSW_EF_CONSTRUCTION, HNSW_M
 from grounding.schema import Chunk, SearchHit
 
 __all__ = [
