@@ -1,7 +1,8 @@
 """Train the learned checker on the tune split and write grounding/checking/scorers/learned/params/.
 
     python bench/split_data.py          # once: eval/data/*-{tune,holdout}.jsonl
-    python train/train_checker.py [--embed] [--out grounding/checking/scorers/learned/params] [--oof FILE]
+    python train/train_checker.py [--embed] [--oof FILE] \
+        [--out grounding/checking/scorers/learned/params]
 
 Run it with OMP_NUM_THREADS=1 on a shared machine: with other work on the two cores, the
 trees' OpenMP threads spin and the same run took over 25 minutes instead of about 4.
