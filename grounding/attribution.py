@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from grounding.core.text import CITATION_MARKER
 from grounding.generation.citations import CitedSegment, ParsedCitations, parse_citations
 from grounding.schema import (
+    CITATION_MARKER,
     Claim,
     GroundedAnswer,
     GroundingMetadata,

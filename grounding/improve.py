@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from grounding.checking.reward import parse_weights, reward
-from grounding.core.text import CITATION_MARKER, blank_citation_markers, sentence_spans
+from grounding.core.text import blank_citation_markers, sentence_spans
 from grounding.errors import InputError
 from grounding.generation.base import Sampler, generate
 from grounding.generation.prompt import Prompt, build_prompt
 from grounding.retrieval.query import retrieval_query
 from grounding.schema import (
+    CITATION_MARKER,
     Candidate,
     Claim,
     GroundedAnswer,

@@ -39,7 +39,8 @@ import re
 from collections.abc import Callable
 
 from grounding.core.answer_types import answer_type, has_answer_type, is_refusal
-from grounding.core.text import CITATION_MARKER, STOPWORDS
+from grounding.core.text import STOPWORDS
+from grounding.schema import CITATION_MARKER
 
 __all__ = [
     "ANSWERED_AT",

@@ -27,9 +27,9 @@ from grounding.checking.checker import check, scorer_threshold
 from grounding.checking.claims import claim_texts
 from grounding.checking.registry import get_scorer
 from grounding.checking.relevance import relevance
-from grounding.core.text import CITATION_MARKER, blank_citation_markers, word_spans
+from grounding.core.text import blank_citation_markers, word_spans
 from grounding.errors import InputError
-from grounding.schema import RewardReport, Source, SupportReport
+from grounding.schema import CITATION_MARKER, RewardReport, Source, SupportReport
 
 __all__ = ["CONCISE_WORDS", "DEFAULT_WEIGHTS", "OBJECTIVES", "parse_weights", "reward"]
 

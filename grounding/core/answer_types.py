@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from grounding.core.text import CITATION_MARKER
+from grounding.schema import CITATION_MARKER
 
 __all__ = ["REFUSAL", "answer_type", "has_answer_type", "is_refusal", "named_terms", "unmentioned"]
 

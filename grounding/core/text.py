@@ -10,8 +10,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from grounding.schema import CITATION_MARKER
+
 __all__ = [
-    "CITATION_MARKER",
     "STOPWORDS",
     "blank_citation_markers",
     "content_words",
@@ -22,7 +23,6 @@ __all__ = [
     "printable",
     "question_weights",
     "sentence_spans",
-    "strip_citation_markers",
     "weighted_share",
     "word_spans",
 ]
@@ -38,8 +38,6 @@ _ABBREVIATIONS = {
 # or at a line break that starts a new line (lists, headings).
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)""")
 _LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*\d{1,3}\.$")  # "2." opening a list item
-# An inline citation: [1], [2, 3]; group 1 holds the numbers.
-CITATION_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _WORD = re.compile(r"\w+(?:[.,'’-]\w+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
@@ -135,16 +133,6 @@ def weighted_share(words: set[str], weight: Mapping[str, float]) -> float:
 def blank_citation_markers(text: str) -> str:
     """`text` with each citation marker replaced by spaces, so offsets stay the same."""
     return CITATION_MARKER.sub(lambda m: " " * len(m.group()), text)
-
-
-_SOURCE_MARKERS = re.compile(r"[ \t]*" + CITATION_MARKER.pattern)
-
-
-def strip_citation_markers(text: str) -> str:
-    """`text` without citation markers (and the spaces before them): "in 1911 [2][3]." -> "in
-    1911.". Applied to source text before it reaches a prompt or an answer, so that the
-    only markers an answer carries are its own (a source's [2] is not a citation of ours)."""
-    return _SOURCE_MARKERS.sub("", text)
 
 
 _INSTRUCTION_PATTERNS = re.compile(

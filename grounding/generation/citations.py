@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grounding.core.text import CITATION_MARKER, sentence_spans
+from grounding.core.text import sentence_spans
+from grounding.schema import CITATION_MARKER
 
 __all__ = ["CitedSegment", "ParsedCitations", "parse_citations"]
 
