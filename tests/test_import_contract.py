@@ -93,6 +93,27 @@ def _rank(module: str) -> int:
     return LAYERS.index(layer)
 
 
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of `graph` from a lower layer into a higher one."""
+    return [
+        f"{module} ({_layer(module)}) imports {imported} ({_layer(imported)})"
+        for module, imports in graph.items()
+        for imported in imports
+        if _rank(imported) > _rank(module)
+    ]
+
+
+def _crossing(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of `graph` from one stage into another."""
+    return [
+        f"{module} imports {imported}"
+        for module, imports in graph.items()
+        for imported in imports
+        if _layer(module) == _layer(imported) == "stage"
+        and module.split(".")[1] != imported.split(".")[1]
+    ]
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The import cycles of `graph`: its strongly connected components of two or more (Tarjan)."""
     index: dict[str, int] = {}
@@ -145,35 +166,24 @@ def test_every_module_sits_in_a_layer() -> None:
 
 
 def test_nothing_imports_a_higher_layer() -> None:
-    upward = [
-        f"{module} ({_layer(module)}) imports {imported} ({_layer(imported)})"
-        for module, imports in GRAPH.items()
-        for imported in imports
-        if _rank(imported) > _rank(module)
-    ]
-    assert upward == []
+    assert _upward(GRAPH) == []
 
 
 def test_the_stages_never_import_each_other() -> None:
-    crossing = [
-        f"{module} imports {imported}"
-        for module, imports in GRAPH.items()
-        for imported in imports
-        if _layer(module) == _layer(imported) == "stage"
-        and module.split(".")[1] != imported.split(".")[1]
-    ]
-    assert crossing == []
+    assert _crossing(GRAPH) == []
 
 
 def test_the_contract_checks_find_what_they_look_for() -> None:
-    """The checks fail on the faults they are for: an upward import and a cycle, put in a copy
-    of the graph, are found."""
-    put_up = {**GRAPH, "grounding.core.text": GRAPH["grounding.core.text"] | {"grounding.pipeline"}}
-    assert any(
-        _rank(imported) > _rank(module)
-        for module, imports in put_up.items()
-        for imported in imports
-    )
+    """The checks fail on the faults they are for: an upward import, a stage importing
+    another and a cycle, each put in a copy of the graph, are found."""
+    text = "grounding.core.text"
+    assert _upward({**GRAPH, text: GRAPH[text] | {"grounding.pipeline"}}) == [
+        "grounding.core.text (core) imports grounding.pipeline (orchestration)"
+    ]
+    prompt = "grounding.generation.prompt"
+    assert _crossing({**GRAPH, prompt: GRAPH[prompt] | {"grounding.checking.base"}}) == [
+        "grounding.generation.prompt imports grounding.checking.base"
+    ]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}) == [
         ["a", "b", "c"]
     ]
