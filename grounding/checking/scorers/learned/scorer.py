@@ -28,14 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from grounding.checking.base import ClaimScore
-from grounding.checking.scorers.learned.features import (
-    Evidence,
-    as_in_sources,
-    build_evidence,
-    citations,
-    normalize_number,
-    token_features,
-)
+from grounding.checking.scorers.learned.features import token_features
 from grounding.checking.scorers.learned.model import (
     PARAMS_DIR,
     LearnedModel,
@@ -43,6 +36,13 @@ from grounding.checking.scorers.learned.model import (
     token_spans,
 )
 from grounding.checking.scorers.learned.records import flatten_record, is_record, unmatched_values
+from grounding.checking.scorers.learned.source_index import (
+    Evidence,
+    as_in_sources,
+    build_evidence,
+    citations,
+    normalize_number,
+)
 from grounding.core.text import word_spans
 from grounding.errors import ModelError
 
