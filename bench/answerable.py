@@ -34,7 +34,7 @@ ANSWER_CUTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 
 def run(args: argparse.Namespace) -> None:
     from grounding.cli.main import main as cli
-    from grounding.generation.decoders import extractive
+    from grounding.generation.decoders.extractive import decoder as extractive
 
     extractive.CHOOSE_BY = args.choose_by
     grounder.PASSAGES_ANSWER_AT = 0.0

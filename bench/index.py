@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 warnings.filterwarnings("ignore")
 
-from grounding.models import embedder  # noqa: E402
-from grounding.retrieval.chunking import chunk_text  # noqa: E402
-from grounding.retrieval.index import LocalIndex  # noqa: E402
-from grounding.retrieval.loaders import discover, load_document  # noqa: E402
-from grounding.retrieval.stores import IndexSettings, open_store  # noqa: E402
+from grounding.backends.embedding_model import embedder  # noqa: E402
+from grounding.retrieval.index.chunking import chunk_text  # noqa: E402
+from grounding.retrieval.index.loaders import discover, load_document  # noqa: E402
+from grounding.retrieval.index.local import LocalIndex  # noqa: E402
+from grounding.retrieval.stores.base import IndexSettings, open_store  # noqa: E402
 from grounding.schema import Chunk  # noqa: E402
 
 DEMO = ROOT / "indexes" / "demo"
@@ -83,7 +83,7 @@ def package_docs(folder: Path, files: int) -> Path:
 
 
 def bench_embed(corpus_kind: str, copies: int, files: int, rounds: int) -> None:
-    from grounding.models import embed, onnx_embedder
+    from grounding.backends.embedding_model import embed, onnx_embedder
 
     with tempfile.TemporaryDirectory() as tmp:
         if corpus_kind == "demo":

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grounding.backends.pair import MODEL_DIR, PairModel  # noqa: E402
+from grounding.core.text import content_words  # noqa: E402
 from grounding.evaluation.metrics import auroc  # noqa: E402
-from grounding.text import content_words  # noqa: E402
 
 
 def overlap(a: str, b: str) -> float:

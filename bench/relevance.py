@@ -37,9 +37,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
+from grounding.backends.embedding_model import embed  # noqa: E402
 from grounding.checking.relevance import RELEVANT_AT, relevance  # noqa: E402
-from grounding.models import embed  # noqa: E402
-from grounding.text import blank_citation_markers, content_words, sentence_spans  # noqa: E402
+from grounding.core.text import blank_citation_markers, content_words, sentence_spans  # noqa: E402
 
 SIGNALS = ("relevance", "cosine", "cosine_first", "new_words", "sentences")
 

@@ -30,7 +30,7 @@ from grounding.evaluation.answers import cites_document, normalize_answer  # noq
 from grounding.evaluation.data import read_questions  # noqa: E402
 from grounding.orchestration.grounder import RERANK_POOL, open_index  # noqa: E402
 from grounding.retrieval.fusion import reciprocal_rank_fusion  # noqa: E402
-from grounding.retrieval.rerank import get_reranker  # noqa: E402
+from grounding.retrieval.rerank.base import get_reranker  # noqa: E402
 
 
 def main() -> None:

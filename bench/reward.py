@@ -29,19 +29,19 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from grounding.cli.recording import recording
 from grounding.evaluation.pipeline_eval import evaluate_pipeline
-from grounding.generation.base import generate
+from grounding.generation.base import Decoder, Finish, whole, written
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import Prompt
 from grounding.orchestration.refine import Refinement
-from grounding.recording import recording
-from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.index.local import LocalIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "eval" / "data"
@@ -134,7 +134,7 @@ def scripted_server(questions: Path) -> Iterator[str]:
         server.server_close()
 
 
-class Reused:
+class Reused(Decoder):
     """A decoder whose answers are kept across the modes, each charged what it first cost.
 
     Every mode starts from the same greedy answer, best-of-4 + repair from best-of-4's
@@ -142,6 +142,8 @@ class Reused:
     generated once. A reused answer adds the seconds it took to `charged`, so a mode's
     seconds per question are what it would cost alone.
     """
+
+    samples = True
 
     def __init__(self, decoder: Any) -> None:
         self.decoder, self.name, self.context_tokens = decoder, decoder.name, decoder.context_tokens
@@ -151,9 +153,11 @@ class Reused:
     def count_tokens(self, text: str) -> int:
         return self.decoder.count_tokens(text)
 
-    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Iterator[str]:
-        yield self._once(("stream", max_tokens), prompt, lambda: generate(self.decoder, prompt,
-                                                                          max_tokens))  # fmt: skip
+    def stream(self, prompt: Prompt, max_tokens: int = 256) -> Generator[str, None, Finish | None]:
+        made = self._once(("stream", max_tokens), prompt,
+                          lambda: whole(written(self.decoder, prompt, max_tokens)))  # fmt: skip
+        yield made.text
+        return made.finish_reason
 
     def sample(self, prompt: Prompt, n: int, max_tokens: int = 256, temperature: float = 0.8,
                seed: int = 0) -> list[str]:  # fmt: skip

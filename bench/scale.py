@@ -36,9 +36,9 @@ warnings.filterwarnings("ignore")
 
 from grounding.evaluation.evaluate import evaluate  # noqa: E402
 from grounding.retrieval.embedding import embed_texts  # noqa: E402
-from grounding.retrieval.index import LocalIndex  # noqa: E402
-from grounding.retrieval.milvus import MilvusIndex  # noqa: E402
-from grounding.retrieval.stores import IndexSettings  # noqa: E402
+from grounding.retrieval.index.local import LocalIndex  # noqa: E402
+from grounding.retrieval.stores.base import IndexSettings  # noqa: E402
+from grounding.retrieval.stores.milvus.index import MilvusIndex  # noqa: E402
 from grounding.schema import Chunk  # noqa: E402
 
 DATA = (

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from grounding.models import onnx_embedder  # noqa: E402
+from grounding.backends.embedding_model import onnx_embedder  # noqa: E402
 from grounding.retrieval.base import Retriever  # noqa: E402
-from grounding.retrieval.chunking import chunk_text  # noqa: E402
+from grounding.retrieval.index.chunking import chunk_text  # noqa: E402
 from grounding.retrieval.web import passages  # noqa: E402
 from grounding.retrieval.web.augment import LocalAndWeb  # noqa: E402
 from grounding.retrieval.web.fetch import Fetcher  # noqa: E402

@@ -8,14 +8,14 @@ Offsets are Python `str` indices (code points), not UTF-8 bytes as in Gemini.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grounding.text import strip_citation_markers
-
 __all__ = [
+    "CITATION_MARKER",
     "Candidate",
     "Chunk",
     "Claim",
@@ -35,7 +35,21 @@ __all__ = [
     "Source",
     "Span",
     "SupportReport",
+    "strip_citation_markers",
 ]
+
+# An inline citation in an answer: [1], [2, 3]; group 1 holds the numbers.
+CITATION_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+_SOURCE_MARKERS = re.compile(r"[ \t]*" + CITATION_MARKER.pattern)
+
+
+def strip_citation_markers(text: str) -> str:
+    """`text` without citation markers (and the spaces before them): "in 1911 [2][3]." -> "in
+    1911.". Applied to source text before it reaches a prompt or an answer, so that the
+    only markers an answer carries are its own (a source's [2] is not a citation of ours)."""
+    return _SOURCE_MARKERS.sub("", text)
+
 
 Origin = Literal["local", "web"]
 
@@ -84,7 +98,7 @@ class Source(_Frozen):
     @classmethod
     def from_hit(cls, hit: SearchHit, index: int) -> Source:
         """The hit's chunk as source number `index`, ranked `index` among those retrieved; the
-        citation markers its text carries are taken out (`text.strip_citation_markers`), so only
+        citation markers its text carries are taken out (`strip_citation_markers`), so only
         the answer's own markers cite."""
         chunk = hit.chunk
         return cls(index=index, title=chunk.title, uri=chunk.uri,

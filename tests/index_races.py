@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grounding.retrieval.index import LocalIndex
-from grounding.retrieval.stores import open_store
+from grounding.retrieval.index.local import LocalIndex
+from grounding.retrieval.stores.base import open_store
 from grounding.schema import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]

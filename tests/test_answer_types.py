@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grounding.answer_types import answer_type, has_answer_type
-from grounding.generation.passages import passages
+from grounding.core.answer_types import answer_type, has_answer_type
+from grounding.generation.decoders.extractive.passages import passages
 from grounding.schema import Source
 
 

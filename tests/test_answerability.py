@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grounding.answer_types import named_terms, unmentioned
+from grounding.core.answer_types import named_terms, unmentioned
 from grounding.generation.base import whole, written
 from grounding.generation.decoders import get_decoder
 from grounding.generation.prompt import build_prompt
@@ -82,7 +82,7 @@ CHANGELOG = Source(
 
 
 def test_a_sub_heading_keeps_the_section_it_is_under() -> None:
-    from grounding.generation.passages import passages
+    from grounding.generation.decoders.extractive.passages import passages
 
     headings = {p.text[:14]: p.heading for p in passages([CHANGELOG])}
     assert headings["zgrep applied "] == (
@@ -102,7 +102,7 @@ def test_a_dated_heading_answers_when_a_release_was_made() -> None:
 def test_a_chunk_inside_a_release_section_answers_for_that_release() -> None:
     """The version is in the section heading, which the chunk starts below (`Source.section`):
     the question is not refused for naming a version the chunk's text lacks."""
-    from grounding.generation.passages import passages
+    from grounding.generation.decoders.extractive.passages import passages
 
     entry = Source(
         index=1,

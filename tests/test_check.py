@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from grounding.checking import check, check_many, get_scorer, list_scorers
-from grounding.checking.forest import Forest
 from grounding.checking.registry import DEFAULT_SCORER
+from grounding.checking.scorers.learned.forest import Forest
 from grounding.errors import ConfigError, InputError
 
 SOURCE = (

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from grounding.errors import InputError
-from grounding.textfiles import MAX_SOURCE_FILE_BYTES, read_file_bytes, read_text_file
+from grounding.retrieval.index.textfiles import (
+    MAX_SOURCE_FILE_BYTES,
+    read_file_bytes,
+    read_text_file,
+)
 
 MEMORY_LIMIT = 1 << 30  # 1 GiB of address space: reading /dev/zero whole would pass it in ~3 s
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from grounding.checking import check, check_many, get_scorer
-from grounding.checking.features import build_evidence
-from grounding.checking.records import flatten_record, is_record, unmatched_values
-from grounding.checking.scorers.learned import input_kind, number_swaps
+from grounding.checking.scorers.learned.records import flatten_record, is_record, unmatched_values
+from grounding.checking.scorers.learned.scorer import input_kind, number_swaps
+from grounding.checking.scorers.learned.source_index import build_evidence
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = {

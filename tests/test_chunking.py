@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from grounding.retrieval.chunking import chunk_id, chunk_text
+from grounding.retrieval.index.chunking import chunk_id, chunk_text
 
 PARAGRAPH = (
     "The Varnholt lighthouse was first lit in 1874. Its keeper, Anna Brask, kept a log "

@@ -77,7 +77,7 @@ def test_claim_texts_blank_markers_and_keep_offsets() -> None:
 def test_sentences_far_into_a_long_text(tail: str, expected: list[str] | None) -> None:
     """Abbreviations and list numbers are recognised however much text comes before them
     (the tests look back a bounded stretch, not to the text's start)."""
-    from grounding.text import sentence_spans
+    from grounding.core.text import sentence_spans
 
     head = "A sentence of filler words here. " * 300
     text = head + tail

@@ -3,7 +3,7 @@ passages the extractive decoder draws from; wrapped prose and definitions stay w
 
 from __future__ import annotations
 
-from grounding.generation.passages import passages
+from grounding.generation.decoders.extractive.passages import passages
 from grounding.schema import Source
 
 

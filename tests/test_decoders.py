@@ -120,7 +120,7 @@ def test_gemma_output_stops_where_the_base_model_repeats_the_pattern() -> None:
 def test_gemma_decoder_answers_offline_from_the_sources(capfd: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("transformers")
     from grounding.config import model_cache_dir
-    from grounding.models import GEMMA_CACHE_NAME
+    from grounding.generation.decoders.gemma_model import GEMMA_CACHE_NAME
 
     first_use = not (model_cache_dir() / GEMMA_CACHE_NAME / "config.json").is_file()
     decoder = get_decoder("gemma")

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grounding import models
-from grounding.encoder import OnnxEncoder
+from grounding.backends import embedding_model
+from grounding.backends.encoder import OnnxEncoder
 from grounding.errors import ConfigError, ModelError
 from grounding.retrieval import embedding
-from grounding.retrieval.chunking import chunk_text
+from grounding.retrieval.index.chunking import chunk_text
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,8 @@ def _texts() -> list[str]:
 
 def test_int8_and_torch_embeddings_agree_within_the_stated_tolerance() -> None:
     texts = _texts()
-    onnx = models.embed(texts, backend="onnx")
-    torch = models.embed(texts, backend="torch")
+    onnx = embedding_model.embed(texts, backend="onnx")
+    torch = embedding_model.embed(texts, backend="torch")
     assert onnx.shape == torch.shape == (len(texts), 384)
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
     cosine = (onnx * torch).sum(axis=1)
@@ -44,7 +44,7 @@ def test_int8_and_torch_embeddings_agree_within_the_stated_tolerance() -> None:
 
 
 def test_outputs_are_token_level_without_padding_and_take_pairs() -> None:
-    encoder = models.onnx_embedder()
+    encoder = embedding_model.onnx_embedder()
     short, long = "A lighthouse.", "The keeper lit the lamp every evening at dusk for forty years."
     rows = encoder.outputs([short, long])
     batch = encoder.run_batch([short, long])
@@ -69,7 +69,7 @@ def test_batches_are_cut_by_word_pieces_and_workers_get_the_same_vectors() -> No
         "0123456789" * (1 + i % 9) + " ok" for i in range(300)
     ]  # fmt: skip
     lengths = embedding.text_lengths(texts, backend="onnx")
-    assert lengths == [len(e.ids) for e in models.onnx_embedder().tokenize(texts)]
+    assert lengths == [len(e.ids) for e in embedding_model.onnx_embedder().tokenize(texts)]
     by_characters = sorted(range(300), key=lambda i: -len(texts[i]))
     assert [lengths[i] for i in by_characters] != sorted(lengths, reverse=True)
     batches = embedding.embedding_batches(texts, 32, backend="onnx")
@@ -78,7 +78,7 @@ def test_batches_are_cut_by_word_pieces_and_workers_get_the_same_vectors() -> No
     assert ordered == sorted(lengths, reverse=True)  # longest first, in word pieces
     together = embedding.embed_texts(texts, batch_size=32, progress=False, backend="onnx")
     for rows in batches[:3] + batches[-2:]:  # a worker given one group (Ray) gets the same rows
-        alone = models.embed([texts[row] for row in rows], backend="onnx")
+        alone = embedding_model.embed([texts[row] for row in rows], backend="onnx")
         np.testing.assert_allclose(alone, together[rows], atol=1e-6)
 
 
@@ -90,7 +90,7 @@ def test_an_unusable_model_folder_is_a_model_error(tmp_path: Path) -> None:
 def test_unknown_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROUNDING_EMBEDDING_BACKEND", "tpu")
     with pytest.raises(ConfigError, match="GROUNDING_EMBEDDING_BACKEND"):
-        models.embed(["text"])
+        embedding_model.embed(["text"])
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
@@ -98,8 +98,8 @@ def test_export_works_without_a_network(tmp_path: Path) -> None:
     if subprocess.run(["unshare", "-n", "true"], check=False).returncode != 0:
         pytest.skip("no permission to make a network namespace")
     code = (
-        "from grounding.models import embedding_model_path\n"
-        "from grounding.encoder import OnnxEncoder\n"
+        "from grounding.backends.embedding_model import embedding_model_path\n"
+        "from grounding.backends.encoder import OnnxEncoder\n"
         "encoder = OnnxEncoder.from_folder(embedding_model_path())\n"
         "print(encoder.onnx_path)\n"
         "print(encoder.embed(['offline']).shape)\n"
@@ -119,7 +119,7 @@ def test_export_works_without_a_network(tmp_path: Path) -> None:
 def test_the_int8_recipe_fuses_attention_and_keeps_sensitive_matmuls_float() -> None:
     import onnx
 
-    graph = onnx.load(str(models.onnx_embedder().onnx_path)).graph
+    graph = onnx.load(str(embedding_model.onnx_embedder().onnx_path)).graph
     kinds = [node.op_type for node in graph.node]
     assert kinds.count("QAttention") == 6  # attention fused (and quantised) in each layer
     float_matmuls = sorted(node.name for node in graph.node if node.op_type == "MatMul")

@@ -1,12 +1,15 @@
-"""The import contract, read from the source:
+"""The import contract, read from the source: a module's layer is its folder.
 
-- the stages (retrieval, generation, checking) never import each other;
-- nothing imports upward: base modules < stages < orchestration (the `orchestration`
-  package) < top (CLI, service, evaluation, the `grounding` package itself);
-- there are no cycles between modules at run time.
+    ground floor (errors, schema, config, plugins)  <  core/  <  backends/
+      <  stages (retrieval/, generation/, checking/)  <  orchestration/
+      <  top (cli/, service/, evaluation/, and the facade `grounding/__init__.py`)
 
-The first two count every import, `TYPE_CHECKING` ones included; the cycle check leaves
-those out (an annotation may name the caller's type; importing it at run time may not).
+- no module imports a module of a higher layer;
+- the three stages never import each other;
+- there are no import cycles between modules.
+
+Every import counts: at module level, inside a function, and under `if TYPE_CHECKING:`.
+(import-linter is not among the dependencies; this scan of the source does its job.)
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "grounding"
+GROUND_FLOOR = ("errors", "schema", "config", "plugins")
 STAGES = ("retrieval", "generation", "checking")
 ORCHESTRATION = ("orchestration",)
 TOP = ("cli", "service", "evaluation")
-RANK = {"base": 0, "stage": 1, "orchestration": 2, "top": 3}
+LAYERS = ("ground floor", "core", "backends", "stage", "orchestration", "top")
 
 
 def _modules() -> dict[str, Path]:
@@ -34,25 +38,11 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _typing_only(tree: ast.Module) -> set[int]:
-    """ids of the import nodes inside `if TYPE_CHECKING:` blocks."""
-    return {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
-        for statement in node.body
-        for inner in ast.walk(statement)
-    }
-
-
-def _imports(module: str, path: Path, typing: bool = True) -> set[str]:
-    """The grounding modules `module` imports (a package's submodule named by `from` counts)."""
+def _imports(module: str, path: Path) -> set[str]:
+    """The grounding modules `module` imports anywhere in its file (a package's submodule
+    named by `from` counts as that submodule)."""
     found: set[str] = set()
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped = set() if typing else _typing_only(tree)
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -69,49 +59,53 @@ def _imports(module: str, path: Path, typing: bool = True) -> set[str]:
 
 
 GRAPH = {module: _imports(module, path) for module, path in MODULES.items()}
-RUNTIME = {module: _imports(module, path, typing=False) for module, path in MODULES.items()}
 
 
-def _layer(module: str) -> tuple[str, str | None]:
-    """(layer, stage name or None)."""
+def _layer(module: str) -> str | None:
+    """The layer of `module`, from its folder (or, on the ground floor, its name); None for
+    a module in no layer."""
     parts = module.split(".")
     if len(parts) == 1:
-        return "top", None  # `grounding/__init__.py`: the public facade
-    if parts[1] in STAGES:
-        return "stage", parts[1]
-    if parts[1] in ORCHESTRATION:
-        return "orchestration", None
-    if parts[1] in TOP:
-        return "top", None
-    return "base", None
+        return "top"  # `grounding/__init__.py`: the public facade
+    name = parts[1]
+    if name in GROUND_FLOOR and len(parts) == 2:
+        return "ground floor"
+    if name in ("core", "backends"):
+        return name
+    if name in STAGES:
+        return "stage"
+    if name in ORCHESTRATION:
+        return "orchestration"
+    if name in TOP:
+        return "top"
+    return None
 
 
-def test_the_graph_is_read() -> None:
-    assert "grounding.checking.base" in GRAPH["grounding.checking.registry"]
-    assert "grounding.plugins" in GRAPH["grounding.generation.decoders"]
-    typed = {m for m, imports in GRAPH.items() for i in imports if i not in RUNTIME[m]}
-    assert "grounding.retrieval.ray_build" in typed  # `if TYPE_CHECKING:` imports are told apart
+def _rank(module: str) -> int:
+    layer = _layer(module)
+    assert layer is not None, module
+    return LAYERS.index(layer)
 
 
-def test_the_stages_never_import_each_other() -> None:
-    crossing = [
-        (module, imported)
-        for module, imports in GRAPH.items()
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of `graph` from a lower layer into a higher one."""
+    return [
+        f"{module} ({_layer(module)}) imports {imported} ({_layer(imported)})"
+        for module, imports in graph.items()
         for imported in imports
-        if _layer(module)[0] == _layer(imported)[0] == "stage"
-        and _layer(module)[1] != _layer(imported)[1]
+        if _rank(imported) > _rank(module)
     ]
-    assert crossing == []
 
 
-def test_nothing_imports_upward() -> None:
-    upward = [
-        f"{module} ({_layer(module)[0]}) imports {imported} ({_layer(imported)[0]})"
-        for module, imports in GRAPH.items()
+def _crossing(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of `graph` from one stage into another."""
+    return [
+        f"{module} imports {imported}"
+        for module, imports in graph.items()
         for imported in imports
-        if RANK[_layer(imported)[0]] > RANK[_layer(module)[0]]
+        if _layer(module) == _layer(imported) == "stage"
+        and module.split(".")[1] != imported.split(".")[1]
     ]
-    assert upward == []
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -124,7 +118,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     def visit(module: str) -> None:
         index[module] = low[module] = len(index)
         stack.append(module)
-        for imported in graph[module]:
+        for imported in sorted(graph[module]):
             if imported not in index:
                 visit(imported)
                 low[module] = min(low[module], low[imported])
@@ -143,25 +137,57 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     for module in sorted(graph):
         if module not in index:
             visit(module)
-    return cycles
+    return sorted(cycles)
 
 
-def test_the_cycle_check_finds_cycles() -> None:
-    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
-    assert _cycles(graph) == [["a", "b", "c"]]
-    # the cycles issue 12 named, put back, are found (a lazy import inside a function counts)
-    index, building = "grounding.retrieval.index", "grounding.retrieval.building"
-    assert "grounding.retrieval.building" in RUNTIME["grounding.retrieval.updating"]
-    assert "grounding.retrieval.updating" in RUNTIME[index]
-    put_back = _cycles({**RUNTIME, building: RUNTIME[building] | {index}})
-    assert any({index, building} <= set(cycle) for cycle in put_back)
+def test_the_graph_is_read() -> None:
+    assert "grounding.checking.base" in GRAPH["grounding.checking.registry"]
+    assert "grounding.plugins" in GRAPH["grounding.generation.decoders"]
+    # an import inside a function counts, and so does one under `if TYPE_CHECKING:`
+    assert "grounding.backends.encoder" in GRAPH["grounding.backends.pair"]
+    assert "grounding.retrieval.stores.base" in GRAPH["grounding.retrieval.index.building"]
+    # `from package import module` names the module
+    assert "grounding.backends.embedding_model" in GRAPH["grounding.retrieval.rerank.sentence"]
 
 
-def test_there_are_no_import_cycles_at_run_time() -> None:
-    assert _cycles(RUNTIME) == []
+def test_every_module_sits_in_a_layer() -> None:
+    """A new module goes in a folder (or is added to the ground floor on purpose)."""
+    assert [module for module in MODULES if _layer(module) is None] == []
+    assert _layer("grounding.schema") == "ground floor"
+    assert _layer("grounding.core.text") == "core"
+    assert _layer("grounding.retrieval.index.local") == "stage"
+    assert _layer("grounding.cli.recording") == "top"
 
 
-def test_there_are_no_import_cycles_even_counting_typing_imports() -> None:
-    # best-of-n (orchestration.refine) names the Grounder; the Grounder never names refine
+def test_nothing_imports_a_higher_layer() -> None:
+    assert _upward(GRAPH) == []
+
+
+def test_the_stages_never_import_each_other() -> None:
+    assert _crossing(GRAPH) == []
+
+
+def test_the_contract_checks_find_what_they_look_for() -> None:
+    """The checks fail on the faults they are for: an upward import, a stage importing
+    another and a cycle, each put in a copy of the graph, are found."""
+    text = "grounding.core.text"
+    assert _upward({**GRAPH, text: GRAPH[text] | {"grounding.orchestration.grounder"}}) == [
+        "grounding.core.text (core) imports grounding.orchestration.grounder (orchestration)"
+    ]
+    prompt = "grounding.generation.prompt"
+    assert _crossing({**GRAPH, prompt: GRAPH[prompt] | {"grounding.checking.base"}}) == [
+        "grounding.generation.prompt imports grounding.checking.base"
+    ]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}) == [
+        ["a", "b", "c"]
+    ]
+    local, building = "grounding.retrieval.index.local", "grounding.retrieval.index.building"
+    put_back = _cycles({**GRAPH, building: GRAPH[building] | {local}})
+    assert any({local, building} <= set(cycle) for cycle in put_back)
+
+
+def test_there_are_no_import_cycles() -> None:
+    """Counting every import. Best-of-n (`orchestration.refine`) names the Grounder; the
+    Grounder takes a `Refiner` by protocol and never names `refine`."""
     assert "grounding.orchestration.grounder" in GRAPH["grounding.orchestration.refine"]
     assert _cycles(GRAPH) == []

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from grounding.checking.reward import OBJECTIVES
+from grounding.core.text import content_words
 from grounding.errors import InputError
 from grounding.evaluation.pipeline_eval import evaluate_pipeline
 from grounding.generation.base import Decoder
@@ -22,7 +23,6 @@ from grounding.orchestration.grounder import Grounder
 from grounding.orchestration.refine import COPIED_NOTE, Refinement
 from grounding.retrieval.base import Retriever
 from grounding.schema import Chunk, SearchHit
-from grounding.text import content_words
 
 DOCS = {
     "lighthouse": "The Varnholt lighthouse stands on the northern cape of Halsoy. It was first "

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import grounding.retrieval.staging as staging_module
-import grounding.retrieval.updating as updating_module
+import grounding.retrieval.index.staging as staging_module
+import grounding.retrieval.index.updating as updating_module
 from grounding.errors import EmbeddingMismatchError, IndexNotFoundError, InputError
 from grounding.retrieval.base import Filter, Retriever
 from grounding.retrieval.embedding import embed_texts
-from grounding.retrieval.faiss_store import VectorStore
-from grounding.retrieval.index import LocalIndex
-from grounding.retrieval.loaders import Document
-from grounding.retrieval.stores import open_store
-from grounding.retrieval.updating import build_index
+from grounding.retrieval.index.faiss_store import VectorStore
+from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.local import LocalIndex
+from grounding.retrieval.index.updating import build_index
+from grounding.retrieval.stores.base import open_store
 from tests.index_docs import write_notes
 
 pytestmark = pytest.mark.slow  # loads the MiniLM model once per session
@@ -188,7 +188,7 @@ def test_interrupted_save_leaves_the_previous_index_loadable(
         real_replace(source, target)
 
     with monkeypatch.context() as patch:
-        patch.setattr("grounding.retrieval.storage.os.replace", second_rename_fails)
+        patch.setattr("grounding.retrieval.index.storage.os.replace", second_rename_fails)
         with pytest.raises(OSError, match="power cut"):
             LocalIndex.build([notes], "notes", progress=False)
     assert open_store("notes").chunks == before

@@ -10,7 +10,7 @@ import pytest
 
 from grounding.config import indexes_dir
 from grounding.errors import IndexNotFoundError
-from grounding.retrieval.stores import open_store
+from grounding.retrieval.stores.base import open_store
 
 
 def _fake_indexes(*names: str) -> None:

@@ -10,11 +10,11 @@ import pytest
 
 from grounding.errors import ConfigError, InputError
 from grounding.retrieval.base import Filter, Retriever
-from grounding.retrieval.faiss_store import HNSW_THRESHOLD, VectorStore, choose_index_type
 from grounding.retrieval.filters import FilteredRetriever, as_filter
-from grounding.retrieval.loaders import SourceFile, discover, load_document
-from grounding.retrieval.locations import index_dir_for_write
-from grounding.retrieval.storage import resolve_index_dir
+from grounding.retrieval.index.faiss_store import HNSW_THRESHOLD, VectorStore, choose_index_type
+from grounding.retrieval.index.loaders import SourceFile, discover, load_document
+from grounding.retrieval.index.locations import index_dir_for_write
+from grounding.retrieval.index.storage import resolve_index_dir
 from grounding.schema import Chunk, SearchHit
 from tests.index_docs import minimal_pdf, write_notes
 
@@ -180,7 +180,7 @@ def test_hnsw_store_tunes_its_search_to_high_recall(tmp_path: Path) -> None:
 
 
 def test_auto_keeps_the_exact_index_when_the_graph_cannot_reach_the_recall(monkeypatch) -> None:
-    import grounding.retrieval.faiss_store as faiss_store
+    import grounding.retrieval.index.faiss_store as faiss_store
 
     vectors = _unit(600, dim=16)
     monkeypatch.setattr(faiss_store, "HNSW_THRESHOLD", 500)
@@ -195,7 +195,7 @@ def test_auto_keeps_the_exact_index_when_the_graph_cannot_reach_the_recall(monke
 
 @pytest.mark.slow
 def test_langchain_retriever_returns_documents_with_offsets(tmp_path: Path) -> None:
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.index.local import LocalIndex
     from grounding.retrieval.langchain import GroundingRetriever
 
     index = LocalIndex.build([write_notes(tmp_path / "notes")], tmp_path / "i", progress=False)
@@ -220,7 +220,7 @@ def test_langchain_retriever_returns_documents_with_offsets(tmp_path: Path) -> N
 
 
 def test_keyword_index_ranks_rare_words_and_survives_chunks_without_words(tmp_path: Path) -> None:
-    from grounding.retrieval.bm25 import KeywordIndex
+    from grounding.retrieval.index.bm25 import KeywordIndex
 
     keywords = KeywordIndex.build(["the ferry leaves at noon", "gate code ZQX-4471", "x"])
     assert [row for row, _ in keywords.search("zqx 4471 code", k=3)] == [1]
@@ -240,8 +240,8 @@ def test_keyword_scores_without_bm25s_equal_bm25s_own(tmp_path: Path) -> None:
 
     import bm25s
 
-    from grounding.retrieval.bm25 import KeywordIndex
-    from grounding.retrieval.chunking import chunk_text
+    from grounding.retrieval.index.bm25 import KeywordIndex
+    from grounding.retrieval.index.chunking import chunk_text
 
     demo = Path(__file__).resolve().parents[1] / "indexes" / "demo"
     texts = [

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from grounding.errors import IndexStoreError
-from grounding.retrieval import storage
-from grounding.retrieval.stores import open_store
-from grounding.retrieval.updating import Built, build_index
+from grounding.retrieval.index import storage
+from grounding.retrieval.index.updating import Built, build_index
+from grounding.retrieval.stores.base import open_store
 from tests.index_races import (
     ROOT,
     kill_during_saves,
@@ -88,7 +88,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
 _HOLD = """
 import sys, time
 from pathlib import Path
-from grounding.retrieval import storage
+from grounding.retrieval.index import storage
 with storage.writing(Path(sys.argv[1])):
     print("holding", flush=True)
     time.sleep(1.5)

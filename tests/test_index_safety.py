@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from grounding.errors import InputError
-from grounding.retrieval import storage
-from grounding.retrieval.locations import index_dir_for_write
-from grounding.retrieval.storage import resolve_index_dir
+from grounding.retrieval.index import storage
+from grounding.retrieval.index.locations import index_dir_for_write
+from grounding.retrieval.index.storage import resolve_index_dir
 from tests.index_races import make_version
 
 
@@ -216,7 +216,7 @@ def test_a_name_is_resolved_under_the_swap_lock(
 
 
 def test_a_fifo_or_device_named_directly_is_refused_by_name(tmp_path: Path) -> None:
-    from grounding.retrieval.loaders import scan
+    from grounding.retrieval.index.loaders import scan
 
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(InputError, match="pipe: it is a FIFO, not a file or folder"):

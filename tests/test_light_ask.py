@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from grounding.errors import EmbeddingMismatchError
-from grounding.retrieval.index import LocalIndex
-from grounding.retrieval.loaders import Document
-from grounding.retrieval.stores import open_store
-from grounding.retrieval.updating import build_index
+from grounding.retrieval.index.loaders import Document
+from grounding.retrieval.index.local import LocalIndex
+from grounding.retrieval.index.updating import build_index
+from grounding.retrieval.stores.base import open_store
 
 pytestmark = pytest.mark.slow
 

@@ -18,11 +18,12 @@ import pytest
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
+
 from grounding.orchestration.grounder import Grounder
-from grounding.retrieval.index import LocalIndex
-from grounding.retrieval.milvus import MilvusIndex
-from grounding.retrieval.stores import IndexSettings, open_store
-from grounding.retrieval.updating import build_index
+from grounding.retrieval.index.local import LocalIndex
+from grounding.retrieval.index.updating import build_index
+from grounding.retrieval.stores.base import IndexSettings, open_store
+from grounding.retrieval.stores.milvus.index import MilvusIndex
 
 pytestmark = pytest.mark.slow
 

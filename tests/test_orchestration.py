@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grounding import answer_types
 from grounding.checking import ClaimScore
 from grounding.checking.scorers.overlap import OverlapScorer
+from grounding.core import answer_types
 from grounding.errors import InputError
 from grounding.orchestration.grounder import Grounder
 from grounding.orchestration.refine import Refinement

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from grounding.core.text import one_line, printable
 from grounding.evaluation.html_report import page
-from grounding.retrieval.loaders import SkippedFile
-from grounding.retrieval.stores import BuildReport
-from grounding.schema import Chunk, SearchHit, Source
-from grounding.text import one_line, printable, strip_citation_markers
+from grounding.retrieval.index.loaders import SkippedFile
+from grounding.retrieval.stores.base import BuildReport
+from grounding.schema import Chunk, SearchHit, Source, strip_citation_markers
 
 PIER = (
     "# Pier\x1b]0;pwned\x07 history\x1b[2K\r\n\n"

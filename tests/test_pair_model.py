@@ -97,7 +97,7 @@ def test_the_answer_head_prefers_the_passage_that_answers() -> None:
 
 def test_the_one_document_ferry_question_is_answered_with_its_times(tmp_path: Path) -> None:
     from grounding import Grounder
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.index.local import LocalIndex
 
     docs = tmp_path / "docs"
     docs.mkdir()

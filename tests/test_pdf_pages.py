@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from grounding.headings import title_line
-from grounding.retrieval.chunking import chunk_text
-from grounding.retrieval.loaders import SourceFile, load_document
-from grounding.retrieval.pdf import drop_running_lines
+from grounding.core.headings import title_line
+from grounding.retrieval.index.chunking import chunk_text
+from grounding.retrieval.index.loaders import SourceFile, load_document
+from grounding.retrieval.index.pdf import drop_running_lines
 from tests.index_docs import multipage_pdf
 
 GUIDE = [
@@ -71,7 +71,7 @@ def test_page_numbers_repeat_as_running_lines_too() -> None:
 def test_an_answer_from_a_pdf_cites_its_page(tmp_path: Path) -> None:
     from grounding.cli.ask import render_answer
     from grounding.orchestration.grounder import Grounder
-    from grounding.retrieval.index import LocalIndex
+    from grounding.retrieval.index.local import LocalIndex
 
     _guide(tmp_path / "docs")
     index = LocalIndex.build([tmp_path / "docs"], tmp_path / "index", progress=False)

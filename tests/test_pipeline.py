@@ -10,8 +10,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from grounding.answer_types import REFUSAL
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT
+from grounding.core.answer_types import REFUSAL
 from grounding.errors import InputError
 from grounding.generation.base import Decoder
 from grounding.generation.prompt import Prompt

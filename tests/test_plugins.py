@@ -17,8 +17,8 @@ from grounding.cli.main import COMMANDS, missing_extra_hint
 from grounding.errors import ConfigError
 from grounding.generation.decoders import DECODERS
 from grounding.plugins import Registry
-from grounding.retrieval.rerank import RERANKERS
-from grounding.retrieval.stores import STORES
+from grounding.retrieval.rerank.base import RERANKERS
+from grounding.retrieval.stores.base import STORES
 from grounding.retrieval.web import WEB_PROVIDERS
 from grounding.retrieval.web.registry import auto_provider, list_providers
 

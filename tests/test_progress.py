@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grounding.progress import LOGGER, LineProgress, progress_bar
+from grounding.core.progress import LOGGER, LineProgress, progress_bar
 
 
 def test_line_progress_says_how_far_how_fast_and_how_long(

@@ -21,9 +21,9 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from grounding.evaluation.evaluate import evaluate  # noqa: E402
-from grounding.retrieval.index import LocalIndex  # noqa: E402
-from grounding.retrieval.stores import open_store  # noqa: E402
-from grounding.retrieval.updating import Built, build_index  # noqa: E402
+from grounding.retrieval.index.local import LocalIndex  # noqa: E402
+from grounding.retrieval.index.updating import Built, build_index  # noqa: E402
+from grounding.retrieval.stores.base import open_store  # noqa: E402
 from tests.eval_rows import make_rows, write_rows  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,7 @@ def test_ray_build_stores_the_same_chunks_and_vectors(
     np.testing.assert_allclose(on_ray.vectors(), single.vectors(), atol=1e-6)
     # and written into Milvus from the Ray results
     pytest.importorskip("pymilvus")
-    from grounding.retrieval.milvus import MilvusIndex
+    from grounding.retrieval.stores.milvus.index import MilvusIndex
 
     milvus = MilvusIndex.build([docs], docs.parent / "milvus", ray=True, workers=2)
     try:

@@ -9,7 +9,7 @@ import torch
 
 from grounding.errors import ConfigError, ModelError, NotRegisteredError
 from grounding.retrieval.fusion import lead, reciprocal_rank_fusion
-from grounding.retrieval.rerank import Reranker, get_reranker, list_rerankers
+from grounding.retrieval.rerank.base import Reranker, get_reranker, list_rerankers
 from grounding.schema import Chunk, SearchHit
 
 
@@ -179,7 +179,7 @@ def test_the_sentence_reranker_finds_the_chunk_whose_sentence_answers() -> None:
 
 def test_the_sentence_reranker_embeds_only_its_shortlist() -> None:
     """The second stage (MiniLM) sees `second_stage` chunks; the rest keep first-stage order."""
-    from grounding.retrieval.sentence_rerank import SentenceReranker
+    from grounding.retrieval.rerank.sentence import SentenceReranker
 
     narrow = SentenceReranker(second_stage=1)
     ranked = narrow.rerank("Support for which systems was removed from gzip?", POOL, 4)

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from grounding.retrieval.filters import parse_filters
-from grounding.retrieval.index import LocalIndex
+from grounding.retrieval.index.local import LocalIndex
 from grounding.service import ServiceSettings, create_app
 from tests.index_docs import write_notes
 from tests.service_server import thread_server

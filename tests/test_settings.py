@@ -17,15 +17,15 @@ from grounding.config import VARIABLES, Settings, indexes_dir, model_cache_dir, 
 from grounding.errors import ConfigError, IndexNotFoundError, ModelError
 from grounding.generation.decoders import get_decoder
 from grounding.orchestration.grounder import open_index
-from grounding.retrieval.rerank import get_reranker
-from grounding.retrieval.storage import resolve_index_dir
+from grounding.retrieval.index.storage import resolve_index_dir
+from grounding.retrieval.rerank.base import get_reranker
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "grounding"
 # Modules allowed to read the environment: the settings table, the web providers' own
 # credentials (each provider class declares its variables), and the Ray support that
 # forwards this process's environment to its workers unread.
-ENV_READERS = {"config.py", "retrieval/web/provider.py", "ray_support.py"}
+ENV_READERS = {"config.py", "retrieval/web/provider.py", "backends/ray_cluster.py"}
 
 
 def test_the_table_and_the_dataclass_agree() -> None:
@@ -78,8 +78,8 @@ def test_every_variable_named_in_the_code_is_in_the_table() -> None:
 
 def test_importing_the_library_changes_no_variable() -> None:
     code = (
-        "import os; before = dict(os.environ); import grounding, grounding.models, "
-        "grounding.orchestration.grounder; "
+        "import os; before = dict(os.environ); import grounding, "
+        "grounding.backends.embedding_model, grounding.orchestration.grounder; "
         "print(sorted(set(os.environ.items()) ^ set(before.items())))"
     )
     env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grounding.errors import InputError
-from grounding.textfiles import BinaryFileError, decode_text, read_text_file
+from grounding.retrieval.index.textfiles import BinaryFileError, decode_text, read_text_file
 
 TEXT = "Café au lait costs 3 € — naïve prices.\nSecond line.\n"
 

@@ -10,7 +10,7 @@ import pytest
 from grounding.errors import ConfigError
 from grounding.orchestration.grounder import Grounder
 from grounding.retrieval.base import Retrieved, Retriever
-from grounding.retrieval.chunking import chunk_text
+from grounding.retrieval.index.chunking import chunk_text
 from grounding.retrieval.web.augment import LocalAndWeb, open_web
 from grounding.retrieval.web.dynamic import DEFAULT_WEB_THRESHOLD, freshness, needs_web
 from grounding.retrieval.web.registry import get_web_search

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from grounding.http import RetryPolicy
+from grounding.core.http import RetryPolicy
 from grounding.retrieval.web.fetch import Fetcher, FetchFailure, Page
 from tests.web_server import FixtureServer, serving
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from grounding.core.text import sentence_spans
 from grounding.retrieval.web import passages
 from grounding.retrieval.web.passages import WINDOW_CHARS, WebDocument, select_passages
-from grounding.text import sentence_spans
 
 QUESTION = "When did the Quillmere tidal observatory open?"
 FILLER = [

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from grounding.core.http import RetryPolicy
 from grounding.errors import ConfigError
-from grounding.http import RetryPolicy
 from grounding.retrieval.web.passages import SUSPECT_TAG
 from grounding.retrieval.web.registry import get_web_search, list_providers
 from grounding.retrieval.web.search import WebSearch

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from grounding.core.http import retry_after_seconds
 from grounding.errors import FetchRefusedError, RetrievalError
-from grounding.http import retry_after_seconds
 from grounding.retrieval.web.safety import check_url, is_public_address, looks_like_instructions
 
 

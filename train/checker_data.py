@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from grounding.checking.claims import claim_texts
-from grounding.checking.features import TOKEN_FEATURES, build_evidence, token_features
+from grounding.checking.scorers.learned.features import TOKEN_FEATURES, token_features
+from grounding.checking.scorers.learned.source_index import build_evidence
 
 __all__ = ["Example", "char_f1", "load_rows", "prepare"]
 

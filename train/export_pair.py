@@ -3,7 +3,7 @@
     python train/export_pair.py --run train/out/pair/run --version 1
 
 Reads RUN/checkpoint.pt (or RUN/model/ when the run finished), writes the Hugging Face folder
-RUN/export/, exports it with `grounding.onnx_export.export_onnx(..., compact=True)` (every
+RUN/export/, exports it with `grounding.backends.onnx_export.export_onnx(..., compact=True)` (every
 MatMul and the embedding tables int8) and writes `grounding/backends/pair_model/`: model.onnx,
 the MiniLM tokenizer (tokenizer.json, vocab.txt, tokenizer_config.json, special_tokens_map.json),
 config.json, and pair.json (version, maximum length, what each logit means, the run's steps).
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grounding.onnx_export import export_onnx  # noqa: E402
+from grounding.backends.onnx_export import export_onnx  # noqa: E402
 
 TARGET = ROOT / "grounding" / "backends" / "pair_model"
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json",

@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from split_data import source_key  # noqa: E402
 from synthetic import synthetic_rows  # noqa: E402
 
+from grounding.backends.embedding_model import embedding_model_path  # noqa: E402
 from grounding.checking.scorers.pair import evidence_units  # noqa: E402
-from grounding.models import embedding_model_path  # noqa: E402
-from grounding.text import content_words, sentence_spans  # noqa: E402
+from grounding.core.text import content_words, sentence_spans  # noqa: E402
 
 FOLDS = 5
 SIZES = {512: 256, 384: 192}  # max_length: answer tokens per window

@@ -41,7 +41,7 @@ from split_data import is_holdout  # noqa: E402
 
 from grounding.backends.evidence import select_evidence, sentences_of  # noqa: E402
 from grounding.checking.scorers.pair import evidence_units  # noqa: E402
-from grounding.text import sentence_spans  # noqa: E402
+from grounding.core.text import sentence_spans  # noqa: E402
 
 ASIDE_SHARE = 0.15
 CLAIM_CHARS = 300

@@ -1,7 +1,8 @@
-"""Train the learned checker on the tune split and write grounding/checking/params/.
+"""Train the learned checker on the tune split and write grounding/checking/scorers/learned/params/.
 
     python bench/split_data.py          # once: eval/data/*-{tune,holdout}.jsonl
-    python train/train_checker.py [--embed] [--out grounding/checking/params] [--oof FILE]
+    python train/train_checker.py [--embed] [--oof FILE] \
+        [--out grounding/checking/scorers/learned/params]
 
 Run it with OMP_NUM_THREADS=1 on a shared machine: with other work on the two cores, the
 trees' OpenMP threads spin and the same run took over 25 minutes instead of about 4.
@@ -38,9 +39,9 @@ sys.path.insert(0, str(ROOT / "train"))
 from checker_data import Example, char_f1, load_rows, prepare  # noqa: E402
 from synthetic import perturb_rows  # noqa: E402
 
-from grounding.checking.features import TOKEN_FEATURES  # noqa: E402
-from grounding.checking.forest import Forest, Isotonic, Linear  # noqa: E402
-from grounding.checking.learned import (  # noqa: E402
+from grounding.checking.scorers.learned.features import TOKEN_FEATURES  # noqa: E402
+from grounding.checking.scorers.learned.forest import Forest, Isotonic, Linear  # noqa: E402
+from grounding.checking.scorers.learned.model import (  # noqa: E402
     PARAMS_DIR,
     LearnedModel,
     answer_features,
@@ -49,7 +50,7 @@ from grounding.checking.learned import (  # noqa: E402
     context_features,
     token_spans,
 )
-from grounding.text import STOPWORDS  # noqa: E402
+from grounding.core.text import STOPWORDS  # noqa: E402
 
 DATA = ROOT / "eval" / "data"
 SYNTHETIC = "-synthetic"
@@ -113,7 +114,7 @@ def claim_rows(ex: Example, token_p: np.ndarray) -> np.ndarray:
 
 
 def _table(ex: Example):  # noqa: ANN202
-    from grounding.checking.features import TokenTable
+    from grounding.checking.scorers.learned.features import TokenTable
 
     return TokenTable(ex.claim_index, [(0, 0)] * len(ex.words), ex.words, ex.x)
 
@@ -203,7 +204,7 @@ def tune_spans(
 
 
 def _table_with_spans(ex: Example):  # noqa: ANN202
-    from grounding.checking.features import TokenTable
+    from grounding.checking.scorers.learned.features import TokenTable
 
     spans = [
         (s - ex.claim_spans[k][0], e - ex.claim_spans[k][0])

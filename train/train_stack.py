@@ -33,16 +33,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grounding.checking.claims import claim_texts  # noqa: E402
-from grounding.checking.features import build_evidence  # noqa: E402
-from grounding.checking.learned import PARAMS_DIR  # noqa: E402
-from grounding.checking.records import flatten_record, is_record, unmatched_values  # noqa: E402
-from grounding.checking.scorers.learned import (  # noqa: E402
+from grounding.checking.scorers.learned.model import PARAMS_DIR  # noqa: E402
+from grounding.checking.scorers.learned.records import flatten_record, is_record, unmatched_values  # noqa: E402
+from grounding.checking.scorers.learned.scorer import (  # noqa: E402
     KINDS,
     SWAP_P,
     input_kind,
     number_swaps,
     stack_inputs,
 )
+from grounding.checking.scorers.learned.source_index import build_evidence  # noqa: E402
 
 DATA = ROOT / "eval" / "data"
 MAX_FLAGGED = 0.25

@@ -38,8 +38,8 @@ from train_stack import MAX_FLAGGED, choose_threshold, fit, load  # noqa: E402
 
 from grounding.backends.pair import PairModel, pair_model  # noqa: E402
 from grounding.checking.claims import claim_texts  # noqa: E402
-from grounding.checking.learned import PARAMS_DIR  # noqa: E402
-from grounding.checking.scorers.learned import (  # noqa: E402
+from grounding.checking.scorers.learned.model import PARAMS_DIR  # noqa: E402
+from grounding.checking.scorers.learned.scorer import (  # noqa: E402
     KINDS,
     LearnedV2Scorer,
     input_kind,

@@ -9,7 +9,7 @@ verifies, against the text `grounding index build` extracts from each file:
 - every answerable row's `answer_text` occurs in its `answer_doc` (after the answer
   normalisation of `grounding/evaluation/answers.py`, so "contains expected" can score it);
 - `paraphrased` is true exactly when no content word of the question
-  (`grounding.text.content_words`) occurs in any sentence of the document that holds the
+  (`grounding.core.text.content_words`) occurs in any sentence of the document that holds the
   answer (a strict reading: every such sentence counts);
 - ids are unique, each row sits on the side its hash gives, and the shares of paraphrased
   and unanswerable questions.
@@ -32,9 +32,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from grounding.core.text import content_words
 from grounding.evaluation.answers import normalize_answer
-from grounding.retrieval.loaders import SourceFile, load_document
-from grounding.text import content_words
+from grounding.retrieval.index.loaders import SourceFile, load_document
 
 HERE = Path(__file__).resolve().parent
 SIDES = ("tune", "aside")

@@ -26,8 +26,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grounding.core.text import content_words, sentence_spans
 from grounding.evaluation.answers import normalize_answer
-from grounding.text import content_words, sentence_spans
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from grounding.text import content_words, sentence_spans
+from grounding.core.text import content_words, sentence_spans
 
 __all__ = ["EVIDENCE_CHARS", "select_evidence", "sentences_of"]
 

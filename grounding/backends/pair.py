@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from grounding.backends.evidence import select_evidence, sentences_of
+from grounding.backends.runtime import thread_limit
 from grounding.errors import ModelError
 
 __all__ = ["MODEL_DIR", "PairModel", "pair_model"]
@@ -33,7 +34,7 @@ class PairModel:
     """Support and answer probabilities for (a, b) text pairs."""
 
     def __init__(self, folder: Path = MODEL_DIR, threads: int | None = None) -> None:
-        from grounding.encoder import OnnxEncoder
+        from grounding.backends.encoder import OnnxEncoder
 
         try:
             meta = json.loads((folder / "pair.json").read_text(encoding="utf-8"))
@@ -78,7 +79,5 @@ def pair_model() -> PairModel:
 
 @functools.cache
 def _pair_model() -> PairModel:
-    from grounding import models
-
     with _LOCK:
-        return PairModel(MODEL_DIR, threads=models.thread_limit())
+        return PairModel(MODEL_DIR, threads=thread_limit())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grounding.answer_types import is_refusal
 from grounding.checking.base import ClaimScore, Scorer
 from grounding.checking.claims import claim_texts
 from grounding.checking.registry import get_scorer
+from grounding.core.answer_types import is_refusal
+from grounding.core.text import content_words, looks_like_instructions, sentence_spans
 from grounding.errors import InputError
 from grounding.schema import Claim, Span, SupportReport
-from grounding.text import content_words, looks_like_instructions, sentence_spans
 
 __all__ = ["check", "check_many", "checker_name", "evidence", "nothing_claimed", "scorer_model"]
 

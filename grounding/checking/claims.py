@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grounding.text import blank_citation_markers, sentence_spans, word_spans
+from grounding.core.text import blank_citation_markers, sentence_spans, word_spans
 
 __all__ = ["claim_texts", "split_claims"]
 

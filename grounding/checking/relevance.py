@@ -38,8 +38,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from grounding.answer_types import answer_type, has_answer_type, is_refusal
-from grounding.text import CITATION_MARKER, STOPWORDS
+from grounding.core.answer_types import answer_type, has_answer_type, is_refusal
+from grounding.core.text import STOPWORDS
+from grounding.schema import CITATION_MARKER
 
 __all__ = [
     "ANSWERED_AT",

@@ -15,7 +15,7 @@
 `total` is the weighted mean of the objectives. Weights are given as a mapping or as text,
 "support=1,citation_precision=0.5": named objectives replace their default weight, the others
 keep it; a weight of 0 leaves an objective out of the total (it is still reported).
-Citation markers are read with the shared pattern of `grounding.text`.
+Citation markers are read with the shared pattern of `grounding.core.text`.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from grounding.answer_types import is_refusal
 from grounding.checking.base import Scorer
 from grounding.checking.checker import check
 from grounding.checking.claims import claim_texts
 from grounding.checking.relevance import relevance as answer_relevance
+from grounding.core.answer_types import is_refusal
+from grounding.core.text import blank_citation_markers, word_spans
 from grounding.errors import InputError
-from grounding.schema import RewardReport, Source, SupportReport
-from grounding.text import CITATION_MARKER, blank_citation_markers, word_spans
+from grounding.schema import CITATION_MARKER, RewardReport, Source, SupportReport
 
 __all__ = ["CONCISE_WORDS", "DEFAULT_WEIGHTS", "OBJECTIVES", "parse_weights", "reward"]
 

@@ -10,11 +10,11 @@ import click
 
 from grounding.checking.relevance import RELEVANT_AT
 from grounding.cli.options import filter_option, filtered_index
+from grounding.core.text import one_line, printable
 from grounding.generation.decoders import DECODERS
-from grounding.retrieval.rerank import DEFAULT_RERANKER, RERANKERS
+from grounding.retrieval.rerank.base import DEFAULT_RERANKER, RERANKERS
 from grounding.retrieval.web import WEB_PROVIDERS
 from grounding.schema import GroundedAnswer, Source
-from grounding.text import one_line, printable
 
 __all__ = ["ask", "render_answer"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
+from grounding.core.text import one_line, printable
 from grounding.schema import RewardReport, SupportReport
-from grounding.text import one_line, printable
 
 __all__ = ["check", "render_report", "render_reward"]
 
@@ -164,8 +164,8 @@ def _read(source: str) -> str:
     or a file name ending); otherwise it is inline text, as before --text existed.
     """
     from grounding.errors import InputError
-    from grounding.retrieval.loaders import SourceFile, load_document
-    from grounding.textfiles import MAX_SOURCE_FILE_BYTES, require_regular_file
+    from grounding.retrieval.index.loaders import SourceFile, load_document
+    from grounding.retrieval.index.textfiles import MAX_SOURCE_FILE_BYTES, require_regular_file
 
     path = Path(source)
     try:  # lexists: a broken link or a symlink loop is there, and refused by name below

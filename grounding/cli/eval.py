@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from grounding.cli.options import filter_option, filtered_index, ray_choice, ray_options
+from grounding.core.text import one_line
 from grounding.generation.decoders import DECODERS
-from grounding.retrieval.rerank import DEFAULT_RERANKER, RERANKERS
-from grounding.text import one_line
+from grounding.retrieval.rerank.base import DEFAULT_RERANKER, RERANKERS
 
 if TYPE_CHECKING:
     from grounding.orchestration.refine import Refinement

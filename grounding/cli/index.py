@@ -7,8 +7,8 @@ import json
 import click
 
 from grounding.cli.options import ray_choice, ray_options
-from grounding.retrieval.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
-from grounding.text import one_line
+from grounding.core.text import one_line
+from grounding.retrieval.index.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 
 __all__ = ["index"]
 
@@ -85,8 +85,8 @@ def build(
     --replace is given.
     """
     from grounding.cli.main import cli_settings
-    from grounding.retrieval.stores import current_store
-    from grounding.retrieval.updating import build_index
+    from grounding.retrieval.index.updating import build_index
+    from grounding.retrieval.stores.base import current_store
 
     settings = cli_settings()
     built = build_index(
@@ -116,8 +116,8 @@ def list_command(as_json: bool) -> None:
     from grounding.cli.main import cli_settings
     from grounding.config import indexes_dir
     from grounding.errors import IndexStoreError
-    from grounding.retrieval.locations import list_index_dirs
-    from grounding.retrieval.storage import read_manifest
+    from grounding.retrieval.index.locations import list_index_dirs
+    from grounding.retrieval.index.storage import read_manifest
 
     settings = cli_settings()
     rows: list[dict[str, object]] = []
@@ -163,7 +163,7 @@ def list_command(as_json: bool) -> None:
 def info(name: str, as_json: bool) -> None:
     """Show an index's settings and files."""
     from grounding.cli.main import cli_settings
-    from grounding.retrieval.storage import read_manifest, resolve_index_dir
+    from grounding.retrieval.index.storage import read_manifest, resolve_index_dir
 
     folder = resolve_index_dir(name, cli_settings())
     manifest = read_manifest(folder, name)

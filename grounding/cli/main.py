@@ -18,9 +18,9 @@ import sys
 import click
 
 from grounding.config import Settings, setting
+from grounding.core.text import one_line
 from grounding.errors import ConfigError, GroundingError
 from grounding.plugins import Registry
-from grounding.text import one_line
 
 COMMANDS: Registry[click.Command] = Registry("grounding.commands", "command")
 
@@ -74,14 +74,14 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, record: str | None, replay: str | None) -> None:
     """Grounded answers with citations, and a checker that says which parts are not supported."""
-    from grounding.progress import show_notes
+    from grounding.core.progress import show_notes
 
     show_notes()  # what slow first steps are doing, and build progress, on stderr
     if not (record or replay):
         settings = cli_settings()
         record, replay = settings.record, settings.replay
     if record or replay:
-        from grounding.recording import recording
+        from grounding.cli.recording import recording
 
         ctx.with_resource(recording(record, replay))
 

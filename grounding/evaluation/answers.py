@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from grounding.text import CITATION_MARKER
+from grounding.schema import CITATION_MARKER
 
 __all__ = ["AnswerMatch", "cites_document", "match_answer", "normalize_answer"]
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from grounding.core.text import content_words, sentence_spans
 from grounding.evaluation.data import EvalRow
 from grounding.evaluation.runner import Prediction
-from grounding.text import content_words, sentence_spans
 
 __all__ = ["Evidence", "WorkedExample", "evidence_snippet", "segments", "worst_examples"]
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from grounding.core.text import printable
 from grounding.evaluation import plots
 from grounding.evaluation.data import EvalRow
 from grounding.evaluation.examples import WorkedExample, segments, worst_examples
@@ -23,7 +24,6 @@ from grounding.evaluation.tables import (
     threshold_table,
     thresholds_text,
 )
-from grounding.text import printable
 
 __all__ = ["CSS", "page", "render_html", "table_html"]
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from grounding.checking import Scorer
 from grounding.checking.relevance import RELEVANT_AT, is_refusal
+from grounding.core.text import blank_citation_markers, content_words
 from grounding.errors import GroundingError, InputError
 from grounding.evaluation.answers import cites_document, match_answer
 from grounding.evaluation.data import QuestionRow, RowError, read_questions
@@ -47,7 +48,6 @@ from grounding.generation.prompt import build_prompt
 from grounding.orchestration.refine import Refinement
 from grounding.retrieval.base import Retriever
 from grounding.schema import GroundedAnswer
-from grounding.text import blank_citation_markers, content_words
 
 __all__ = ["PipelineResult", "QuestionResult", "evaluate_pipeline", "judge_citations"]
 

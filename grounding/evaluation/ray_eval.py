@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from grounding.backends.ray_cluster import batches, ray_workers
 from grounding.evaluation.data import EvalRow
 from grounding.evaluation.predictions import Prediction, score_row
-from grounding.ray_support import batches, ray_workers
 
 __all__ = ["score_on_ray"]
 

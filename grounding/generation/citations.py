@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grounding.text import CITATION_MARKER, sentence_spans
+from grounding.core.text import sentence_spans
+from grounding.schema import CITATION_MARKER
 
 __all__ = [
     "CitedSegment",

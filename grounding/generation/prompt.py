@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from grounding.core.text import escape_for_prompt as escape
 from grounding.errors import InputError
 from grounding.schema import Message, Source
-from grounding.text import escape_for_prompt as escape
 
 __all__ = [
     "MAX_MESSAGE_CHARS",

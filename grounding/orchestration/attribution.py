@@ -28,6 +28,7 @@ from grounding.generation.citations import (
     marker_at,
 )
 from grounding.schema import (
+    CITATION_MARKER,
     Claim,
     GroundedAnswer,
     GroundingMetadata,
@@ -36,7 +37,6 @@ from grounding.schema import (
     Span,
     SupportReport,
 )
-from grounding.text import CITATION_MARKER
 
 __all__ = ["Attributed", "StreamNumbers", "attribute", "in_citation_order"]
 

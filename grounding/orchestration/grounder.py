@@ -22,10 +22,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from grounding.answer_types import REFUSAL, is_refusal
 from grounding.checking import Scorer, check, get_scorer
 from grounding.checking.relevance import ANSWERED_AT, RELEVANT_AT, relevance
 from grounding.config import Settings
+from grounding.core.answer_types import REFUSAL, is_refusal
+from grounding.core.text import sentence_spans
 from grounding.errors import InputError
 from grounding.generation.base import Decoder, Generated, written
 from grounding.generation.citations import parse_citations
@@ -44,7 +45,7 @@ from grounding.orchestration.steps import (
 )
 from grounding.retrieval.base import Retriever
 from grounding.retrieval.query import retrieval_query
-from grounding.retrieval.rerank import Reranker, get_reranker
+from grounding.retrieval.rerank.base import Reranker, get_reranker
 from grounding.schema import (
     Delta,
     Final,
@@ -53,7 +54,6 @@ from grounding.schema import (
     Message,
     Source,
 )
-from grounding.text import sentence_spans
 
 __all__ = ["Grounder", "Refiner", "open_index"]
 
@@ -73,7 +73,7 @@ def open_index(index: str | Path | Retriever | None, settings: Settings | None =
     if index is not None and not isinstance(index, str | Path):
         raise InputError(f"index must be a name, a path or a Retriever, not {type(index).__name__}")
     from grounding.retrieval.demo import demo_index
-    from grounding.retrieval.stores import open_store
+    from grounding.retrieval.stores.base import open_store
 
     return demo_index(settings) if index is None else open_store(index, settings)
 

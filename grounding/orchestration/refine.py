@@ -23,6 +23,7 @@ from typing import Literal
 
 from grounding.checking import check, check_many
 from grounding.checking.reward import parse_weights, reward
+from grounding.core.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 from grounding.errors import InputError
 from grounding.generation.base import whole
 from grounding.generation.citations import insert_markers, marker_at
@@ -40,7 +41,6 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.text import CITATION_MARKER, blank_citation_markers, sentence_spans
 
 __all__ = ["COPIED_NOTE", "Refinement"]
 

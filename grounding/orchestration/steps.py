@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from grounding.checking import Scorer, nothing_claimed
+from grounding.core.text import looks_like_instructions
 from grounding.generation.prompt import Prompt
 from grounding.schema import (
     GroundedAnswer,
@@ -16,7 +17,6 @@ from grounding.schema import (
     SearchHit,
     Source,
 )
-from grounding.text import looks_like_instructions
 
 __all__ = [
     "NO_SOURCES_ANSWER",

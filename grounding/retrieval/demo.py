@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grounding.config import Settings, indexes_dir
+from grounding.core.progress import note
 from grounding.errors import ConfigError, IndexNotFoundError
-from grounding.progress import note
 
 if TYPE_CHECKING:
-    from grounding.retrieval.stores import Index
+    from grounding.retrieval.stores.base import Index
 
 __all__ = ["demo_corpus_dir", "demo_index"]
 
@@ -35,8 +35,8 @@ def demo_corpus_dir() -> Path:
 def demo_index(settings: Settings | None = None) -> Index:
     """The demo index, built on first use from the corpus's `recipe.json`, under the
     `$GROUNDING_HOME` of `settings` (without them, that variable read alone)."""
-    from grounding.retrieval.index import LocalIndex
-    from grounding.retrieval.stores import open_store
+    from grounding.retrieval.index.local import LocalIndex
+    from grounding.retrieval.stores.base import open_store
 
     target = indexes_dir(settings) / "demo"
     try:

@@ -11,9 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from grounding.backends.embedding_model import (
+    DEFAULT_EMBEDDING_MODEL,
+    configured_embedding_backend,
+    embed,
+    embedder,
+)
 from grounding.config import Settings, setting
 from grounding.errors import ModelError
-from grounding.models import DEFAULT_EMBEDDING_MODEL, configured_embedding_backend, embed, embedder
 
 __all__ = [
     "EMBEDDING_MODEL_ENV",
@@ -40,7 +45,7 @@ def configured_embedding_model(settings: Settings | None = None) -> str:
 def embedding_dimension(model_name: str, backend: str | None = None) -> int:
     """The width of the model's vectors."""
     if (backend or configured_embedding_backend()) == "onnx":
-        from grounding.models import onnx_embedder
+        from grounding.backends.embedding_model import onnx_embedder
 
         return onnx_embedder(model_name).dimension
     model = embedder(model_name)
@@ -130,7 +135,7 @@ def text_lengths(
     """The length by which each backend orders its batches: word pieces on onnx (as the
     model sees them, truncated), characters on torch (as sentence-transformers sorts)."""
     if (backend or configured_embedding_backend()) == "onnx":
-        from grounding.models import onnx_embedder
+        from grounding.backends.embedding_model import onnx_embedder
 
         return [len(encoding.ids) for encoding in onnx_embedder(model_name).tokenize(texts)]
     return [len(text) for text in texts]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grounding.core.text import content_words
 from grounding.schema import SearchHit
-from grounding.text import content_words
 
 __all__ = ["LEAD", "RRF_K", "dedupe", "lead", "reciprocal_rank_fusion"]
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from grounding.core.text import content_words
 from grounding.schema import Message
-from grounding.text import content_words
 
 __all__ = [
     "CONTEXT_CHARS",

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from grounding.core.text import one_line
 from grounding.errors import (
     ConfigError,
     DecoderError,
@@ -29,7 +30,6 @@ from grounding.errors import (
     ScorerError,
 )
 from grounding.service.wire import ErrorBody, ErrorResponse
-from grounding.text import one_line
 
 __all__ = [
     "ERROR_RESPONSES",

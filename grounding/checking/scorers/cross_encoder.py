@@ -1,7 +1,8 @@
 """A scorer over any local sequence-pair classifier: an NLI or hallucination-detection model.
 
-Loads a Hugging Face sequence-classification checkpoint (which is also what a
-sentence-transformers `CrossEncoder` saves) from a local folder, never from a hub. Each claim
+Runs a Hugging Face sequence-classification checkpoint (which is also what a
+sentence-transformers `CrossEncoder` saves) from a local folder, never from a hub, as the
+`PairClassifier` of `grounding/backends/pair_classifier.py`, which the reranker runs too. Each claim
 is paired with windows of every source (premise = source window, hypothesis = claim); the
 claim's support is the best window's probability of the *supported* label.
 
@@ -16,10 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from grounding.backends.pair_classifier import PairClassifier
 from grounding.checking.base import ClaimScore, Scorer
 from grounding.config import Settings, setting
-from grounding.errors import ConfigError, ModelError
-from grounding.models import pair_classifier, pair_logits
+from grounding.errors import ConfigError
 
 __all__ = ["CrossEncoderScorer"]
 
@@ -46,28 +47,18 @@ class CrossEncoderScorer(Scorer):
         threshold: float = 0.5,
         settings: Settings | None = None,
     ) -> None:
-        folder = model or setting("cross_encoder", settings)
-        if not folder:
-            raise ConfigError(
-                "the cross-encoder scorer needs a local model folder: pass model=PATH "
-                "or set GROUNDING_CROSS_ENCODER"
-            )
-        if not Path(folder).is_dir():
-            raise ModelError(
-                f"cross-encoder model {str(folder)!r} is not a local folder; download the "
-                "checkpoint first (models are never fetched at run time)"
-            )
-        self.tokenizer, self.model = pair_classifier(Path(folder), "the cross-encoder scorer")
-        self.label_index, self.single_logit = _support_index(self.model.config, label)
-        self.batch_size = batch_size
-        self.max_length = max_length
+        self.classifier = PairClassifier(
+            model or setting("cross_encoder", settings), "the cross-encoder scorer",
+            "GROUNDING_CROSS_ENCODER", batch_size, max_length, truncation="only_first",
+        )  # fmt: skip
+        self.label_index = _support_index(self.classifier.config, label)
         self.threshold = threshold
 
     def score(self, claims: Sequence[str], sources: Sequence[str]) -> list[ClaimScore]:
         """One verdict per claim; an unsupported claim is unsupported as a whole."""
         windows = [(i, w) for i, source in enumerate(sources) for w in _windows(source)]
         pairs = [(window, claim) for claim in claims for _, window in windows]
-        probs = self._predict(pairs)
+        probs = self.classifier.probabilities(pairs, self.label_index)
         out: list[ClaimScore] = []
         for k, claim in enumerate(claims):
             per_source: dict[int, float] = {}
@@ -88,43 +79,30 @@ class CrossEncoderScorer(Scorer):
             )
         return out
 
-    def _predict(self, pairs: list[tuple[str, str]]) -> list[float]:
-        import torch
 
-        logits = pair_logits(
-            self.tokenizer, self.model, pairs, self.batch_size, self.max_length,
-            truncation="only_first", what="the cross-encoder",
-        )  # fmt: skip
-        if self.single_logit:
-            probs = torch.sigmoid(logits[:, 0])
-        else:
-            probs = torch.softmax(logits, dim=-1)[:, self.label_index]
-        return [float(p) for p in probs]
-
-
-def _support_index(config: Any, label: int | str | None) -> tuple[int, bool]:
-    """(index of the 'supported' output, whether the model has a single logit)."""
+def _support_index(config: Any, label: int | str | None) -> int:
+    """The index of the 'supported' output (0 for a single-logit model)."""
     names = {int(i): str(n) for i, n in (getattr(config, "id2label", None) or {}).items()}
     count = int(getattr(config, "num_labels", len(names) or 1))
     if count == 1:
-        return 0, True
+        return 0
     if isinstance(label, int) or (isinstance(label, str) and label.isdigit()):
         index = int(label)
         if not 0 <= index < count:
             raise ConfigError(f"label {index} is out of range: the model has {count} labels")
-        return index, False
+        return index
     if isinstance(label, str):
         for index, name in names.items():
             if name.lower() == label.lower():
-                return index, False
+                return index
         raise ConfigError(
             f"label {label!r} is not one of the model's labels {sorted(names.values())}"
         )
     for index, name in sorted(names.items()):
         if any(word in name.lower() for word in _SUPPORT_NAMES) and "not" not in name.lower():
-            return index, False
+            return index
     if count == 2:
-        return 1, False
+        return 1
     raise ConfigError(
         f"cannot tell which of the labels {sorted(names.values())} means 'supported': "
         "pass label=NAME_OR_INDEX"

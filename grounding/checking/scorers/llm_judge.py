@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grounding.checking.base import ClaimScore, Scorer
 from grounding.config import Settings
+from grounding.core.http import RetryPolicy
+from grounding.core.openai_compat import ChatEndpoint
+from grounding.core.text import escape_for_prompt
 from grounding.errors import ScorerError
-from grounding.http import RetryPolicy
-from grounding.openai_compat import ChatEndpoint
-from grounding.text import escape_for_prompt
 
 __all__ = ["JudgeReply", "LLMJudgeScorer", "Verdict"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grounding.checking.base import ClaimScore, Scorer
-from grounding.text import STOPWORDS, word_spans
+from grounding.core.text import STOPWORDS, word_spans
 
 __all__ = ["OverlapScorer"]
 

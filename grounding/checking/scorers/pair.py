@@ -26,9 +26,9 @@ import numpy as np
 from grounding.backends.evidence import select_evidence, sentences_of
 from grounding.backends.pair import PairModel, pair_model
 from grounding.checking.base import ClaimScore, Scorer
-from grounding.checking.learned import PARAMS_DIR
-from grounding.checking.records import flatten_record, is_record
-from grounding.checking.scorers.learned import LearnedV2Scorer, input_kind, stack_params
+from grounding.checking.scorers.learned.model import PARAMS_DIR
+from grounding.checking.scorers.learned.records import flatten_record, is_record
+from grounding.checking.scorers.learned.scorer import LearnedV2Scorer, input_kind, stack_params
 
 __all__ = [
     "LearnedV3Scorer",

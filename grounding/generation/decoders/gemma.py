@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Generator, Iterator
 
-from grounding import models
 from grounding.generation.base import Decoder, Finish
+from grounding.generation.decoders.gemma_model import gemma
 from grounding.generation.prompt import Prompt
 
 __all__ = ["GemmaDecoder"]
@@ -35,7 +35,7 @@ class GemmaDecoder(Decoder):
     context_tokens = 1536
 
     def __init__(self) -> None:
-        self._tokenizer, self._model = models.gemma()
+        self._tokenizer, self._model = gemma()
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False)) + len(

@@ -12,11 +12,11 @@ from collections.abc import Generator
 import requests
 
 from grounding.config import Settings
+from grounding.core.http import RetryPolicy
+from grounding.core.openai_compat import ChatEndpoint
 from grounding.errors import DecoderError
 from grounding.generation.base import Decoder, Finish
 from grounding.generation.prompt import Prompt
-from grounding.http import RetryPolicy
-from grounding.openai_compat import ChatEndpoint
 
 __all__ = ["OpenAIDecoder"]
 

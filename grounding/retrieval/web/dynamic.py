@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from grounding.models import DEFAULT_EMBEDDING_MODEL
+from grounding.backends.embedding_model import DEFAULT_EMBEDDING_MODEL
 from grounding.retrieval.web.passages import embed_texts
 from grounding.schema import SearchHit
 

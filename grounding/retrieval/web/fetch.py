@@ -26,8 +26,8 @@ import requests
 import urllib3
 
 from grounding.config import setting
+from grounding.core.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.errors import FetchRefusedError, RetrievalError
-from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.retrieval.web.safety import check_url
 from grounding.retrieval.web.transport import Deadline, guarded_session
 

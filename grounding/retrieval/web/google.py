@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from grounding.core.http import RetryPolicy
 from grounding.errors import ConfigError
-from grounding.http import RetryPolicy
 from grounding.retrieval.web.provider import (
     ProviderRequest,
     SearchProvider,

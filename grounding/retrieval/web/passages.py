@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grounding.models import DEFAULT_EMBEDDING_MODEL, embed
-from grounding.retrieval.chunking import chunk_text
+from grounding.backends.embedding_model import DEFAULT_EMBEDDING_MODEL, embed
+from grounding.core.text import content_words, looks_like_instructions, sentence_spans
+from grounding.retrieval.index.chunking import chunk_text
 from grounding.schema import Chunk, SearchHit
-from grounding.text import content_words, looks_like_instructions, sentence_spans
 
 __all__ = [
     "DEFAULT_CANDIDATES_PER_PAGE",

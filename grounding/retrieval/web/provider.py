@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Literal
 
 import requests
 
+from grounding.core.http import USER_AGENT, RetryPolicy, send_with_retries
 from grounding.errors import ConfigError, RetrievalError
-from grounding.http import USER_AGENT, RetryPolicy, send_with_retries
 
 __all__ = [
     "ProviderRequest",

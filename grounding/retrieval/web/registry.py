@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from grounding.backends.embedding_model import DEFAULT_EMBEDDING_MODEL
 from grounding.config import Settings, setting
 from grounding.errors import ConfigError
-from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.retrieval.web import WEB_PROVIDERS
 from grounding.retrieval.web.fetch import Fetcher
 from grounding.retrieval.web.passages import DEFAULT_CANDIDATES_PER_PAGE

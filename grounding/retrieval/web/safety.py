@@ -30,8 +30,8 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from grounding.config import setting
+from grounding.core.text import looks_like_instructions
 from grounding.errors import FetchRefusedError, RetrievalError
-from grounding.text import looks_like_instructions
 
 __all__ = [
     "ALLOWED_SCHEMES",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from grounding.backends.embedding_model import DEFAULT_EMBEDDING_MODEL
 from grounding.errors import RetrievalError
-from grounding.models import DEFAULT_EMBEDDING_MODEL
 from grounding.retrieval.base import Retrieved, Retriever
 from grounding.retrieval.web.fetch import Fetcher, FetchFailure, FetchOutcome, Page
 from grounding.retrieval.web.passages import (

@@ -1,0 +1,1 @@
+"""The learned scorer: its word features, forests, record reading and fitted parameters."""

@@ -1,0 +1,1 @@
+"""The core: text, headings, answer types, HTTP, the OpenAI chat client, progress."""

@@ -1,0 +1,1 @@
+"""The extractive decoder and the clean candidate passages it picks from."""

@@ -1,0 +1,1 @@
+"""The rerank stage: the `Reranker` seam and its built-in implementations."""

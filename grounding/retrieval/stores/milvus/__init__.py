@@ -1,0 +1,1 @@
+"""The `milvus` store: an index kept in Milvus (Lite or a server)."""
