@@ -46,7 +46,7 @@ def test_a_narrow_lead_does_not_reorder() -> None:
 
 
 def test_rerankers_are_chosen_by_name() -> None:
-    assert {"none", "sentence", "cross-encoder"} <= set(list_rerankers())
+    assert {"none", "sentence", "cross-encoder", "pair"} <= set(list_rerankers())
     hits = [_hit("a", 3.0), _hit("b", 2.0), _hit("c", 1.0)]
     assert get_reranker("none").rerank("q", hits, 2) == hits[:2]
     with pytest.raises(NotRegisteredError, match="unknown reranker"):
@@ -185,3 +185,21 @@ def test_the_sentence_reranker_embeds_only_its_shortlist() -> None:
     ranked = narrow.rerank("Support for which systems was removed from gzip?", POOL, 4)
     assert ranked[0].chunk.id == "d"  # first on question words alone
     assert sorted(h.chunk.id for h in ranked) == ["a", "b", "c", "d"]
+
+
+def test_the_pair_reranker_reads_the_question_with_each_chunk() -> None:
+    """The packaged pair model's answer head lifts the last chunk, the one that answers, over
+    three that share the question's words; the rank penalty keeps the others in fused order."""
+    reranker = get_reranker("pair")
+    question = "Support for which systems was removed from gzip?"
+    ranked = reranker.rerank(question, POOL, 4)
+    assert [h.chunk.id for h in ranked][:1] == ["d"]
+    assert sorted(h.chunk.id for h in ranked) == ["a", "b", "c", "d"]
+    assert [h.score for h in ranked] == sorted((h.score for h in ranked), reverse=True)
+    assert reranker.rerank(question, [], 3) == [] and reranker.rerank(question, POOL, 0) == []
+    # with a penalty this large, nothing can overtake the fused order
+    from grounding.retrieval.rerank.pair import PairReranker
+
+    assert [h.chunk.id for h in PairReranker(rank_penalty=2.0).rerank(question, POOL, 4)] == [
+        "a", "b", "c", "d"
+    ]  # fmt: skip
