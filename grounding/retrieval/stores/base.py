@@ -36,6 +36,7 @@ from grounding.retrieval.index.storage import (
     FileRecord,
     IndexManifest,
     read_manifest,
+    reading,
     resolve_index_dir,
 )
 from grounding.schema import Chunk, SearchHit
@@ -209,7 +210,8 @@ def open_store(
     an index built with another embedding model than `embedding_model` (by default the
     configured one) is refused with EmbeddingMismatchError."""
     folder = resolve_index_dir(name_or_path, settings)
-    store = read_manifest(folder, str(name_or_path)).store
+    with reading(folder):  # a save swapping the folder in now would hide its manifest
+        store = read_manifest(folder, str(name_or_path)).store
     return store_class(store).open_saved(folder, str(name_or_path), embedding_model, settings)
 
 
