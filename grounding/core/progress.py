@@ -154,7 +154,7 @@ def progress_bar(
     if bar:
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, unit=unit, desc=what, file=sys.stderr)  # type: ignore[no-any-return]
+        return tqdm(total=total, unit=unit, desc=what, file=sys.stderr)
     if progress is None:
         seconds = setting("progress_every") if every is None else every
         return LineProgress(f"{task}: {what}", total, unit, seconds, detail)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 
 from grounding.checking import check
@@ -106,8 +106,8 @@ def _name(value: str | None, field: str) -> str | None:
     )
 
 
-def _router_routes() -> chat.APIRouter:
-    router = chat.APIRouter()
+def _router_routes() -> APIRouter:
+    router = APIRouter()
 
     @router.get(
         "/healthz",

@@ -130,15 +130,18 @@ class VectorStore:
             params = faiss.SearchParameters()
         if selector is not None:
             params.sel = selector
+        found: tuple[np.ndarray, np.ndarray]
         if len(queries) >= _BATCH_QUERIES:
-            return self.index.search(queries, k, params=params)
+            found = self.index.search(queries, k, params=params)
+            return found
         # A few queries gain nothing from OpenMP threads and lose much when the cores are
         # busy (measured: 10k flat scan, 2 busy cores, 2 ms with one thread, 20-30 ms with
         # two). The setting is per calling thread, so other threads are not affected.
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return self.index.search(queries, k, params=params)
+            found = self.index.search(queries, k, params=params)
+            return found
         finally:
             faiss.omp_set_num_threads(threads)
 
