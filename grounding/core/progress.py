@@ -45,6 +45,7 @@ def show_notes(stream: IO[str] | None = None) -> None:
         return
     handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
+    # marks our handler, so that a second call adds none (checked above)
     handler._grounding_notes = True  # type: ignore[attr-defined]
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)

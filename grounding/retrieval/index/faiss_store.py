@@ -41,8 +41,10 @@ def choose_index_type(requested: str, count: int) -> Literal["flat", "hnsw"]:
     """`flat` or `hnsw`: what was asked for, or by size when `auto`."""
     if requested == "auto":
         return "hnsw" if count >= HNSW_THRESHOLD else "flat"
-    if requested in ("flat", "hnsw"):
-        return requested  # type: ignore[return-value]
+    if requested == "flat":
+        return "flat"
+    if requested == "hnsw":
+        return "hnsw"
     raise IndexStoreError(f"unknown index type {requested!r}: use 'auto', 'flat' or 'hnsw'")
 
 
@@ -124,6 +126,7 @@ class VectorStore:
         k = max(1, min(k, self.count))
         selector = None if allowed is None else faiss.IDSelectorBatch(allowed.astype(np.int64))
         if self.kind == "hnsw":
+            # faiss's stubs leave SearchParametersHNSW out; the module has it
             params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             params.efSearch = max(self.ef_search, k)
         else:
