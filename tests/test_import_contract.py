@@ -6,7 +6,8 @@
 
 - no module imports a module of a higher layer;
 - the three stages never import each other;
-- there are no import cycles between modules.
+- there are no import cycles between modules;
+- every module is under 350 lines.
 
 Every import counts: at module level, inside a function, and under `if TYPE_CHECKING:`.
 (import-linter is not among the dependencies; this scan of the source does its job.)
@@ -191,3 +192,14 @@ def test_there_are_no_import_cycles() -> None:
     Grounder takes a `Refiner` by protocol and never names `refine`."""
     assert "grounding.orchestration.grounder" in GRAPH["grounding.orchestration.refine"]
     assert _cycles(GRAPH) == []
+
+
+MAX_LINES = 350  # a module that reaches this is split along a seam, not cut
+
+
+def test_every_module_is_under_350_lines() -> None:
+    lines = {
+        module: len(path.read_text(encoding="utf-8").splitlines())
+        for module, path in MODULES.items()
+    }
+    assert {module: n for module, n in lines.items() if n >= MAX_LINES} == {}

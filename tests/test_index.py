@@ -188,7 +188,7 @@ def test_interrupted_save_leaves_the_previous_index_loadable(
         real_replace(source, target)
 
     with monkeypatch.context() as patch:
-        patch.setattr("grounding.retrieval.index.storage.os.replace", second_rename_fails)
+        patch.setattr("grounding.retrieval.index.swap.os.replace", second_rename_fails)
         with pytest.raises(OSError, match="power cut"):
             LocalIndex.build([notes], "notes", progress=False)
     assert open_store("notes").chunks == before

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grounding.errors import IndexStoreError
-from grounding.retrieval.index import storage
+from grounding.retrieval.index import swap
 from grounding.retrieval.index.updating import Built, build_index
 from grounding.retrieval.stores.base import open_store
 from tests.index_races import (
@@ -74,7 +74,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
     busy = pytest.raises(IndexStoreError, match="being written by another process")
-    with busy, storage.writing(target, wait=False):
+    with busy, swap.writing(target, wait=False):
         pass
     started = time.monotonic()
     index = open_store(target)  # reading is not held up by a writer at work
@@ -88,8 +88,8 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
 _HOLD = """
 import sys, time
 from pathlib import Path
-from grounding.retrieval.index import storage
-with storage.writing(Path(sys.argv[1])):
+from grounding.retrieval.index import swap
+with swap.writing(Path(sys.argv[1])):
     print("holding", flush=True)
     time.sleep(1.5)
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grounding.errors import InputError
-from grounding.retrieval.index import storage
+from grounding.retrieval.index import swap
 from grounding.retrieval.index.locations import index_dir_for_write
 from grounding.retrieval.index.storage import resolve_index_dir
 from tests.index_races import make_version
@@ -202,7 +202,7 @@ def test_a_name_is_resolved_under_the_swap_lock(
             outcome.append(exc)
 
     retired = home.with_name(".race.old-test")
-    with storage.writing(home), storage._flock(storage._lock_file(home, "swap"), True):
+    with swap.writing(home), swap._flock(swap._lock_file(home, "swap"), True):
         os.replace(home, retired)  # a save between its two renames
         reader = threading.Thread(target=resolve)
         reader.start()

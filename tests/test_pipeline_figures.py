@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from grounding.evaluation.data import QuestionRow
-from grounding.evaluation.pipeline_eval import _correctness, correctness_metrics, pipeline_metrics
+from grounding.evaluation.pipeline_eval import _correctness
+from grounding.evaluation.pipeline_metrics import correctness_metrics, pipeline_metrics
 from grounding.evaluation.pipeline_results import PipelineResult, QuestionResult, headline_figures
 from grounding.evaluation.tables import fmt_threshold
 from grounding.schema import (

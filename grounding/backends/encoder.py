@@ -198,10 +198,13 @@ def _pool(hidden: np.ndarray, mask: np.ndarray, how: str) -> np.ndarray:
     if how == "cls":
         return hidden[:, 0]
     weights = mask[:, :, None].astype(np.float32)
+    pooled: np.ndarray
     if how == "max":
-        return np.where(weights > 0, hidden, -1e9).max(axis=1)
-    summed = (hidden * weights).sum(axis=1)
-    return summed / np.maximum(weights.sum(axis=1), 1e-9)
+        pooled = np.where(weights > 0, hidden, -1e9).max(axis=1)
+    else:
+        summed = (hidden * weights).sum(axis=1)
+        pooled = summed / np.maximum(weights.sum(axis=1), 1e-9)
+    return pooled
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -69,7 +69,8 @@ class PairModel:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    p: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return p
 
 
 def pair_model() -> PairModel:

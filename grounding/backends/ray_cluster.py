@@ -65,7 +65,7 @@ class RayPool:
 
         actor = ray.remote(num_cpus=1)(_Worker)
         count = max(1, min(self.workers, len(items)))
-        actors: list[Any] = [actor.remote(factory, args) for _ in range(count)]  # type: ignore[attr-defined]
+        actors: list[Any] = [actor.remote(factory, args) for _ in range(count)]
         try:
             pool = ActorPool(actors)
             yield from pool.map(lambda worker, item: worker.run.remote(item), list(items))

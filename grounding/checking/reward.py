@@ -77,6 +77,7 @@ def parse_weights(weights: str | Mapping[str, float] | None) -> dict[str, float]
                 f"unknown reward objective {name!r}; choose from: {', '.join(OBJECTIVES)}"
             )
         try:
+            # any value: float() raises what is caught below for one that is not a number
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise InputError(f"reward weight {name}={value!r} is not a number") from None

@@ -221,4 +221,5 @@ def _highlight(answer: str, report: SupportReport) -> str:
 
 
 def _style(text: str, color: bool, **styles: object) -> str:
+    # click.style's own keyword arguments (fg=, bold=...), passed through
     return click.style(text, **styles) if color else text  # type: ignore[arg-type]

@@ -27,7 +27,8 @@ def recording(record: str | Path | None = None, replay: str | Path | None = None
     """Record to `record`, or replay from `replay`, every HTTP call made inside the block."""
     if record and replay:
         raise InputError("give --record or --replay, not both")
-    if not record and not replay:
+    chosen = record or replay
+    if not chosen:
         yield
         return
     try:
@@ -35,7 +36,7 @@ def recording(record: str | Path | None = None, replay: str | Path | None = None
         from vcr.errors import CannotOverwriteExistingCassetteException
     except ImportError as exc:
         raise ConfigError("recording needs vcrpy: pip install 'grounding[record]'") from exc
-    folder = Path(record or replay)  # type: ignore[arg-type]
+    folder = Path(chosen)
     if replay and not (folder / CASSETTE).is_file():
         raise InputError(f"nothing to replay: {folder / CASSETTE} does not exist (--record first)")
     if record:

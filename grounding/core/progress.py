@@ -45,6 +45,7 @@ def show_notes(stream: IO[str] | None = None) -> None:
         return
     handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
+    # marks our handler, so that a second call adds none (checked above)
     handler._grounding_notes = True  # type: ignore[attr-defined]
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
@@ -154,7 +155,7 @@ def progress_bar(
     if bar:
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, unit=unit, desc=what, file=sys.stderr)  # type: ignore[no-any-return]
+        return tqdm(total=total, unit=unit, desc=what, file=sys.stderr)
     if progress is None:
         seconds = setting("progress_every") if every is None else every
         return LineProgress(f"{task}: {what}", total, unit, seconds, detail)

@@ -3,7 +3,8 @@
 One job per module: `data` (reading rows, line-numbered errors), `metrics` (numpy metrics
 that agree with scikit-learn), `runner` (scorers over rows, predictions.jsonl, resume),
 `summary` (metrics.json), `plots`, `html_report`, `markdown_report`, `compare` (paired
-bootstrap on F1), `pipeline_eval` (whole questions through the Grounder).
+bootstrap on F1), `pipeline_eval` (whole questions through the Grounder) and
+`pipeline_metrics` (its metrics.json).
 """
 
 from grounding.evaluation.compare import compare_runs

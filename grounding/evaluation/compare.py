@@ -76,7 +76,10 @@ class Comparison:
 
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
     denominator = 2 * tp + fp + fn
-    return np.divide(2 * tp, denominator, out=np.zeros_like(tp, dtype=float), where=denominator > 0)
+    f1: np.ndarray = np.divide(
+        2 * tp, denominator, out=np.zeros_like(tp, dtype=float), where=denominator > 0
+    )
+    return f1
 
 
 def paired_bootstrap_f1(

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from grounding.checking import Scorer, get_scorer
 from grounding.checking.base import ClaimScore
+from grounding.core.progress import Bar
 from grounding.errors import InputError
 from grounding.evaluation.data import EvalRow, RowError, row_fingerprint
 from grounding.evaluation.predictions import Prediction, score_row
@@ -178,16 +179,15 @@ class _NoBar:
     def __exit__(self, *_: object) -> None:
         return None
 
-    def update(self, n: int) -> None:
+    def update(self, n: float | None = 1) -> None:
         return None
 
 
-def progress_bar(total: int, name: str, progress: bool | None) -> _NoBar:
+def progress_bar(total: int, name: str, progress: bool | None) -> Bar:
     """A tqdm bar on stderr; quiet when stderr is not a terminal unless asked for."""
     show = sys.stderr.isatty() if progress is None else progress
     if not show:
         return _NoBar()
     from tqdm import tqdm
 
-    bar: _NoBar = tqdm(total=total, desc=name, unit="row", file=sys.stderr)  # type: ignore[assignment]
-    return bar
+    return tqdm(total=total, desc=name, unit="row", file=sys.stderr)

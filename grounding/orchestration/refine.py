@@ -23,7 +23,7 @@ from typing import Literal
 
 from grounding.checking import check, check_many
 from grounding.checking.reward import parse_weights, reward
-from grounding.core.text import CITATION_MARKER, blank_citation_markers, sentence_spans
+from grounding.core.text import blank_citation_markers, sentence_spans
 from grounding.errors import InputError
 from grounding.generation.base import whole
 from grounding.generation.citations import insert_markers, marker_at
@@ -31,6 +31,7 @@ from grounding.generation.prompt import Prompt
 from grounding.orchestration.grounder import Grounder
 from grounding.orchestration.steps import Evidence
 from grounding.schema import (
+    CITATION_MARKER,
     Candidate,
     Claim,
     GroundedAnswer,

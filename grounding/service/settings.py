@@ -80,4 +80,5 @@ class ServiceSettings:
         environment = Settings.from_env()
         values: dict[str, object] = {"api_keys": environment.api_keys, "environment": environment}
         values.update({name: value for name, value in overrides.items() if value is not None})
+        # field names with values of their types; __post_init__ checks the limits
         return cls(**values)  # type: ignore[arg-type]

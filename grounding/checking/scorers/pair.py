@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,8 @@ def evidence_units(sources: Sequence[str]) -> list[str]:
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
+    logit: np.ndarray = np.log(p / (1 - p))
+    return logit
 
 
 def stack_features(v2_support: np.ndarray, pair_support: np.ndarray) -> np.ndarray:
@@ -59,7 +61,7 @@ def stack_features(v2_support: np.ndarray, pair_support: np.ndarray) -> np.ndarr
     return np.stack([_logit(1 - v2_support), _logit(1 - pair_support)], axis=1)
 
 
-def stack_unsupported(weights: dict, x: np.ndarray) -> np.ndarray:
+def stack_unsupported(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
     """P(unsupported) per row of `stack_features`, by one kind's stack weights."""
     z = (x - weights["mean"]) / weights["scale"] @ np.asarray(weights["coef"])
     return np.asarray(1.0 / (1.0 + np.exp(-(z + weights["intercept"]))))

@@ -41,8 +41,10 @@ def choose_index_type(requested: str, count: int) -> Literal["flat", "hnsw"]:
     """`flat` or `hnsw`: what was asked for, or by size when `auto`."""
     if requested == "auto":
         return "hnsw" if count >= HNSW_THRESHOLD else "flat"
-    if requested in ("flat", "hnsw"):
-        return requested  # type: ignore[return-value]
+    if requested == "flat":
+        return "flat"
+    if requested == "hnsw":
+        return "hnsw"
     raise IndexStoreError(f"unknown index type {requested!r}: use 'auto', 'flat' or 'hnsw'")
 
 
@@ -124,21 +126,25 @@ class VectorStore:
         k = max(1, min(k, self.count))
         selector = None if allowed is None else faiss.IDSelectorBatch(allowed.astype(np.int64))
         if self.kind == "hnsw":
+            # faiss's stubs leave SearchParametersHNSW out; the module has it
             params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             params.efSearch = max(self.ef_search, k)
         else:
             params = faiss.SearchParameters()
         if selector is not None:
             params.sel = selector
+        found: tuple[np.ndarray, np.ndarray]
         if len(queries) >= _BATCH_QUERIES:
-            return self.index.search(queries, k, params=params)
+            found = self.index.search(queries, k, params=params)
+            return found
         # A few queries gain nothing from OpenMP threads and lose much when the cores are
         # busy (measured: 10k flat scan, 2 busy cores, 2 ms with one thread, 20-30 ms with
         # two). The setting is per calling thread, so other threads are not affected.
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return self.index.search(queries, k, params=params)
+            found = self.index.search(queries, k, params=params)
+            return found
         finally:
             faiss.omp_set_num_threads(threads)
 

@@ -43,12 +43,11 @@ from grounding.retrieval.index.storage import (
     FileRecord,
     read_chunks,
     read_manifest,
-    reading,
-    replace_atomically,
     verify_files,
     write_chunks,
     write_manifest,
 )
+from grounding.retrieval.index.swap import reading, replace_atomically
 from grounding.retrieval.index.updating import Updatable
 from grounding.retrieval.stores.base import (
     IndexSettings,

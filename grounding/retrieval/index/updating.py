@@ -28,8 +28,8 @@ from grounding.retrieval.index.storage import (
     MilvusLocation,
     now,
     read_manifest,
-    writing,
 )
+from grounding.retrieval.index.swap import writing
 from grounding.retrieval.stores.base import (
     BuildReport,
     Index,

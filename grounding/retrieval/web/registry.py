@@ -51,7 +51,7 @@ def get_provider(name: str, **options: Any) -> SearchProvider:
 
 def auto_provider(settings: Settings | None = None) -> str:
     """The provider for `--web auto`: GROUNDING_WEB_PROVIDER, else the first one configured."""
-    chosen = setting("web_provider", settings)
+    chosen: str | None = setting("web_provider", settings)
     if chosen:
         return chosen
     classes = sorted(

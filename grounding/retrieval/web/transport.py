@@ -173,5 +173,6 @@ class _GuardedAdapter(HTTPAdapter):
         super().__init__()
 
     def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        # requests' own arguments, passed through unchanged
         super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
         self.poolmanager.pool_classes_by_scheme = self._pools

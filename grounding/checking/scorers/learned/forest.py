@@ -97,7 +97,8 @@ class Forest:
                     break
             else:
                 current = following
-        return self.baseline + self.value.take(node).reshape(rows, trees).sum(axis=1)
+        raw: np.ndarray = self.baseline + self.value.take(node).reshape(rows, trees).sum(axis=1)
+        return raw
 
     @functools.cached_property
     def _steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -117,7 +118,8 @@ class Forest:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of `x`."""
-        return 1.0 / (1.0 + np.exp(-self.raw(x)))
+        p: np.ndarray = 1.0 / (1.0 + np.exp(-self.raw(x)))
+        return p
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """Arrays for `numpy.savez`, keys prefixed so several forests share one file."""
@@ -159,7 +161,8 @@ class Isotonic:
     y: np.ndarray
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
-        return np.interp(np.asarray(raw, dtype=np.float64), self.x, self.y)
+        calibrated: np.ndarray = np.interp(np.asarray(raw, dtype=np.float64), self.x, self.y)
+        return calibrated
 
     @classmethod
     def from_sklearn(cls, model: Any) -> Isotonic:
@@ -181,7 +184,8 @@ class Linear:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         z = ((np.asarray(x, dtype=np.float64) - self.mean) / self.scale) @ self.coef
-        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        p: np.ndarray = 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        return p
 
     @classmethod
     def from_sklearn(cls, scaler: Any, model: Any) -> Linear:

@@ -154,7 +154,7 @@ def claim_supports(claim_p: np.ndarray, answer_p: float) -> np.ndarray:
     eps = 1e-4
     logits = np.log(np.clip(1 - claim_p, eps, 1 - eps)) - np.log(np.clip(claim_p, eps, 1 - eps))
     target = np.log(max(1 - answer_p, eps)) - np.log(max(answer_p, eps))
-    shifted = 1 / (1 + np.exp(-(logits + target - logits.min())))
+    shifted: np.ndarray = 1 / (1 + np.exp(-(logits + target - logits.min())))
     shifted[int(np.argmin(logits))] = min(max(1 - answer_p, 0.0), 1.0)
     return shifted
 

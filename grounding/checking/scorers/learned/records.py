@@ -50,7 +50,7 @@ def _value_text(value: object) -> str:
     return text
 
 
-def flatten_record(record: str | dict) -> list[str]:
+def flatten_record(record: str | dict[str, object]) -> list[str]:
     """One "field: value" fact per leaf of a JSON record, nested field names joined by spaces.
 
     A list of objects (e.g. reviews) gives one fact per field of each item; a long text value

@@ -24,6 +24,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,11 +67,13 @@ def _model(directory: str) -> LearnedModel:
 
 
 @functools.cache
-def stack_params(directory: str, name: str = "stack.json", recipe: str = "train_stack.py") -> dict:
+def stack_params(
+    directory: str, name: str = "stack.json", recipe: str = "train_stack.py"
+) -> dict[str, Any]:
     """A calibration or stack file of the params folder, read once; `recipe` rebuilds it."""
     path = Path(directory) / name
     try:
-        stack: dict = json.loads(path.read_text(encoding="utf-8"))
+        stack: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(
             f"cannot read the checker's parameters {path}: {exc}; "

@@ -37,6 +37,12 @@ from grounding.retrieval.index.locations import MANIFEST, index_dir_for_write
 from grounding.retrieval.index.storage import FileRecord, MilvusLocation, read_manifest
 from grounding.retrieval.index.updating import Updatable
 from grounding.retrieval.stores.base import IndexSettings, SearchMode, saved_settings
+from grounding.retrieval.stores.milvus.alias import (
+    count_rows,
+    move_alias,
+    new_collection,
+    open_collection,
+)
 from grounding.retrieval.stores.milvus.client import (
     LITE_FILE,
     MILVUS_TOKEN_ENV,
@@ -48,7 +54,6 @@ from grounding.retrieval.stores.milvus.client import (
 )
 from grounding.retrieval.stores.milvus.schema import (
     FIELDS,
-    create_collection,
     dense_hits,
     expression,
     hybrid_hits,
@@ -111,20 +116,7 @@ class MilvusIndex(Updatable):
         index.name = folder.name or shown_as
         index.files = dict(manifest.files)
         index._dimension = manifest.dimension
-        client = index._connect()
-        if not client.has_collection(index.location.collection):
-            raise IndexStoreError(
-                f"index {shown_as!r}: Milvus has no collection "
-                f"{index.location.collection!r}; rebuild it with --force"
-            )
-        described = client.describe_collection(index.location.collection)
-        stored = {field["name"] for field in described["fields"]}
-        if missing := [name for name in FIELDS if name not in stored]:
-            raise IndexStoreError(
-                f"index {shown_as!r} was built by an older grounding (its Milvus rows "
-                f"have no {', '.join(missing)}); rebuild it with --force"
-            )
-        client.load_collection(index.location.collection)
+        open_collection(index._connect(), index.location.collection, shown_as)
         index._live = True
         index._count = index._stored_count()
         return index
@@ -214,15 +206,8 @@ class MilvusIndex(Updatable):
             raise InputError("the index is empty: add documents before saving")
         client = self._connect()
         if self._fresh is not None:
-            client.flush(self._fresh)
-            old = self._aliased()
-            if old is None:
-                client.create_alias(self._fresh, self.location.collection)
-            else:
-                client.alter_alias(self._fresh, self.location.collection)
+            move_alias(client, self.location.collection, self._fresh)
             self._fresh, self._live = None, True
-            if old is not None:
-                client.drop_collection(old)
         else:
             client.flush(self.location.collection)
         manifest = self._manifest(
@@ -327,29 +312,23 @@ class MilvusIndex(Updatable):
             self._client = connect(self.location.uri, self.directory / LITE_FILE)
         return self._client
 
-    def _aliased(self) -> str | None:
-        """The collection the alias points at now, if any."""
-        client = self._connect()
-        if not client.has_collection(self.location.collection):  # true for an alias too
-            return None
-        return str(client.describe_alias(self.location.collection)["collection_name"])
-
     def _writable(self) -> str:
         """The collection to write to: the live one, or a fresh one (created on first write)."""
         client = self._connect()
         if self._live:
             return self.location.collection
         if self._fresh is None:
-            self._fresh = f"{self.location.collection}_{uuid.uuid4().hex[:8]}"
-            create_collection(
-                client, self._fresh, self._dimension, self.settings.index_type, self.settings.hybrid
+            self._fresh = new_collection(
+                client,
+                self.location.collection,
+                self._dimension,
+                self.settings.index_type,
+                self.settings.hybrid,
             )
         return self._fresh
 
     def _stored_count(self) -> int:
-        name = self._fresh or self.location.collection
-        result = self._client.query(name, filter="", output_fields=["count(*)"])
-        return int(result[0]["count(*)"])
+        return count_rows(self._client, self._fresh or self.location.collection)
 
     def _all_rows(self) -> list[tuple[Chunk, list[float]]]:
         return all_rows(self._client, self.location.collection)
