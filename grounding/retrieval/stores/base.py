@@ -36,9 +36,9 @@ from grounding.retrieval.index.storage import (
     FileRecord,
     IndexManifest,
     read_manifest,
-    reading,
     resolve_index_dir,
 )
+from grounding.retrieval.index.swap import reading
 from grounding.schema import Chunk, SearchHit
 
 __all__ = [
