@@ -59,13 +59,15 @@ class Registry(Generic[T]):
     `kind` is the word used in messages ("decoder"); `aliases` maps extra names
     onto registered ones ("default" -> "learned"). With `builtin` set the group
     must hold grounding's own entries, and an install whose metadata predates
-    them is told to reinstall rather than offered an empty choice.
+    them is told to reinstall rather than offered an empty choice. With `interface`
+    set, `create` refuses what is not an instance of it (a plugin must subclass it).
     """
 
     group: str
     kind: str
     aliases: dict[str, str] = field(default_factory=dict)
     builtin: bool = True
+    interface: type | None = None
     _entries: dict[str, _Entry] | None = field(default=None, init=False, repr=False)
 
     def names(self) -> list[str]:
@@ -97,11 +99,18 @@ class Registry(Generic[T]):
         **options: Any,
     ) -> R:
         """An instance: the registered class (or factory) called with `options`, and with
-        `settings` when it declares `uses_settings` (the environment's when None)."""
+        `settings` when it declares `uses_settings` (the environment's when None); a
+        ConfigError when it is not an instance of the registry's `interface`."""
         made = self.load(name)
         if getattr(made, "uses_settings", False) is True and "settings" not in options:
             options["settings"] = Settings.from_env() if settings is None else settings
-        return made(**options)
+        instance = made(**options)
+        if self.interface is not None and not isinstance(instance, self.interface):
+            wanted = f"{self.interface.__module__}.{self.interface.__qualname__}"
+            raise ConfigError(
+                f"the {self.kind} {name!r} ({type(instance).__name__}) does not subclass {wanted}"
+            )
+        return instance
 
     def describe(self, name: str) -> str:
         """One line on `name`: its `description` attribute, else its docstring's first line."""

@@ -13,7 +13,7 @@ __all__ = ["DEFAULT_SCORER", "SCORERS", "get_scorer", "list_scorers"]
 
 DEFAULT_SCORER = "learned"
 SCORERS: Registry[type[Scorer]] = Registry(
-    "grounding.scorers", "scorer", aliases={"default": "learned"}
+    "grounding.scorers", "scorer", aliases={"default": "learned"}, interface=Scorer
 )
 
 
@@ -35,11 +35,6 @@ def get_scorer(name: str | None = None, settings: Settings | None = None, **opti
         if f"{name}-v{version}" in SCORERS.names():
             name, version = f"{name}-v{version}", None
     scorer = SCORERS.create(name, settings, **options)
-    if not isinstance(scorer, Scorer):
-        raise ConfigError(
-            f"the scorer {name!r} ({type(scorer).__name__}) does not subclass "
-            "grounding.checking.base.Scorer"
-        )
     if version is not None and scorer.version != version:
         raise ConfigError(f"scorer {name!r} has no version {version!r}")
     return scorer

@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from grounding.config import Settings
-from grounding.errors import ConfigError
 from grounding.generation.base import Decoder
 from grounding.plugins import Registry
 
 __all__ = ["DECODERS", "DEFAULT_DECODER", "get_decoder", "list_decoders"]
 
 DEFAULT_DECODER = "extractive"
-DECODERS: Registry[type[Decoder]] = Registry("grounding.decoders", "decoder")
+DECODERS: Registry[type[Decoder]] = Registry("grounding.decoders", "decoder", interface=Decoder)
 
 
 def list_decoders() -> list[str]:
@@ -29,10 +28,4 @@ def get_decoder(
     """The decoder registered as `name` (the default when None).
 
     `settings` (the environment's when None) reach the decoders that declare `uses_settings`."""
-    decoder = DECODERS.create(name or DEFAULT_DECODER, settings, **options)
-    if not isinstance(decoder, Decoder):
-        raise ConfigError(
-            f"the decoder {name!r} ({type(decoder).__name__}) does not subclass "
-            "grounding.generation.base.Decoder"
-        )
-    return decoder
+    return DECODERS.create(name or DEFAULT_DECODER, settings, **options)

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from grounding.config import Settings
-from grounding.errors import ConfigError
 from grounding.plugins import Registry
 from grounding.schema import SearchHit
 
@@ -54,7 +53,9 @@ class Reranker(ABC):
     def rerank(self, query: str, hits: Sequence[SearchHit], k: int) -> list[SearchHit]: ...
 
 
-RERANKERS: Registry[type[Reranker]] = Registry("grounding.rerankers", "reranker")
+RERANKERS: Registry[type[Reranker]] = Registry(
+    "grounding.rerankers", "reranker", interface=Reranker
+)
 
 
 def list_rerankers() -> list[str]:
@@ -68,13 +69,7 @@ def get_reranker(
     """The reranker registered as `name` (the default when None).
 
     `settings` (the environment's when None) reach the rerankers that declare `uses_settings`."""
-    reranker = RERANKERS.create(name or DEFAULT_RERANKER, settings, **options)
-    if not isinstance(reranker, Reranker):
-        raise ConfigError(
-            f"the reranker {name!r} ({type(reranker).__name__}) does not subclass "
-            "grounding.retrieval.rerank.base.Reranker"
-        )
-    return reranker
+    return RERANKERS.create(name or DEFAULT_RERANKER, settings, **options)
 
 
 class FusedOrder(Reranker):
