@@ -224,3 +224,18 @@ def test_the_service_maps_openai_n_to_best_of_n() -> None:
         assert streamed.status_code == 400 and "n" in streamed.json()["error"]["message"]
         too_many = requests.post(f"{url}/v1/chat/completions", json={**body, "n": 99}, timeout=60)
         assert too_many.status_code == 400
+
+
+def test_best_of_n_and_repair_refuse_when_no_passage_answers_as_the_plain_path_does() -> None:
+    """The passage check is decided once, before any path generates: with sources that do not
+    say when the lighthouse was lit, no candidate is written and the refusal says why."""
+    sources = {k: DOCS[k] for k in ("keeper", "ferry")}
+    asked = "When was the Varnholt lighthouse first lit?"
+
+    for settings in ({}, {"best_of": 2}, {"repair": True}):
+        decoder = ScriptedSampler([GOOD], samples=[GOOD])
+        grounder = Grounder(index=OverlapRetriever(sources), decoder=decoder,
+                            refiner=Refinement(**settings))  # type: ignore[arg-type]  # fmt: skip
+        result = grounder.ask(asked)
+        assert not result.answered and "no retrieved passage answers the question" in result.reason
+        assert decoder.answers == [GOOD]  # refused before the decoder wrote anything

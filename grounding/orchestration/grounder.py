@@ -87,7 +87,12 @@ class Refiner(Protocol):
     def active(self) -> bool: ...
 
     def answer(
-        self, grounder: Grounder, question: str, history: Sequence[Message], max_tokens: int
+        self,
+        grounder: Grounder,
+        question: str,
+        evidence: Evidence,
+        history: Sequence[Message],
+        max_tokens: int,
     ) -> GroundedAnswer: ...
 
 
@@ -169,12 +174,6 @@ class Grounder:
         started = time.perf_counter()
         require_question(question)  # before any retrieval work
         refiner = self.refiner if refiner is None else refiner
-        if refiner is not None and refiner.active:  # whole answers: no token stream
-            refined = in_citation_order(refiner.answer(self, question, history, limit))
-            timings["total"] = time.perf_counter() - started
-            yield Delta(refined.answer)
-            yield Final(refined.model_copy(update={"timings": timings, "model": _pair_version()}))
-            return
         evidence = self.retrieve(question, history)
         timings["retrieval"] = time.perf_counter() - started
         if not evidence.sources:
@@ -189,6 +188,12 @@ class Grounder:
                       f"passage {best:.2f} < {PASSAGES_ANSWER_AT})")  # fmt: skip
             refusal = refusal_answer(REFUSAL, evidence, self.decoder.name, self.scorer, reason)
             yield Final(refusal.model_copy(update={"timings": timings, "model": _pair_version()}))
+            return
+        if refiner is not None and refiner.active:  # whole answers: no token stream
+            refined = in_citation_order(refiner.answer(self, question, evidence, history, limit))
+            timings["total"] = time.perf_counter() - started
+            yield Delta(refined.answer)
+            yield Final(refined.model_copy(update={"timings": timings, "model": _pair_version()}))
             return
         prompted = self.prompt(question, evidence, history, limit)
         started = time.perf_counter()

@@ -73,14 +73,17 @@ class Refinement:
         return self.best_of > 1 or self.repair
 
     def answer(
-        self, grounder: Grounder, question: str, history: Sequence[Message], max_tokens: int
+        self,
+        grounder: Grounder,
+        question: str,
+        evidence: Evidence,
+        history: Sequence[Message],
+        max_tokens: int,
     ) -> GroundedAnswer:
-        """The answer to `question` after best-of-n and/or repair, with its reward attached.
+        """The answer to `question` from `evidence` (what the Grounder retrieved and found to
+        answer it) after best-of-n and/or repair, with its reward attached.
 
         `max_tokens` caps the tokens of each answer the decoder writes."""
-        evidence = grounder.retrieve(question, history)
-        if not evidence.sources:
-            return grounder.no_sources(evidence)
         prompted = grounder.prompt(question, evidence, history, max_tokens)
         texts = _candidates(grounder, prompted.prompt, self, max_tokens)
         answers = [grounder.finish(question, text, prompted.evidence) for text in texts]
