@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grounding import Grounder, check, reward
 from grounding.errors import GroundingError
+from grounding.evaluation.data import read_questions, read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = [  # (name, questions, index; None = the bundled demo index)
@@ -31,11 +32,6 @@ SETS = [  # (name, questions, index; None = the bundled demo index)
     ("squad2e2e", ROOT / "eval/squad2e2e/questions-tune.jsonl", "squad2e2e"),
 ]
 SCORERS = ["learned", "learned@3", "overlap"]
-
-
-def _rows(path: Path, limit: int) -> list[dict]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()][:limit]
 
 
 def main() -> None:
@@ -52,20 +48,19 @@ def main() -> None:
             except GroundingError as error:
                 print(f"skipped {name}: {error}", file=sys.stderr)
                 continue
-            for row in _rows(path, args.questions):
-                answer = grounder.ask(row["question"]).model_dump(mode="json")
+            for question in read_questions(path).rows[: args.questions]:
+                answer = grounder.ask(question.question).model_dump(mode="json")
                 answer.pop("timings")
-                out.write(json.dumps({"set": name, "id": row["id"], "ask": answer}) + "\n")
+                out.write(json.dumps({"set": name, "id": question.id, "ask": answer}) + "\n")
             print(f"{name}: asked", file=sys.stderr)
-        rows = _rows(ROOT / "eval/data/ragtruth-tune.jsonl", args.checks)
+        rows = read_rows(ROOT / "eval/data/ragtruth-tune.jsonl").rows[: args.checks]
         for scorer in SCORERS:
             for row in rows:
-                report = check(row["answer"], row["sources"], scorer=scorer).model_dump(mode="json")
-                out.write(json.dumps({"check": scorer, "id": row["id"], "report": report}) + "\n")
+                report = check(row.answer, row.sources, scorer=scorer).model_dump(mode="json")
+                out.write(json.dumps({"check": scorer, "id": row.id, "report": report}) + "\n")
         for row in rows:
-            got = reward(row.get("question") or "", row["answer"], row["sources"])
-            report = got.model_dump(mode="json")
-            out.write(json.dumps({"reward": row["id"], "report": report}) + "\n")
+            got = reward(row.question or "", row.answer, row.sources).model_dump(mode="json")
+            out.write(json.dumps({"reward": row.id, "report": got}) + "\n")
         print("checked and rewarded", file=sys.stderr)
 
 
