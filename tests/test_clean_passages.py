@@ -104,3 +104,46 @@ def test_wrapped_prose_and_short_paragraph_lines_are_not_taken_for_titles() -> N
 def test_a_chunk_of_nothing_but_navigation_gives_no_passage() -> None:
     assert _texts("Home | About | Download | Contact\nSkip to main content\n") == []
     assert _texts("") == []
+
+
+# a manual page as groff renders it: running header and footer, section labels, options over
+# their indented descriptions (one with '=' that reads like code), a keyword over its text
+MANUAL = """LS(1)                            User Commands                            LS(1)
+
+NAME
+       ls - list directory contents
+
+DESCRIPTION
+       -a, --all
+              do not ignore entries starting with .
+
+       --block-size=SIZE
+              with -l, scale sizes by SIZE when printing them; e.g., '--block-size=M'; see
+              SIZE format below
+
+       ProxyJump
+              Specifies one or more jump proxies as either [user@]host[:port] or an ssh URI.
+
+GNU coreutils 9.1                  September 2022                             LS(1)
+"""
+
+
+def test_a_manual_keeps_each_option_with_its_description_and_drops_its_page_furniture() -> None:
+    texts = _texts(MANUAL)
+    assert "-a, --all: do not ignore entries starting with ." in texts
+    assert (
+        "--block-size=SIZE: with -l, scale sizes by SIZE when printing them; "
+        "e.g., '--block-size=M'; see SIZE format below" in texts
+    )
+    assert any(t.startswith("ProxyJump: Specifies one or more jump proxies") for t in texts)
+    assert "ls - list directory contents" in texts  # without the "NAME" label
+    joined = " ".join(texts)
+    for debris in ("LS(1)", "User Commands", "September 2022", "DESCRIPTION"):
+        assert debris not in joined
+
+
+def test_prose_wrapped_onto_an_indented_line_is_not_a_label() -> None:
+    text = "The BrotliAlterETag directive specifies\n    how the ETag header should be altered.\n"
+    assert _texts(text) == [
+        "The BrotliAlterETag directive specifies how the ETag header should be altered."
+    ]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from grounding.core.headings import BULLET as _BULLET
 from grounding.core.headings import LINK as _LINK
 from grounding.core.headings import TAG as _TAG
 from grounding.core.headings import UNDERLINE as _UNDERLINE
@@ -72,6 +73,12 @@ _CODE_SIGNS = tuple(
 _CODE_START = re.compile(r"^(?:if|for|while|switch|return)\s*\(")
 _TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[+|][-=+|:\s]+$")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# a manual page's running header or footer: three fields spread over the line, the last a
+# page name ("LS(1)   User Commands   LS(1)", "GNU coreutils 9.1   September 2022   LS(1)")
+# or the first again ("BSD   January 13, 2023   BSD")
+_RUNNING_HEADER = re.compile(r"^\s*(\S(?:.*?\S)?)\s{3,}\S.*?\S\s{3,}(?:\1|\S+\(\d\w*\))\s*$")
+_SECTION_LABEL = re.compile(r"^[A-Z][A-Z ]*[A-Z]$")  # a manual's section: "SEE ALSO"
+_MAX_LABEL = 48
 _MAX_WORDS = 80
 
 
@@ -141,10 +148,13 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
 
 def _blank_debris(text: str) -> str:
     """`text` with debris lines blanked to spaces (so sentences do not run across them, and
-    offsets stay those of `text`)."""
+    offsets stay those of `text`), and each definition term joined to its description by a
+    colon in place of the line break ("-a, --all: do not ignore entries starting with .")."""
     lines = text.split("\n")
     keep = [True] * len(lines)
+    term = [False] * len(lines)
     in_fence = False
+    described = -1  # the indent of the text under the last label: prose, whatever its symbols
     for i, line in enumerate(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
@@ -152,13 +162,43 @@ def _blank_debris(text: str) -> str:
             continue
         following = lines[i + 1] if i + 1 < len(lines) else ""
         previous = lines[i - 1] if i and keep[i - 1] else ""  # after debris: a fresh start
-        if in_fence or _debris_line(line):
+        if line.strip() and _indent(line) < described:
+            described = -1
+        if in_fence or _RUNNING_HEADER.match(line):
+            keep[i] = False
+        elif _indented_under(line, following):  # a manual's layout: a label over its text
+            term[i] = not _SECTION_LABEL.match(line.strip())  # "NAME", "SEE ALSO": headings
+            keep[i] = term[i]
+            described = _indent(following)
+        elif _indent(line) == described:
+            continue  # "with -l, scale sizes by SIZE ...; e.g., '--block-size=M'; see SIZE"
+        elif _debris_line(line):
             keep[i] = False
         elif _UNDERLINE.match(following) and line.strip():
             keep[i] = False  # a setext or reST heading: the line above its underline
         elif following.strip() and title_line(line, previous, following):
             keep[i] = False  # a title on its own line, as HTML and PDF text gives headings
-    return "\n".join(line if ok else " " * len(line) for line, ok in zip(lines, keep, strict=True))
+    shown = [(line if ok else " " * len(line)) + (":" if joined else "\n")
+             for line, ok, joined in zip(lines, keep, term, strict=True)]  # fmt: skip
+    return "".join(shown)[:-1]
+
+
+def _indented_under(line: str, following: str) -> bool:
+    """A short label that the next line, indented further, describes: a manual's option
+    ("-a, --all", "--color[=WHEN]"), keyword ("ProxyJump") or section heading ("NAME", "SEE
+    ALSO"). Not prose wrapped onto an indented line ("The directive specifies / how ...")."""
+    label = line.strip()
+    if not label or not following.strip() or len(label) > _MAX_LABEL or label[-1] in ".,;:":
+        return False
+    if _BULLET.match(line) or _BULLET.match(following):
+        return False  # a list nested in a list
+    words = label.split()
+    labelled = label[0] in "-+%" or _SECTION_LABEL.match(label) or len(words) == 1
+    return bool(labelled) and len(words) <= 6 and _indent(following) >= _indent(line) + 4
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _debris_line(line: str) -> bool:
