@@ -147,3 +147,16 @@ def test_prose_wrapped_onto_an_indented_line_is_not_a_label() -> None:
     assert _texts(text) == [
         "The BrotliAlterETag directive specifies how the ETag header should be altered."
     ]
+
+
+def test_a_manual_sentence_wrapped_onto_a_line_with_symbols_stays_whole() -> None:
+    text = (
+        "Exit status is 0 if all input numbers were converted.  By default, numfmt will\n"
+        "       stop at the first conversion error with exit status 2.  With --invalid='fail' a\n"
+        "       warning is printed for each conversion error.\n"
+    )
+    assert _texts(text) == [
+        "Exit status is 0 if all input numbers were converted.",
+        "By default, numfmt will stop at the first conversion error with exit status 2.",
+        "With --invalid='fail' a warning is printed for each conversion error.",
+    ]

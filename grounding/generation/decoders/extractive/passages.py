@@ -28,10 +28,10 @@ import re
 from dataclasses import dataclass
 
 from grounding.core.headings import BULLET as _BULLET
+from grounding.core.headings import ENDS_SENTENCE, clean, sections_at, title_line
 from grounding.core.headings import LINK as _LINK
 from grounding.core.headings import TAG as _TAG
 from grounding.core.headings import UNDERLINE as _UNDERLINE
-from grounding.core.headings import clean, sections_at, title_line
 from grounding.core.text import content_words, sentence_spans
 from grounding.schema import Source
 
@@ -153,6 +153,7 @@ def _blank_debris(text: str) -> str:
     lines = text.split("\n")
     keep = [True] * len(lines)
     term = [False] * len(lines)
+    prose = [False] * len(lines)  # a line of prose, or the rest of its sentence
     in_fence = False
     described = -1  # the indent of the text under the last label: prose, whatever its symbols
     for i, line in enumerate(lines):
@@ -164,20 +165,22 @@ def _blank_debris(text: str) -> str:
         previous = lines[i - 1] if i and keep[i - 1] else ""  # after debris: a fresh start
         if line.strip() and _indent(line) < described:
             described = -1
+        # prose whatever its symbols: a manual's description, or the rest of an open sentence
+        carried = i > 0 and prose[i - 1] and _carries_on(lines[i - 1], line)
+        known_prose = _indent(line) == described or carried
         if in_fence or _RUNNING_HEADER.match(line):
             keep[i] = False
         elif _indented_under(line, following):  # a manual's layout: a label over its text
             term[i] = not _SECTION_LABEL.match(line.strip())  # "NAME", "SEE ALSO": headings
             keep[i] = term[i]
             described = _indent(following)
-        elif _indent(line) == described:
-            continue  # "with -l, scale sizes by SIZE ...; e.g., '--block-size=M'; see SIZE"
-        elif _debris_line(line):
+        elif _debris_line(line, prose=known_prose):
             keep[i] = False
         elif _UNDERLINE.match(following) and line.strip():
             keep[i] = False  # a setext or reST heading: the line above its underline
         elif following.strip() and title_line(line, previous, following):
             keep[i] = False  # a title on its own line, as HTML and PDF text gives headings
+        prose[i] = keep[i] and (known_prose or _reads_as_prose(line.strip()))
     shown = [(line if ok else " " * len(line)) + (":" if joined else "\n")
              for line, ok, joined in zip(lines, keep, term, strict=True)]  # fmt: skip
     return "".join(shown)[:-1]
@@ -197,11 +200,24 @@ def _indented_under(line: str, following: str) -> bool:
     return bool(labelled) and len(words) <= 6 and _indent(following) >= _indent(line) + 4
 
 
+def _carries_on(previous: str, line: str) -> bool:
+    """Whether `line` goes on with the sentence a long line of prose (`previous`) left open
+    ("By default, numfmt will" / "stop at the first conversion error ...")."""
+    return (
+        bool(line.strip())
+        and _indent(line) >= _indent(previous)
+        and len(previous.split()) >= 8
+        and not ENDS_SENTENCE.search(previous.rstrip())
+    )
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _debris_line(line: str) -> bool:
+def _debris_line(line: str, prose: bool = False) -> bool:
+    """Whether `line` is debris; `prose`: it is known to be prose however many symbols it holds
+    (a manual's description: "with -l, scale sizes by SIZE ...; e.g., '--block-size=M'")."""
     stripped = line.strip()
     if not stripped:
         return False
@@ -215,7 +231,7 @@ def _debris_line(line: str) -> bool:
         return True
     if stripped.startswith(("$ ", ">>> ", "... ", "|")):
         return True
-    if line.startswith(("    ", "\t")) and _looks_like_code(stripped):
+    if line.startswith(("    ", "\t")) and not prose and _looks_like_code(stripped):
         return True
     without = _TAG.sub("", _LINK.sub("", stripped)).strip(" -*|")
     return not any(c.isalpha() for c in without)  # badges, images, tags only
