@@ -56,6 +56,43 @@ def build(base: Path, seed: int) -> torch.nn.Module:
     return model
 
 
+def weights_from_onnx(path: Path) -> dict[str, torch.Tensor]:
+    """The state dict of a model `train/export_pair.py` wrote, int8 weights dequantized: to
+    go on training from shipped weights when their checkpoint is gone (7-bit rounding in)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    found = {i.name: numpy_helper.to_array(i).astype(np.float32) for i in graph.initializer}
+
+    def dequantized(name: str) -> np.ndarray:
+        return (found[f"{name}_quantized"] - found[f"{name}_zero_point"]) * found[f"{name}_scale"]
+
+    state = {k.removeprefix("inner."): v for k, v in found.items()
+             if k.startswith("inner.") and not k.endswith(("_quantized", "_scale", "_zero_point"))}  # fmt: skip
+    for table in ("word", "position", "token_type"):
+        name = f"inner.bert.embeddings.{table}_embeddings.weight"
+        state[name.removeprefix("inner.")] = dequantized(name)
+    for name in ("bert.pooler.dense", "classifier"):
+        state[f"{name}.weight"] = dequantized(f"inner.{name}.weight_Transposed").T
+    # each layer's fused query-key-value MatMul, then its three MatMuls in graph order
+    matmuls = sorted({k.removesuffix("_quantized") for k in found
+                      if k.startswith("onnx::MatMul_") and k.endswith("_quantized")},
+                     key=lambda k: int(k.rsplit("_", 1)[1]))  # fmt: skip
+    for layer in range(len(matmuls) // 3):
+        prefix = f"bert.encoder.layer.{layer}"
+        qkv = dequantized(f"Attention_{layer}_qkv_weight")
+        bias = found[f"Attention_{layer}_qkv_bias"]
+        for part, name in enumerate(("query", "key", "value")):
+            columns = slice(part * qkv.shape[1] // 3, (part + 1) * qkv.shape[1] // 3)
+            state[f"{prefix}.attention.self.{name}.weight"] = qkv[:, columns].T
+            state[f"{prefix}.attention.self.{name}.bias"] = bias[columns]
+        for name, matmul in zip(("attention.output.dense", "intermediate.dense", "output.dense"),
+                                matmuls[3 * layer : 3 * layer + 3], strict=True):  # fmt: skip
+            state[f"{prefix}.{name}.weight"] = dequantized(matmul).T
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
+
+
 def encode(rows: list[dict], base: Path, max_length: int) -> dict[str, np.ndarray]:
     from tokenizers import Tokenizer
 
@@ -129,6 +166,8 @@ def main() -> None:
     parser.add_argument("--checkpoint-s", type=float, default=300)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=23)
+    parser.add_argument("--init-onnx", type=Path, default=None,
+                        help="start from an exported model (its int8 weights dequantized)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -142,6 +181,9 @@ def main() -> None:
     batches = schedule_batches(data["lengths"], args.batch, args.seed, args.epochs)
     steps = min(args.steps, len(batches))
     model = build(base, args.seed)
+    if args.init_onnx:
+        missing, unexpected = model.load_state_dict(weights_from_onnx(args.init_onnx), strict=False)
+        assert not unexpected and all("position_ids" in k for k in missing), (missing, unexpected)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     warm = max(1, steps // 12)
