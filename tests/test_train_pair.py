@@ -52,3 +52,33 @@ def test_training_is_deterministic_and_resumes_where_it_stopped(tmp_path: Path) 
     assert all((a[k] == b[k]).all() for k in a)  # same seed, same weights
     assert all((a[k] == c[k]).all() for k in a)  # stopped and resumed: the same run
     assert a["classifier.weight"].shape == (2, 384)  # two heads: support, answer
+
+
+def test_weights_dequantized_from_the_shipped_model_score_as_it_does() -> None:
+    import numpy as np
+    import torch
+    import transformers
+
+    sys.path.insert(0, str(ROOT / "train"))
+    from train_pair import base_folder, build, weights_from_onnx
+
+    from grounding.backends.pair import MODEL_DIR, pair_model
+
+    model = build(base_folder(), seed=23)
+    missing, unexpected = model.load_state_dict(
+        weights_from_onnx(MODEL_DIR / "model.onnx"), strict=False
+    )
+    assert not unexpected and all("position_ids" in k for k in missing)
+    pairs = [(row["a"], row["b"]) for row in ROWS if row["task"] == "answer"] + [
+        ("Paris is the capital of France.", "What is the capital of France?"),
+        ("The museum is closed on Mondays.", "Who founded the museum?"),
+    ]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(MODEL_DIR))
+    batch = tokenizer([a for a, _ in pairs], [b for _, b in pairs], padding=True,
+                      return_tensors="pt")  # fmt: skip
+    model.eval()
+    with torch.no_grad():
+        answers = torch.sigmoid(model(**batch).logits)[:, 1].numpy()
+    shipped = pair_model().answers(pairs)
+    assert np.abs(answers - shipped).max() < 0.15  # int8 activations at run time, not here
+    assert np.argsort(answers).tolist() == np.argsort(shipped).tolist()

@@ -68,8 +68,9 @@ def weights_from_onnx(path: Path) -> dict[str, torch.Tensor]:
     def dequantized(name: str) -> np.ndarray:
         return (found[f"{name}_quantized"] - found[f"{name}_zero_point"]) * found[f"{name}_scale"]
 
+    quantized = ("_quantized", "_scale", "_zero_point")
     state = {k.removeprefix("inner."): v for k, v in found.items()
-             if k.startswith("inner.") and not k.endswith(("_quantized", "_scale", "_zero_point"))}  # fmt: skip
+             if k.startswith("inner.") and not k.endswith(quantized)}  # fmt: skip
     for table in ("word", "position", "token_type"):
         name = f"inner.bert.embeddings.{table}_embeddings.weight"
         state[name.removeprefix("inner.")] = dequantized(name)
@@ -166,8 +167,12 @@ def main() -> None:
     parser.add_argument("--checkpoint-s", type=float, default=300)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=23)
-    parser.add_argument("--init-onnx", type=Path, default=None,
-                        help="start from an exported model (its int8 weights dequantized)")
+    parser.add_argument(
+        "--init-onnx",
+        type=Path,
+        default=None,
+        help="start from an exported model (its int8 weights dequantized)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
