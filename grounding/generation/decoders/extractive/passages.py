@@ -20,6 +20,13 @@ A source chunk is split into sentences; each sentence becomes a passage after:
 
 Indented lines are code only when they do not read as prose: manuals that indent
 every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
+
+A manual page's layout is read as such: a short label over text indented further is an
+option or keyword joined to its description ("-a, --all: do not ignore entries starting
+with .", "ProxyJump: Specifies ...") or, in capitals, a section heading ("NAME", "SEE
+ALSO"); the text under a label, and a line that goes on with a long line's open sentence,
+are prose whatever their symbols ("e.g., '--block-size=M'"); running headers and footers
+("LS(1)   User Commands   LS(1)") are debris.
 """
 
 from __future__ import annotations
