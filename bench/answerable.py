@@ -17,7 +17,6 @@ its cut. Run it on tune parts only.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from grounding.backends.pair import pair_model  # noqa: E402
 from grounding.checking import relevance  # noqa: E402
+from grounding.evaluation.pipeline_metrics import correctness_metrics  # noqa: E402
+from grounding.evaluation.pipeline_results import QuestionResult  # noqa: E402
 from grounding.orchestration import grounder  # noqa: E402
 
 PASSAGE_CUTS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
@@ -44,48 +45,47 @@ def run(args: argparse.Namespace) -> None:
     cli()
 
 
-def rows_of(folders: list[Path]) -> list[dict]:
+Row = tuple[QuestionResult, float]  # a run's result, its best passage's answer-head score
+
+
+def rows_of(folders: list[Path]) -> list[Row]:
     rows = []
     model = pair_model()
     for folder in folders:
         for line in (folder / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            texts = [s["text"] for s in row["answer"]["sources"]]
-            scores = model.answer_scores(row["question"], texts) if texts else [0.0]
-            row["passage"] = float(max(scores))
-            row["relevance"] = row["answer"].get("relevance") or 0.0
-            rows.append(row)
+            result = QuestionResult.model_validate_json(line)
+            texts = [source.text for source in result.answer.sources]
+            scores = model.answer_scores(result.question, texts) if texts else [0.0]
+            rows.append((result, float(max(scores))))
     return rows
 
 
-def figures(rows: list[dict], passage_at: float, answered_at: float) -> dict[str, float]:
-    answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if r["answerable"] is False]
+def at_cuts(row: Row, passage_at: float, answered_at: float) -> QuestionResult:
+    """The run's result as the Grounder would have decided it at these cuts."""
+    result, passage = row
+    score = result.answer.relevance or 0.0
+    refused = result.refused or passage < passage_at or score < answered_at
+    shown = result.answer.support.supported and score >= relevance.RELEVANT_AT
+    wrong = result.answerable is False or not result.contains
+    return result.model_copy(update={
+        "refused": refused,
+        "contains": None if result.contains is None else result.contains and not refused,
+        "right_document": None if result.right_document is None
+                          else result.right_document and not refused,
+        "wrong_but_shown_right": wrong and shown and not refused,
+    })  # fmt: skip
 
-    def refused(r: dict) -> bool:
-        return r["refused"] or r["passage"] < passage_at or r["relevance"] < answered_at
 
-    def shown(r: dict) -> bool:
-        supported = r["answer"]["support"]["supported"]
-        return not refused(r) and supported and r["relevance"] >= relevance.RELEVANT_AT
-
-    def wrong(r: dict) -> bool:
-        return r["answerable"] is False or not r.get("contains")
-
-    def share(n: int, d: int) -> float:
-        return n / d if d else float("nan")
-
+def figures(rows: list[Row], passage_at: float, answered_at: float) -> dict[str, float]:
+    """The five figures `grounding eval --pipeline` leads with, at these cuts."""
+    metrics = correctness_metrics([at_cuts(row, passage_at, answered_at) for row in rows])
     return {
-        "right": share(sum(bool(r.get("contains")) and not refused(r) for r in answerable),
-                       len(answerable)),
-        "file": share(sum(bool(r.get("right_document")) and not refused(r) for r in answerable),
-                      len(answerable)),
-        "refused_unanswerable": share(sum(refused(r) for r in unanswerable), len(unanswerable)),
-        "wrong_shown": share(sum(wrong(r) and shown(r) for r in answerable), len(answerable)),
-        "refused_retrieved": share(
-            sum(refused(r) and bool(r.get("retrieved_document")) for r in answerable),
-            len(answerable)),
-    }  # fmt: skip
+        "right": metrics["contains"],
+        "file": metrics["right_document"],
+        "refused_unanswerable": metrics["refusal_rate"],
+        "wrong_shown": metrics["answerable_wrong_but_shown_right_rate"],
+        "refused_retrieved": metrics["refused_right_document_retrieved_rate"],
+    }
 
 
 def sweep(args: argparse.Namespace) -> None:
