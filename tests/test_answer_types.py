@@ -170,3 +170,12 @@ def test_a_passage_that_points_at_the_asked_thing_brings_the_sentence_naming_it(
         written(decoder, build_prompt(question, [groups], decoder.count_tokens, 4000))
     ).text
     assert "Group adm" in answer and answer.index("Group adm") < answer.index("this group")
+
+
+def test_a_year_before_1800_a_decade_or_a_century_answers_when() -> None:
+    asks = "When was the settlement established?"
+    assert has_answer_type(asks, "The Prince established it in about 1300.") is True
+    assert has_answer_type(asks, "It dates back to the year 1313.") is True
+    assert has_answer_type(asks, "A technology invented in the 12th century.") is True
+    assert has_answer_type(asks, "Building went on in the 1680s.") is True
+    assert has_answer_type(asks, "It was established by the prince.") is False

@@ -27,9 +27,11 @@ _NUMBER = re.compile(  # a digit not inside a name ("Huff0", "LZ4"), or a number
     r"dozens?|hundreds?|thousands?|millions?|billions?|single|double|half)\b",
     re.IGNORECASE,
 )
+# a year (1000-2099, "1313"), a date, a month, a decade ("the 1950s") or a century ("the 12th
+# century", "17th-century")
 _DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d)\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
-    r"nov|dec)[a-z]*\b",
+    r"\b(1\d\d\d|20\d\d)s?\b|\b\d{4}-\d\d-\d\d\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+    r"nov|dec)[a-z]*\b|\b\d{1,2}(?:st|nd|rd|th)[ -]centur",
     re.IGNORECASE,
 )
 _VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)*\b|\bv\d+\b")
