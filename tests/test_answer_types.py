@@ -179,3 +179,11 @@ def test_a_year_before_1800_a_decade_or_a_century_answers_when() -> None:
     assert has_answer_type(asks, "A technology invented in the 12th century.") is True
     assert has_answer_type(asks, "Building went on in the 1680s.") is True
     assert has_answer_type(asks, "It was established by the prince.") is False
+
+
+def test_one_capitalised_name_inside_the_text_answers_who() -> None:
+    asks = "Who did Gegeen appoint as grand chancellor?"
+    assert has_answer_type(asks, "With the help of his newly appointed grand chancellor Baiju.")
+    assert has_answer_type("Who elects the President?", "He is elected by the City council.")
+    assert has_answer_type("Who founded it?", "It was founded by a local family.") is False
+    assert has_answer_type("Who appointed Gegeen?", "Gegeen was appointed in 1320.") is False
