@@ -187,3 +187,8 @@ def test_one_capitalised_name_inside_the_text_answers_who() -> None:
     assert has_answer_type("Who elects the President?", "He is elected by the City council.")
     assert has_answer_type("Who founded it?", "It was founded by a local family.") is False
     assert has_answer_type("Who appointed Gegeen?", "Gegeen was appointed in 1320.") is False
+
+
+def test_a_when_clause_before_the_question_does_not_ask_for_a_date() -> None:
+    assert answer_type("When I empty a table, what happens to its sequences by default?") is None
+    assert answer_type("When did the repetitions change, and to what?") == "date"

@@ -62,8 +62,12 @@ def _asks(pattern: str) -> re.Pattern[str]:
 _TYPES: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
     (_asks(_WHICH + r"(?:version|release)\b|\bsince when\b"), "version", _VERSION),
     (
-        # "When was ...?", "... and when?"; not "Which ABI ... when preparing a call?"
-        _asks(r"^\W*when\b|\band when\b|\bwhen\W*$|\bwhat (?:year|date|day)\b|\bin which year\b"),
+        # "When was ...?", "... and when?"; not "Which ABI ... when preparing a call?", nor
+        # "When I empty a table, what happens ...?" (a clause before the question)
+        _asks(
+            r"^\W*when\b(?![^?]*,\s*(?:what|which|who|how|where|why|is|are|does|do|can|will)\b)"
+            r"|\band when\b|\bwhen\W*$|\bwhat (?:year|date|day)\b|\bin which year\b"
+        ),
         "date",
         _asks(f"{_DATE.pattern}|{_VERSION.pattern}|{_TIME.pattern}"),
     ),
