@@ -192,3 +192,10 @@ def test_one_capitalised_name_inside_the_text_answers_who() -> None:
 def test_a_when_clause_before_the_question_does_not_ask_for_a_date() -> None:
     assert answer_type("When I empty a table, what happens to its sequences by default?") is None
     assert answer_type("When did the repetitions change, and to what?") == "date"
+
+
+def test_a_camel_case_identifier_answers_which_class_or_function() -> None:
+    asks = "Which class picks the best readiness-polling mechanism?"
+    assert has_answer_type(asks, "DefaultSelector is an alias to the most efficient one.")
+    assert has_answer_type("Which libpq function should I poll?", "Call PQnotifies often.")
+    assert has_answer_type(asks, "It is an alias to the most efficient one.") is False

@@ -44,7 +44,12 @@ _TIME = re.compile(
 )
 _OPTION = re.compile(r"(?:^|\s|[\"'`(])--?[A-Za-z][\w-]*")
 _ENV_VAR = re.compile(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\$[A-Z_]+|\b[A-Z]{3,}\b")
-_CODE = re.compile(r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`")
+# an identifier: snake_case, a call, a dotted name, a literal, or CamelCase ("SysLogHandler",
+# "PQnotifies", "getLogger")
+_CODE = re.compile(
+    r"\b\w+_\w+\b|\w\(|\b\w+\.\w+\b|`[^`]+`|\b[A-Z]+[a-z]+[A-Z]\w*|\b[A-Z]{2,}[a-z]\w*|"
+    r"\b[a-z]+[A-Z]\w*"
+)
 # a name: two capitalised words ("Elias Brandt"), or one inside the text ("... chancellor
 # Baiju", "... by the City council"); the first word of a text may be capitalised anyway
 _PERSON = re.compile(r"\b[A-Z][\w'’-]+ (?:[A-Z]\. )?[A-Z][\w'’-]+|(?<=[\s(\-])[A-Z][\w'’-]+")
