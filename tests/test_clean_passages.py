@@ -160,3 +160,14 @@ def test_a_manual_sentence_wrapped_onto_a_line_with_symbols_stays_whole() -> Non
         "By default, numfmt will stop at the first conversion error with exit status 2.",
         "With --invalid='fail' a warning is printed for each conversion error.",
     ]
+
+
+def test_a_sentence_the_chunk_cut_off_is_no_passage() -> None:
+    """A chunk can end inside a sentence ("... within a"): that fragment is not an answer."""
+    text = (
+        "-t timelimit: Maximum number of seconds to spend for benchmarking. This implies a\n"
+        "    -n 50000 internally. Use this to benchmark the server within a"
+    )
+    texts = _texts(text)
+    assert "-t timelimit: Maximum number of seconds to spend for benchmarking." in texts
+    assert not any("benchmark the server" in t for t in texts)

@@ -16,7 +16,9 @@ A source chunk is split into sentences; each sentence becomes a passage after:
   lead-in to nothing usable (a list, a table, code) is left out ("There are 15 scalar
   functions listed below:"); a sentence too short to stand alone ("It had uid 37.", a
   list item "LIBFFI_TMPDIR.") joins the one before it in the same paragraph rather
-  than being dropped.
+  than being dropped;
+- a sentence the chunk cut off ("... to benchmark the server within a", ending on a word
+  no sentence ends with) is left out: the chunk after it holds it whole.
 
 Indented lines are code only when they do not read as prose: manuals that indent
 every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
@@ -85,6 +87,10 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # or the first again ("BSD   January 13, 2023   BSD")
 _RUNNING_HEADER = re.compile(r"^\s*(\S(?:.*?\S)?)\s{3,}\S.*?\S\s{3,}(?:\1|\S+\(\d\w*\))\s*$")
 _SECTION_LABEL = re.compile(r"^[A-Z][A-Z ]*[A-Z]$")  # a manual's section: "SEE ALSO"
+_OPEN_ENDINGS = frozenset(
+    "a an the and or but of to in on at by for with from as into than that which is are was "
+    "were be been its their your".split()
+)  # fmt: skip
 _MAX_LABEL = 48
 _MAX_WORDS = 80
 
@@ -144,13 +150,20 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
         full = len(sentence.split()) >= 3 and len(words) >= 2
         prose = alphanumeric >= 0.6 * len(sentence) and letters >= 0.4 * len(sentence)
         prose = prose and not _reads_as_code(sentence) and not _NAVIGATION_BAR.match(sentence)
-        out.append(sentence if full and prose else None)
+        cut = number == len(spans) - 1 and _cut_off(sentence)  # the chunk ended inside it
+        out.append(sentence if full and prose and not cut else None)
         if full or _BRACKETED.match(sentence) or alphanumeric < 0.5 * len(sentence):
             continue
         kept = out[number - 1] if number else None  # a short tail joins the sentence before
         if kept and not _PARAGRAPH_BREAK.search(blanked, spans[number - 1][1], start):
             out[number - 1] = f"{kept} {sentence}"  # "It had uid 37.", "LIBFFI_TMPDIR."
     return out, above, before_debris
+
+
+def _cut_off(sentence: str) -> bool:
+    """A sentence that stops on a word no sentence ends with: "... the server within a"."""
+    last = sentence.split()[-1] if sentence.split() else ""
+    return last.lower() in _OPEN_ENDINGS and not ENDS_SENTENCE.search(sentence)
 
 
 def _blank_debris(text: str) -> str:
