@@ -123,3 +123,14 @@ def test_a_chunk_inside_a_release_section_answers_for_that_release() -> None:
     assert (
         "attacker-selected file" not in whole(written(decoder, prompt)).text
     )  # 1.12 named nowhere
+
+
+@pytest.mark.slow
+def test_a_paraphrased_question_is_answered_by_a_sentence_sharing_none_of_its_words() -> None:
+    """The decoder once refused when its best passage held under 5% of the question's
+    (rarity-weighted) words: a paraphrase, answered by the demo's "last keeper", was refused."""
+    from grounding import Grounder
+
+    result = Grounder().ask("Which woman was the final person to live at and tend the light?")
+    assert result.answered, result.reason
+    assert result.answer.startswith("Ingrid Solberg (1931–2019) was the last keeper")
