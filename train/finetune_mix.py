@@ -6,7 +6,7 @@
 
 From `train/pair_data.py`'s training file (nothing aside is read): every answer pair, the
 SQuAD 2.0 passage pairs (a question against a passage on its article's topic, answered or
-not) `--squad-copies` times, and a third of the support pairs so the shared encoder keeps what
+not) three times, and a third of the support pairs so the shared encoder keeps what
 the support head reads. Shuffled with a fixed seed. pair-3 trained on the default mix.
 
 `--near-misses` adds what the Grounder meets and the default mix lacks: each SQuAD 2.0
@@ -35,6 +35,7 @@ from pair_data import is_aside, load  # noqa: E402
 from grounding.backends.evidence import select_evidence, sentences_of  # noqa: E402
 from grounding.core.text import content_words  # noqa: E402
 
+SQUAD_COPIES = 3
 SUPPORT_SHARE = 1 / 3
 
 
@@ -71,7 +72,6 @@ def main() -> None:
     parser.add_argument("--train", type=Path, default=Path("train/out/pair/train.jsonl"))
     parser.add_argument("--out", type=Path, default=Path("train/out/pair/finetune.jsonl"))
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--squad-copies", type=int, default=3)
     parser.add_argument("--near-misses", action="store_true")
     parser.add_argument("--near-aside", type=Path, default=None,
                         help="also write the aside articles' near misses with the aside SQuAD "
@@ -83,14 +83,13 @@ def main() -> None:
     for line in args.train.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if row["task"] == "answer":
-            mix += [line] * (args.squad_copies if row["set"] == "squad2" else 1)
+            mix += [line] * (SQUAD_COPIES if row["set"] == "squad2" else 1)
         elif rng.random() < SUPPORT_SHARE:
             mix.append(line)
+    squad = load(args.data / "pairs" / "answer-squad2.jsonl")
     if args.near_misses:
-        squad = load(args.data / "pairs" / "answer-squad2.jsonl")
         mix += [json.dumps(pair, ensure_ascii=False) for pair in near_misses(squad)]
     if args.near_aside:
-        squad = load(args.data / "pairs" / "answer-squad2.jsonl")
         answered = [row for row in load(args.train.parent / "aside.jsonl")
                     if row["set"] == "squad2" and row["y"] == 1]  # fmt: skip
         lines = [
