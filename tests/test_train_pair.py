@@ -82,3 +82,35 @@ def test_weights_dequantized_from_the_shipped_model_score_as_it_does() -> None:
     shipped = pair_model().answers(pairs)
     assert np.abs(answers - shipped).max() < 0.15  # int8 activations at run time, not here
     assert np.argsort(answers).tolist() == np.argsort(shipped).tolist()
+
+
+def test_a_near_miss_is_the_closest_other_paragraph_of_the_article_without_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    monkeypatch.syspath_prepend(str(ROOT / "train"))
+    from finetune_mix import near_misses
+
+    def row(title: str, question: str, passage: str, answers: list[str]) -> dict:
+        return {"question": question, "passage": passage, "answers": answers,
+                "answerable": bool(answers), "origin": {"title": title}}  # fmt: skip
+
+    timetable = "The Ostrey ferry leaves Dunmore harbour twice a day, at 7:15 and 16:40."
+    history = "The Ostrey ferry first sailed from Dunmore in 1921, with a crew of four."
+    fares = "A return ticket costs nine pounds; bicycles travel free."
+    ticket = "Leave the Ostrey ferry at Dunmore with a return: it costs 7:15 pounds."
+    squad = [
+        row("Ferries", "When does the Ostrey ferry leave Dunmore?", timetable, ["7:15"]),
+        row("Ferries", "What does a return ticket cost?", fares, ["nine pounds"]),
+        row("Ferries", "When did the ferry first sail?", history, ["1921"]),
+        row("Ferries", "Unused paragraph", ticket, []),
+        row("Harbours", "Which harbour is aside?", "Dunmore harbour ferry 7:15.", ["Dunmore"]),
+    ]
+    pairs = {pair["b"]: pair for pair in near_misses(squad)}
+    # the closest paragraph without "7:15" is the history one; "ticket" shares more words
+    # but holds the answer string
+    assert pairs["When does the Ostrey ferry leave Dunmore?"]["a"] == history
+    assert all(p["y"] == 0 and p["task"] == "answer" for p in pairs.values())
+    assert "Which harbour is aside?" not in pairs  # an aside article is never trained on
+    aside = near_misses(squad, aside=True)
+    assert aside == []  # the aside article has one paragraph: no other to miss with
