@@ -28,7 +28,9 @@ option or keyword joined to its description ("-a, --all: do not ignore entries s
 with .", "ProxyJump: Specifies ...") or, in capitals, a section heading ("NAME", "SEE
 ALSO"); the text under a label, and a line that goes on with a long line's open sentence,
 are prose whatever their symbols ("e.g., '--block-size=M'"); running headers and footers
-("LS(1)   User Commands   LS(1)") are debris.
+("LS(1)   User Commands   LS(1)") are debris, and so is what stands under NAME (the page's
+title line, "ls - list directory contents"), SYNOPSIS (its usage) and SEE ALSO (pointers to
+other pages).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # or the first again ("BSD   January 13, 2023   BSD")
 _RUNNING_HEADER = re.compile(r"^\s*(\S(?:.*?\S)?)\s{3,}\S.*?\S\s{3,}(?:\1|\S+\(\d\w*\))\s*$")
 _SECTION_LABEL = re.compile(r"^[A-Z][A-Z ]*[A-Z]$")  # a manual's section: "SEE ALSO"
+# a manual's sections that are its title line, its usage and pointers to other pages
+_FURNITURE = frozenset({"NAME", "SYNOPSIS", "SEE ALSO"})
 _OPEN_ENDINGS = frozenset(
     "a an the and or but of to in on at by for with from as into than that which is are was "
     "were be been its their your".split()
@@ -176,6 +180,7 @@ def _blank_debris(text: str) -> str:
     prose = [False] * len(lines)  # a line of prose, or the rest of its sentence
     in_fence = False
     described = -1  # the indent of the text under the last label: prose, whatever its symbols
+    furniture = False  # under a manual's NAME, SYNOPSIS or SEE ALSO label
     for i, line in enumerate(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
@@ -184,16 +189,17 @@ def _blank_debris(text: str) -> str:
         following = lines[i + 1] if i + 1 < len(lines) else ""
         previous = lines[i - 1] if i and keep[i - 1] else ""  # after debris: a fresh start
         if line.strip() and _indent(line) < described:
-            described = -1
+            described, furniture = -1, False
         # prose whatever its symbols: a manual's description, or the rest of an open sentence
         carried = i > 0 and prose[i - 1] and _carries_on(lines[i - 1], line)
         known_prose = _indent(line) == described or carried
-        if in_fence or _RUNNING_HEADER.match(line):
+        if in_fence or _RUNNING_HEADER.match(line) or (furniture and line.strip()):
             keep[i] = False
         elif _indented_under(line, following):  # a manual's layout: a label over its text
             term[i] = not _SECTION_LABEL.match(line.strip())  # "NAME", "SEE ALSO": headings
             keep[i] = term[i]
             described = _indent(following)
+            furniture = line.strip() in _FURNITURE
         elif _debris_line(line, prose=known_prose):
             keep[i] = False
         elif _UNDERLINE.match(following) and line.strip():
