@@ -178,3 +178,13 @@ def test_a_sentence_the_chunk_cut_off_is_no_passage() -> None:
     texts = _texts(text)
     assert "-t timelimit: Maximum number of seconds to spend for benchmarking." in texts
     assert not any("benchmark the server" in t for t in texts)
+
+
+def test_a_sentence_the_chunk_began_inside_is_no_passage() -> None:
+    """A chunk can begin inside a sentence: its first words are a fragment, unless they name
+    what the page is about."""
+    chunk = "updated rows according to their index order. Clustering is a one-time operation."
+    assert _texts(chunk) == ["Clustering is a one-time operation."]
+    source = Source(index=1, title="libffi manual", uri="libffi.info", origin="local",
+                    text="libffi is not completely thread-safe. Many parts are.")  # fmt: skip
+    assert passages([source])[0].text == "libffi is not completely thread-safe."

@@ -18,7 +18,9 @@ A source chunk is split into sentences; each sentence becomes a passage after:
   list item "LIBFFI_TMPDIR.") joins the one before it in the same paragraph rather
   than being dropped;
 - a sentence the chunk cut off ("... to benchmark the server within a", ending on a word
-  no sentence ends with) is left out: the chunk after it holds it whole.
+  no sentence ends with) is left out: the chunk after it holds it whole; so is a first
+  sentence the chunk began inside ("updated rows according to their index order", a
+  lower-case word that neither the title names nor a colon makes a label).
 
 Indented lines are code only when they do not read as prose: manuals that indent
 every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
@@ -115,6 +117,8 @@ def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
     found: list[Passage] = []
     for rank, source in enumerate(sources):
         kept, headings, before_debris = _prose_sentences(source.text, source.section)
+        if kept and kept[0] and _begun_before(kept[0], source.title):
+            kept[0] = None
         for i, sentence in enumerate(kept):
             if sentence is None:
                 continue
@@ -162,6 +166,19 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
         if kept and not _PARAGRAPH_BREAK.search(blanked, spans[number - 1][1], start):
             out[number - 1] = f"{kept} {sentence}"  # "It had uid 37.", "LIBFFI_TMPDIR."
     return out, above, before_debris
+
+
+def _begun_before(sentence: str, title: str) -> bool:
+    """A chunk's first sentence that began in the chunk before: it opens on a lower-case word
+    that is not a name the page is about or a label ("updated rows according to their index
+    order", not "libffi is not completely thread-safe" in libffi's manual, "games: ...")."""
+    first = sentence.split()[0]
+    return (
+        first.isalpha()
+        and first.islower()
+        and first.lower() not in title.lower()
+        and not sentence[len(first) :].startswith(":")
+    )
 
 
 def _cut_off(sentence: str) -> bool:
