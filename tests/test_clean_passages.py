@@ -188,3 +188,20 @@ def test_a_sentence_the_chunk_began_inside_is_no_passage() -> None:
     source = Source(index=1, title="libffi manual", uri="libffi.info", origin="local",
                     text="libffi is not completely thread-safe. Many parts are.")  # fmt: skip
     assert passages([source])[0].text == "libffi is not completely thread-safe."
+
+
+def test_a_table_row_reads_as_a_labelled_sentence() -> None:
+    """Reference tables hold facts (a directive's default, a type's size): each row is a
+    sentence led by its first cell; the header row and the rules are not."""
+    text = (
+        "| Syntax: | DirectoryIndex disabled \\| local-url |\n"
+        "| Default: | DirectoryIndex index.html |\n\n"
+        "| Name | Storage Size | Description |\n"
+        "|---|---|---|\n"
+        "| boolean | 1 byte | state of true or false |\n"
+    )
+    assert _texts(text) == [
+        "Syntax: DirectoryIndex disabled | local-url.",
+        "Default: DirectoryIndex index.html.",
+        "boolean: 1 byte; state of true or false.",
+    ]

@@ -6,8 +6,10 @@ A source chunk is split into sentences; each sentence becomes a passage after:
   standing alone, as HTML and PDF text gives them: "2. Enabling Foreign Key Support"),
   navigation (menus such as "Home | About | Download", "Skip to main content", "Back to
   top", "Next: ..., Previous: ...", page footers such as "This page was last modified
-  on ..."), code-block lines (fenced or indented), tables and badges, link-only or
-  markup-only lines, and sentences with fewer than three words;
+  on ..."), code-block lines (fenced or indented), table rules, header rows and badges,
+  link-only or markup-only lines, and sentences with fewer than three words;
+- a table row reads as a sentence led by its first cell ("| Default: | DirectoryIndex
+  index.html |" is "Default: DirectoryIndex index.html."): reference tables hold facts;
 - markup is removed: `[text](url)` becomes `text`, HTML tags, emphasis, reST
   ``literals``, bullets and line breaks go;
 - a fragment gets its neighbour: a sentence that points back ("This is the
@@ -85,6 +87,8 @@ _CODE_SIGNS = tuple(
 )
 _CODE_START = re.compile(r"^(?:if|for|while|switch|return)\s*\(")
 _TABLE = re.compile(r"^\s*\|.*\|\s*$|^\s*[+|][-=+|:\s]+$")
+_TABLE_RULE = re.compile(r"^\s*[+|][-=+|:\s]+$")  # "|---|---|", "+----+"
+_CELL_BORDER = re.compile(r"(?<!\\)\|")  # a cell border; "\|" inside a cell is text
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 # a manual page's running header or footer: three fields spread over the line, the last a
 # page name ("LS(1)   User Commands   LS(1)", "GNU coreutils 9.1   September 2022   LS(1)")
@@ -212,6 +216,10 @@ def _blank_debris(text: str) -> str:
         known_prose = _indent(line) == described or carried
         if in_fence or _RUNNING_HEADER.match(line) or (furniture and line.strip()):
             keep[i] = False
+        elif _TABLE.match(line) and not _TABLE_RULE.match(line):
+            row = _table_row(line)  # a header row (over its rule) says nothing by itself
+            keep[i] = row is not None and not _TABLE_RULE.match(following)
+            lines[i] = row or line
         elif _indented_under(line, following):  # a manual's layout: a label over its text
             term[i] = not _SECTION_LABEL.match(line.strip())  # "NAME", "SEE ALSO": headings
             keep[i] = term[i]
@@ -227,6 +235,20 @@ def _blank_debris(text: str) -> str:
     shown = [(line if ok else " " * len(line)) + (":" if joined else "\n")
              for line, ok, joined in zip(lines, keep, term, strict=True)]  # fmt: skip
     return "".join(shown)[:-1]
+
+
+def _table_row(line: str) -> str | None:
+    """A table row as a sentence of the same length, its first cell a label: "| Default: |
+    DirectoryIndex index.html |" reads "Default: DirectoryIndex index.html."; None when
+    fewer than two cells hold text."""
+    cells = [c.strip() for c in _CELL_BORDER.split(line.strip().strip("|"))]
+    cells = [c.replace("\\|", "|") for c in cells if c]
+    if len(cells) < 2:
+        return None
+    head = cells[0] if cells[0].endswith(":") else cells[0] + ":"
+    text = f"{head} {'; '.join(cells[1:])}"
+    text += "" if ENDS_SENTENCE.search(text) else "."
+    return text[: len(line)].ljust(len(line))  # offsets stay those of the text
 
 
 def _indented_under(line: str, following: str) -> bool:
