@@ -205,3 +205,14 @@ def test_a_table_row_reads_as_a_labelled_sentence() -> None:
         "Default: DirectoryIndex index.html.",
         "boolean: 1 byte; state of true or false.",
     ]
+
+
+def test_a_line_that_ends_in_a_permalink_mark_is_a_heading() -> None:
+    """Sphinx and Docutils pages (the Python manual) end each heading with a "¶" link."""
+    text = (
+        "sched — Event scheduler¶\n"
+        "The sched module defines a class which implements a general purpose event scheduler.\n"
+    )
+    assert _texts(text) == [
+        "The sched module defines a class which implements a general purpose event scheduler."
+    ]

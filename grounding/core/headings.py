@@ -13,6 +13,7 @@ import re
 __all__ = [
     "LINK",
     "NUMBER_PREFIX",
+    "OPEN_ENDINGS",
     "TAG",
     "UNDERLINE",
     "clean",
@@ -35,7 +36,7 @@ NUMBER_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+")
 ENDS_SENTENCE = re.compile(r"[.!?:;]['\"”’)]*$")
 _ENDED = re.compile(r"[.!?;]['\"”’)]*$")  # a finished sentence (not a lead-in's colon)
 # words a line broken inside a sentence ends on ("... first lit by" / "Anna Brask in 1874.")
-_OPEN_ENDINGS = frozenset(
+OPEN_ENDINGS = frozenset(
     "a an the of by to in on at for with from and or but as is are was were be that which "
     "its their his her our your this these those than into onto via per".split()
 )
@@ -48,6 +49,8 @@ def title_line(line: str, previous: str = "", following: str = "") -> bool:
     or a break (`previous`), not carried on by `following` in lower case, not ending on a
     word a broken sentence ends on."""
     text = " ".join(line.split())
+    if text.endswith("¶"):  # a Sphinx or Docutils heading's permalink
+        return True
     if following.strip()[:1].islower():
         return False
     if not text or len(text) > 70 or ENDS_SENTENCE.search(text) or text.endswith(","):
@@ -56,7 +59,7 @@ def title_line(line: str, previous: str = "", following: str = "") -> bool:
     words = body.split()
     if not body or not body[0].isupper() or not 1 <= len(words) <= 10:
         return False
-    if words[-1].lower() in _OPEN_ENDINGS:
+    if words[-1].lower() in OPEN_ENDINGS:
         return False
     long_words = [word for word in words if len(word) > 3]
     title_case = sum(word[0].isupper() for word in long_words) >= 0.5 * len(long_words)

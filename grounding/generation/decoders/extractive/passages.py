@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass
 
 from grounding.core.headings import BULLET as _BULLET
-from grounding.core.headings import ENDS_SENTENCE, clean, sections_at, title_line
+from grounding.core.headings import ENDS_SENTENCE, OPEN_ENDINGS, clean, sections_at, title_line
 from grounding.core.headings import LINK as _LINK
 from grounding.core.headings import TAG as _TAG
 from grounding.core.headings import UNDERLINE as _UNDERLINE
@@ -97,10 +97,6 @@ _RUNNING_HEADER = re.compile(r"^\s*(\S(?:.*?\S)?)\s{3,}\S.*?\S\s{3,}(?:\1|\S+\(\
 _SECTION_LABEL = re.compile(r"^[A-Z][A-Z ]*[A-Z]$")  # a manual's section: "SEE ALSO"
 # a manual's sections that are its title line, its usage and pointers to other pages
 _FURNITURE = frozenset({"NAME", "SYNOPSIS", "SEE ALSO"})
-_OPEN_ENDINGS = frozenset(
-    "a an the and or but of to in on at by for with from as into than that which is are was "
-    "were be been its their your".split()
-)  # fmt: skip
 _MAX_LABEL = 48
 _MAX_WORDS = 80
 
@@ -188,7 +184,7 @@ def _begun_before(sentence: str, title: str) -> bool:
 def _cut_off(sentence: str) -> bool:
     """A sentence that stops on a word no sentence ends with: "... the server within a"."""
     last = sentence.split()[-1] if sentence.split() else ""
-    return last.lower() in _OPEN_ENDINGS and not ENDS_SENTENCE.search(sentence)
+    return last.lower() in OPEN_ENDINGS and not ENDS_SENTENCE.search(sentence)
 
 
 def _blank_debris(text: str) -> str:
