@@ -188,6 +188,8 @@ def test_a_sentence_the_chunk_began_inside_is_no_passage() -> None:
     source = Source(index=1, title="libffi manual", uri="libffi.info", origin="local",
                     text="libffi is not completely thread-safe. Many parts are.")  # fmt: skip
     assert passages([source])[0].text == "libffi is not completely thread-safe."
+    label = "mininterval : float, optional Minimum progress display update interval [0.1]."
+    assert _texts(label) == [label]  # a numpydoc parameter, not a fragment
 
 
 def test_a_table_row_reads_as_a_labelled_sentence() -> None:

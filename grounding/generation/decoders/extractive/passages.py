@@ -177,7 +177,7 @@ def _begun_before(sentence: str, title: str) -> bool:
         first.isalpha()
         and first.islower()
         and first.lower() not in title.lower()
-        and not sentence[len(first) :].startswith(":")
+        and not sentence[len(first) :].lstrip().startswith(":")  # "mininterval : float"
     )
 
 
