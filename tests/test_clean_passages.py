@@ -188,6 +188,9 @@ def test_a_sentence_the_chunk_began_inside_is_no_passage() -> None:
     source = Source(index=1, title="libffi manual", uri="libffi.info", origin="local",
                     text="libffi is not completely thread-safe. Many parts are.")  # fmt: skip
     assert passages([source])[0].text == "libffi is not completely thread-safe."
+    inside = Source(index=1, title="Beijing", uri="b.txt", origin="local",
+                    text="in the north of the city. The palace was rebuilt in 1272.")  # fmt: skip
+    assert [p.text for p in passages([inside])] == ["The palace was rebuilt in 1272."]
     label = "mininterval : float, optional Minimum progress display update interval [0.1]."
     assert _texts(label) == [label]  # a numpydoc parameter, not a fragment
 

@@ -176,7 +176,7 @@ def _begun_before(sentence: str, title: str) -> bool:
     return (
         first.isalpha()
         and first.islower()
-        and first.lower() not in title.lower()
+        and first.lower() not in re.findall(r"\w+", title.lower())
         and not sentence[len(first) :].lstrip().startswith(":")  # "mininterval : float"
     )
 
