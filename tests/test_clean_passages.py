@@ -181,18 +181,15 @@ def test_a_sentence_the_chunk_cut_off_is_no_passage() -> None:
 
 
 def test_a_sentence_the_chunk_began_inside_is_no_passage() -> None:
-    """A chunk can begin inside a sentence: its first words are a fragment, unless they name
-    what the page is about."""
-    chunk = "updated rows according to their index order. Clustering is a one-time operation."
-    assert _texts(chunk) == ["Clustering is a one-time operation."]
-    source = Source(index=1, title="libffi manual", uri="libffi.info", origin="local",
-                    text="libffi is not completely thread-safe. Many parts are.")  # fmt: skip
-    assert passages([source])[0].text == "libffi is not completely thread-safe."
-    inside = Source(index=1, title="Beijing", uri="b.txt", origin="local",
-                    text="in the north of the city. The palace was rebuilt in 1272.")  # fmt: skip
-    assert [p.text for p in passages([inside])] == ["The palace was rebuilt in 1272."]
-    label = "mininterval : float, optional Minimum progress display update interval [0.1]."
-    assert _texts(label) == [label]  # a numpydoc parameter, not a fragment
+    """A chunk can begin inside a sentence: when its first word is a lower-case function
+    word, that first sentence is a fragment; a lower-case name or label starts a sentence."""
+    chunk = "who did not consider the Yuan a dynasty of China. Kublai Khan founded it in 1271."
+    assert _texts(chunk) == ["Kublai Khan founded it in 1271."]
+    for whole in (
+        "zgrep applied to a crafted file name can no longer overwrite a file.",
+        "mininterval : float, optional Minimum progress display update interval.",
+    ):
+        assert _texts(whole) == [whole]  # fmt: skip
 
 
 def test_a_table_row_reads_as_a_labelled_sentence() -> None:

@@ -21,8 +21,8 @@ A source chunk is split into sentences; each sentence becomes a passage after:
   than being dropped;
 - a sentence the chunk cut off ("... to benchmark the server within a", ending on a word
   no sentence ends with) is left out: the chunk after it holds it whole; so is a first
-  sentence the chunk began inside ("updated rows according to their index order", a
-  lower-case word that neither the title names nor a colon makes a label).
+  sentence the chunk began inside ("who did not consider ...", opening on a lower-case
+  function word).
 
 Indented lines are code only when they do not read as prose: manuals that indent
 every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
@@ -47,7 +47,7 @@ from grounding.core.headings import ENDS_SENTENCE, OPEN_ENDINGS, clean, sections
 from grounding.core.headings import LINK as _LINK
 from grounding.core.headings import TAG as _TAG
 from grounding.core.headings import UNDERLINE as _UNDERLINE
-from grounding.core.text import content_words, sentence_spans
+from grounding.core.text import STOPWORDS, content_words, sentence_spans
 from grounding.schema import Source
 
 __all__ = ["Passage", "clean", "passages"]
@@ -117,7 +117,7 @@ def passages(sources: tuple[Source, ...] | list[Source]) -> list[Passage]:
     found: list[Passage] = []
     for rank, source in enumerate(sources):
         kept, headings, before_debris = _prose_sentences(source.text, source.section)
-        if kept and kept[0] and _begun_before(kept[0], source.title):
+        if kept and kept[0] and _begun_before(kept[0]):
             kept[0] = None
         for i, sentence in enumerate(kept):
             if sentence is None:
@@ -168,17 +168,11 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
     return out, above, before_debris
 
 
-def _begun_before(sentence: str, title: str) -> bool:
-    """A chunk's first sentence that began in the chunk before: it opens on a lower-case word
-    that is not a name the page is about or a label ("updated rows according to their index
-    order", not "libffi is not completely thread-safe" in libffi's manual, "games: ...")."""
-    first = sentence.split()[0]
-    return (
-        first.isalpha()
-        and first.islower()
-        and first.lower() not in re.findall(r"\w+", title.lower())
-        and not sentence[len(first) :].lstrip().startswith(":")  # "mininterval : float"
-    )
+def _begun_before(sentence: str) -> bool:
+    """A chunk's first sentence that began in the chunk before: it opens on a lower-case
+    function word ("who did not consider the Yuan dynasty ...", "if you wish to avoid ..."),
+    not on a name ("zgrep applied to ...", "libffi is ...") or a word that may start one."""
+    return sentence.split()[0] in STOPWORDS
 
 
 def _cut_off(sentence: str) -> bool:
