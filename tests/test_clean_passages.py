@@ -181,10 +181,13 @@ def test_a_sentence_the_chunk_cut_off_is_no_passage() -> None:
 
 
 def test_a_sentence_the_chunk_began_inside_is_no_passage() -> None:
-    """A chunk can begin inside a sentence: when its first word is a lower-case function
+    """A chunk can begin inside a sentence: when its first word is a lower-case English
     word, that first sentence is a fragment; a lower-case name or label starts a sentence."""
-    chunk = "who did not consider the Yuan a dynasty of China. Kublai Khan founded it in 1271."
-    assert _texts(chunk) == ["Kublai Khan founded it in 1271."]
+    for chunk in (
+        "who did not consider the Yuan a dynasty. Kublai Khan founded it in 1271.",
+        "updated rows according to their index order. Kublai Khan founded it in 1271.",
+    ):
+        assert _texts(chunk) == ["Kublai Khan founded it in 1271."]  # fmt: skip
     for whole in (
         "zgrep applied to a crafted file name can no longer overwrite a file.",
         "mininterval : float, optional Minimum progress display update interval.",

@@ -21,8 +21,8 @@ A source chunk is split into sentences; each sentence becomes a passage after:
   than being dropped;
 - a sentence the chunk cut off ("... to benchmark the server within a", ending on a word
   no sentence ends with) is left out: the chunk after it holds it whole; so is a first
-  sentence the chunk began inside ("who did not consider ...", opening on a lower-case
-  function word).
+  sentence the chunk began inside ("updated rows according to ...", opening on a lower-case
+  English word rather than a name such as "zgrep").
 
 Indented lines are code only when they do not read as prose: manuals that indent
 every paragraph ("is no longer created by default; they had uid/gid 41.") keep it.
@@ -41,13 +41,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from grounding.core.headings import BULLET as _BULLET
 from grounding.core.headings import ENDS_SENTENCE, OPEN_ENDINGS, clean, sections_at, title_line
 from grounding.core.headings import LINK as _LINK
 from grounding.core.headings import TAG as _TAG
 from grounding.core.headings import UNDERLINE as _UNDERLINE
-from grounding.core.text import STOPWORDS, content_words, sentence_spans
+from grounding.core.text import content_words, sentence_spans
 from grounding.schema import Source
 
 __all__ = ["Passage", "clean", "passages"]
@@ -170,9 +171,20 @@ def _prose_sentences(text: str, section: str) -> tuple[list[str | None], list[st
 
 def _begun_before(sentence: str) -> bool:
     """A chunk's first sentence that began in the chunk before: it opens on a lower-case
-    function word ("who did not consider the Yuan dynasty ...", "if you wish to avoid ..."),
-    not on a name ("zgrep applied to ...", "libffi is ...") or a word that may start one."""
-    return sentence.split()[0] in STOPWORDS
+    English word ("updated rows according to their index order", "who did not consider ..."),
+    not on a name ("zgrep applied to ...", "libffi is ...") or a label ("games: ...",
+    "mininterval : float")."""
+    first = sentence.split()[0]
+    label = sentence[len(first) :].lstrip().startswith(":")
+    return first.isalpha() and first.islower() and first in _english_words() and not label
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    """The whole words of the packaged MiniLM vocabulary: English, not names like "zgrep"."""
+    from grounding.backends.pair import MODEL_DIR
+
+    return frozenset((MODEL_DIR / "vocab.txt").read_text(encoding="utf-8").split())
 
 
 def _cut_off(sentence: str) -> bool:
