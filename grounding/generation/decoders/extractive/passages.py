@@ -189,8 +189,8 @@ def _english_words() -> frozenset[str]:
 
 def _cut_off(sentence: str) -> bool:
     """A sentence that stops on a word no sentence ends with: "... the server within a"."""
-    last = sentence.split()[-1] if sentence.split() else ""
-    return last.lower() in OPEN_ENDINGS and not ENDS_SENTENCE.search(sentence)
+    words = sentence.split()
+    return bool(words) and words[-1].lower() in OPEN_ENDINGS and not ENDS_SENTENCE.search(sentence)
 
 
 def _blank_debris(text: str) -> str:
